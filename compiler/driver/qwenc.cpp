@@ -1,0 +1,157 @@
+//===- qwenc.cpp - the qwenc compiler driver ------------------------------===//
+//
+//   qwenc import MODEL_DIR [-o FILE.mlir]
+//   qwenc compile MODEL_DIR|FILE.mlir --target cpp -o BIN [--keep-source DIR]
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/dialect/QwenDialect.h"
+#include "compiler/frontend/ImportModel.h"
+#include "compiler/frontend/InputError.h"
+#include "targets/cpp/CppTarget.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <sys/stat.h>
+
+using namespace mlir;
+
+namespace {
+
+const char *kUsage =
+    "usage:\n"
+    "  qwenc import MODEL_DIR [-o FILE.mlir]\n"
+    "      Read a Hugging Face Qwen2 model directory and print its graph IR.\n"
+    "  qwenc compile MODEL_DIR|FILE.mlir --target cpp -o BIN [options]\n"
+    "      Build one standalone executable that carries the model's weights.\n"
+    "      --target cpp        portable C++ (fp32 math)\n"
+    "      --keep-source DIR   keep the generated C++ in DIR\n"
+    "      --max-rows N        tokens per forward step, the prefill chunk (default 64)\n"
+    "      -v                  print the host compiler command\n";
+
+int fail(const std::string &msg) {
+  std::fprintf(stderr, "qwenc: error: %s\n", msg.c_str());
+  return 1;
+}
+
+bool isDirectory(const std::string &p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/// A model directory is imported; a .mlir file is parsed and verified.
+OwningOpRef<ModuleOp> loadInput(MLIRContext &ctx, const std::string &input) {
+  ctx.loadDialect<qwen::QwenDialect, func::FuncDialect>();
+  if (isDirectory(input))
+    return qwenc::importModel(ctx, input);
+  llvm::SourceMgr sm;
+  SourceMgrDiagnosticHandler handler(sm, &ctx);
+  auto module = parseSourceFile<ModuleOp>(input, sm, ParserConfig(&ctx));
+  if (!module)
+    throw qwenc::InputError(input, "is neither a model directory nor a valid .mlir file");
+  return module;
+}
+
+int runImport(int argc, char **argv) {
+  std::string input, output;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-o" && i + 1 < argc)
+      output = argv[++i];
+    else if (!a.empty() && a[0] != '-' && input.empty())
+      input = a;
+    else
+      return fail("import: unexpected argument '" + a + "'\n" + kUsage);
+  }
+  if (input.empty())
+    return fail(std::string("import: give a model directory\n") + kUsage);
+  MLIRContext ctx;
+  auto module = loadInput(ctx, input);
+  if (failed(verify(*module)))
+    return fail("the imported graph does not verify (a qwenc bug)");
+  std::error_code ec;
+  llvm::raw_fd_ostream out(output.empty() ? "-" : output, ec);
+  if (ec)
+    return fail("cannot write '" + output + "': " + ec.message());
+  module->print(out);
+  out << "\n";
+  return 0;
+}
+
+int runCompile(int argc, char **argv) {
+  std::string input, output, target, keep;
+  qwenc::CppTargetOptions opts;
+  bool verbose = false;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "-o")
+      output = value();
+    else if (a == "--target")
+      target = value();
+    else if (a == "--keep-source")
+      keep = value();
+    else if (a == "--max-rows") {
+      std::string v = value();
+      char *end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || n < 1 || n > 4096)
+        return fail("--max-rows needs an integer in [1, 4096]");
+      opts.maxRows = int(n);
+    } else if (a == "-v")
+      verbose = true;
+    else if (!a.empty() && a[0] != '-' && input.empty())
+      input = a;
+    else
+      return fail("compile: unexpected argument '" + a + "'\n" + kUsage);
+  }
+  if (input.empty() || output.empty())
+    return fail(std::string("compile: give a model and -o BIN\n") + kUsage);
+  if (target.empty())
+    target = "cpp";
+  if (target != "cpp")
+    return fail("unknown --target '" + target + "' (available: cpp)");
+
+  auto t0 = std::chrono::steady_clock::now();
+  MLIRContext ctx;
+  auto module = loadInput(ctx, input);
+  if (failed(verify(*module)))
+    return fail(input + ": the graph does not verify");
+  auto model = qwenc::emitCppModel(*module, opts);
+  if (failed(model))
+    return fail(input + ": lowering to C++ failed");
+  std::string err = qwenc::buildExecutable(*model, output, keep, verbose);
+  if (!err.empty())
+    return fail(err);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "qwenc: wrote %s (%.1f MB of weights) in %.1f s\n", output.c_str(),
+               model->blobBytes / 1e6, secs);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 1 : 0;
+  }
+  std::string cmd = argv[1];
+  try {
+    if (cmd == "import")
+      return runImport(argc - 2, argv + 2);
+    if (cmd == "compile")
+      return runCompile(argc - 2, argv + 2);
+  } catch (const qwenc::InputError &e) {
+    return fail(e.what());
+  }
+  return fail("unknown command '" + cmd + "'\n" + kUsage);
+}

@@ -1,0 +1,56 @@
+// qwenc runtime: what a compiled model executable is made of.
+//
+// `qwenc compile` emits one C++ file per model that defines kModel and
+// model_forward() with every dimension a compile-time constant, and links it
+// against this runtime (weights loader, KV cache, CLI). The weights travel
+// appended to the executable and are memory-mapped at start.
+#ifndef QWENC_RUNTIME_H
+#define QWENC_RUNTIME_H
+
+#include <cstddef>
+#include <cstdint>
+
+namespace qwenc_rt {
+
+/// Storage element types of weights, kept as the checkpoint stored them.
+struct bf16 { uint16_t bits; };
+struct f16 { uint16_t bits; };
+
+/// What the generated code tells the runtime about the model.
+struct ModelDesc {
+  const char *name;
+  int vocab_size;
+  int num_layers;
+  int kv_dim;            // num_kv_heads * head_dim: one cached row of K or V
+  int max_positions;     // max_position_embeddings
+  int max_rows;          // rows one forward() call takes (prefill chunk)
+  size_t arena_floats;   // activation arena planned by the compiler
+  size_t scratch_floats_per_position; // attention scores, per cached position
+  uint64_t weight_bytes; // size of the appended weight blob
+  const int32_t *eos_ids;
+  int num_eos_ids;
+};
+
+/// Buffers of one generation: the compiler-planned activation arena, the
+/// KV cache and the logits. Allocated once; forward() allocates nothing.
+struct Session {
+  const uint8_t *weights = nullptr;
+  float *arena = nullptr;
+  float *k_cache = nullptr; // [num_layers][ctx][kv_dim]
+  float *v_cache = nullptr;
+  float *scratch = nullptr; // attention scores
+  float *logits = nullptr;  // [rows][vocab] if all_logits, else [vocab]
+  int ctx = 0;
+};
+
+} // namespace qwenc_rt
+
+// Defined by the generated model source.
+extern const qwenc_rt::ModelDesc kModel;
+/// Runs `rows` tokens (ids at positions) through the model, appending their
+/// keys and values to the cache. Logits of every row when all_logits, else of
+/// the last row only.
+void model_forward(qwenc_rt::Session &s, const int32_t *ids, const int32_t *positions,
+                   int rows, bool all_logits);
+
+#endif

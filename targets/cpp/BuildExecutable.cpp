@@ -1,0 +1,137 @@
+//===- BuildExecutable.cpp - host compiler + appended weights -------------===//
+#include "runtime/weights.h"
+#include "targets/cpp/CppTarget.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <spawn.h>
+#include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+extern char **environ;
+
+namespace qwenc {
+namespace {
+
+std::string runtimeIncludeDir() {
+  const char *env = std::getenv("QWENC_RUNTIME_INCLUDE_DIR");
+  return env ? env : QWENC_RUNTIME_INCLUDE_DIR;
+}
+std::string runtimeLib() {
+  const char *env = std::getenv("QWENC_RUNTIME_LIB");
+  return env ? env : QWENC_RUNTIME_LIB;
+}
+
+/// Runs argv[0] found on PATH; returns "" or a message.
+std::string runCommand(const std::vector<std::string> &args, bool verbose) {
+  std::vector<char *> argv;
+  std::string shown;
+  for (const std::string &a : args) {
+    argv.push_back(const_cast<char *>(a.c_str()));
+    shown += a + " ";
+  }
+  argv.push_back(nullptr);
+  if (verbose)
+    std::fprintf(stderr, "qwenc: %s\n", shown.c_str());
+  pid_t pid;
+  int rc = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+  if (rc != 0)
+    return "cannot run the C++ compiler '" + args[0] + "': " + std::strerror(rc) +
+           " (install g++, or set CXX to a C++17 compiler)";
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0)
+    return std::string("waiting for the C++ compiler failed: ") + std::strerror(errno);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return "the C++ compiler failed building the model (command: " + shown + ")";
+  return "";
+}
+
+std::string makeTempDir() {
+  const char *tmp = std::getenv("TMPDIR");
+  std::string templ = std::string(tmp ? tmp : "/tmp") + "/qwenc-XXXXXX";
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  if (!mkdtemp(buf.data()))
+    return "";
+  return buf.data();
+}
+
+/// Appends padding, the weight blob and its trailer to the executable.
+std::string appendWeights(const CppModel &model, const std::string &path) {
+  std::FILE *f = std::fopen(path.c_str(), "ab");
+  if (!f)
+    return "cannot open '" + path + "' to append the weights: " + std::strerror(errno);
+  std::fseek(f, 0, SEEK_END);
+  long end = std::ftell(f);
+  uint64_t base = (uint64_t(end) + qwenc_rt::kWeightsAlignment - 1) /
+                  qwenc_rt::kWeightsAlignment * qwenc_rt::kWeightsAlignment;
+  std::vector<char> zeros(qwenc_rt::kWeightsAlignment, 0);
+  bool ok = std::fwrite(zeros.data(), 1, base - uint64_t(end), f) == base - uint64_t(end);
+  uint64_t written = 0;
+  for (const BlobEntry &e : model.blob) {
+    if (e.offset > written)
+      ok = ok && std::fwrite(zeros.data(), 1, e.offset - written, f) == e.offset - written;
+    ok = ok && std::fwrite(e.tensor->data, 1, e.tensor->numBytes, f) == e.tensor->numBytes;
+    written = e.offset + e.tensor->numBytes;
+  }
+  uint64_t trailer[4];
+  std::memcpy(&trailer[0], qwenc_rt::kWeightsMagic, 8);
+  trailer[1] = base;
+  trailer[2] = model.blobBytes;
+  trailer[3] = qwenc_rt::kWeightsVersion;
+  ok = ok && std::fwrite(trailer, 1, sizeof trailer, f) == sizeof trailer;
+  ok = (std::fclose(f) == 0) && ok;
+  return ok ? "" : "writing the weights to '" + path + "' failed (disk full?)";
+}
+
+} // namespace
+
+std::string buildExecutable(const CppModel &model, const std::string &outputPath,
+                            const std::string &keepSourceDir, bool verbose) {
+  std::string dir = keepSourceDir;
+  if (dir.empty()) {
+    dir = makeTempDir();
+    if (dir.empty())
+      return std::string("cannot create a temporary directory: ") + std::strerror(errno);
+  } else if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return "cannot create --keep-source directory '" + dir + "': " + std::strerror(errno);
+  }
+  // Build next to the output so that the final rename cannot cross devices.
+  std::string tmpExe = outputPath + ".qwenc-tmp";
+  if (std::FILE *probe = std::fopen(tmpExe.c_str(), "wb")) {
+    std::fclose(probe);
+  } else {
+    return "cannot write the output '" + outputPath + "': " + std::strerror(errno);
+  }
+  std::string source = dir + "/model.cpp";
+  {
+    std::ofstream out(source);
+    out << model.source;
+    if (!out.flush())
+      return "cannot write '" + source + "'";
+  }
+  const char *cxxEnv = std::getenv("CXX");
+  std::vector<std::string> cmd = {cxxEnv && *cxxEnv ? cxxEnv : "c++", "-std=c++17", "-O2",
+                                  "-I" + runtimeIncludeDir(), source, runtimeLib(),
+                                  "-o", tmpExe, "-lm", "-pthread"};
+  std::string err = runCommand(cmd, verbose);
+  if (err.empty())
+    err = appendWeights(model, tmpExe);
+  if (err.empty() && std::rename(tmpExe.c_str(), outputPath.c_str()) != 0)
+    err = "cannot write the output '" + outputPath + "': " + std::strerror(errno);
+  if (!err.empty())
+    std::remove(tmpExe.c_str());
+  if (keepSourceDir.empty()) {
+    std::remove(source.c_str());
+    ::rmdir(dir.c_str());
+  }
+  return err;
+}
+
+} // namespace qwenc

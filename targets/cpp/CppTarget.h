@@ -1,0 +1,44 @@
+//===- CppTarget.h - lower the qwen dialect to portable C++ ----*- C++ -*-===//
+#ifndef QWENC_TARGETS_CPP_CPPTARGET_H
+#define QWENC_TARGETS_CPP_CPPTARGET_H
+
+#include "compiler/frontend/Checkpoint.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qwenc {
+
+struct CppTargetOptions {
+  int maxRows = 64; // tokens per forward() call: the prefill chunk
+};
+
+/// One weight tensor at its place in the blob appended to the executable.
+struct BlobEntry {
+  const TensorRef *tensor;
+  uint64_t offset;
+};
+
+/// The result of lowering: model source plus the weight blob layout.
+struct CppModel {
+  std::string source;
+  std::vector<BlobEntry> blob;
+  uint64_t blobBytes = 0;
+  std::unique_ptr<Checkpoint> checkpoint; // keeps the tensors mapped
+};
+
+/// Lowers `module` (func @forward in the qwen dialect) to a C++ translation
+/// unit in which every dimension is a constant, with the activation arena
+/// planned here. Reports problems as diagnostics on the module and fails.
+mlir::FailureOr<CppModel> emitCppModel(mlir::ModuleOp module, const CppTargetOptions &opts);
+
+/// Builds an executable from the model source with the host compiler and
+/// appends the weight blob. Returns an error message, empty on success.
+std::string buildExecutable(const CppModel &model, const std::string &outputPath,
+                            const std::string &keepSourceDir, bool verbose);
+
+} // namespace qwenc
+#endif

@@ -1,0 +1,87 @@
+// npy-compare GOLDEN.npy OURS.npy [--rtol R]: compares float32 logit matrices
+// of equal shape. Prints the largest |ours - golden| relative to the largest
+// |golden| and the row-wise argmax agreement; exits 1 above the tolerance.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Matrix {
+  long rows = 0, cols = 0;
+  std::vector<float> data;
+};
+
+bool readNpy(const char *path, Matrix &m) {
+  std::ifstream in(path, std::ios::binary);
+  char pre[10];
+  if (!in.read(pre, 10) || std::memcmp(pre, "\x93NUMPY", 6) != 0 || pre[6] != 1) {
+    std::fprintf(stderr, "npy-compare: %s: not a version 1 .npy file\n", path);
+    return false;
+  }
+  size_t len = (unsigned char)pre[8] | (size_t((unsigned char)pre[9]) << 8);
+  std::string header(len, ' ');
+  in.read(&header[0], long(len));
+  if (header.find("'<f4'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos) {
+    std::fprintf(stderr, "npy-compare: %s: needs little-endian float32 in C order\n", path);
+    return false;
+  }
+  size_t s = header.find("'shape': (");
+  if (s == std::string::npos || std::sscanf(header.c_str() + s + 10, "%ld, %ld", &m.rows, &m.cols) != 2) {
+    std::fprintf(stderr, "npy-compare: %s: needs a 2-D shape\n", path);
+    return false;
+  }
+  m.data.resize(size_t(m.rows * m.cols));
+  if (!in.read(reinterpret_cast<char *>(m.data.data()), long(m.data.size() * 4))) {
+    std::fprintf(stderr, "npy-compare: %s: truncated data\n", path);
+    return false;
+  }
+  return true;
+}
+
+long argmax(const float *row, long n) {
+  long best = 0;
+  for (long i = 1; i < n; ++i)
+    if (row[i] > row[best])
+      best = i;
+  return best;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: npy-compare GOLDEN.npy OURS.npy [--rtol R]\n");
+    return 2;
+  }
+  double rtol = 1e-4;
+  if (argc == 5 && !std::strcmp(argv[3], "--rtol"))
+    rtol = std::atof(argv[4]);
+  Matrix g, o;
+  if (!readNpy(argv[1], g) || !readNpy(argv[2], o))
+    return 2;
+  if (g.rows != o.rows || g.cols != o.cols) {
+    std::fprintf(stderr, "npy-compare: shapes differ: golden [%ld, %ld], ours [%ld, %ld]\n",
+                 g.rows, g.cols, o.rows, o.cols);
+    return 1;
+  }
+  double maxAbs = 0, maxDiff = 0;
+  long agree = 0;
+  for (size_t i = 0; i < g.data.size(); ++i) {
+    maxAbs = std::fmax(maxAbs, std::fabs(double(g.data[i])));
+    maxDiff = std::fmax(maxDiff, std::fabs(double(g.data[i]) - double(o.data[i])));
+  }
+  for (long r = 0; r < g.rows; ++r)
+    agree += argmax(&g.data[size_t(r * g.cols)], g.cols) == argmax(&o.data[size_t(r * o.cols)], o.cols);
+  double rel = maxAbs > 0 ? maxDiff / maxAbs : maxDiff;
+  bool ok = rel <= rtol && std::isfinite(rel);
+  std::printf("rows %ld, max |diff| %.3g, max |golden| %.4g, relative %.3g (tolerance %.1g), "
+              "argmax agrees %ld/%ld: %s\n",
+              g.rows, maxDiff, maxAbs, rel, rtol, agree, g.rows, ok ? "PASS" : "FAIL");
+  return ok ? 0 : 1;
+}
