@@ -1,0 +1,23 @@
+# lit configuration for qwenc: every .mlir and .test file below test/ except
+# the data and the unit tests.
+import os
+
+import lit.formats
+
+config.name = "qwenc"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qwenc_obj_root, "test")
+config.excludes = ["data", "tools", "unit", "Inputs", "CMakeLists.txt", "lit.cfg.py"]
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.qwenc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "/usr/bin:/bin")]
+)
+for var in ("HOME", "TMPDIR", "CXX"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+
+data = os.path.join(config.qwenc_src_root, "test", "data")
+config.substitutions.append(("%models", os.path.join(data, "models")))
+config.substitutions.append(("%golden", os.path.join(data, "golden")))

@@ -1,0 +1,138 @@
+// checkpoint-tool: makes variants of a checkpoint for the end-to-end tests.
+//   checkpoint-tool reshard SRC DST N        same tensors in N shards + index.json
+//   checkpoint-tool convert SRC DST f16      every tensor rounded to F16
+//   checkpoint-tool convert SRC DST f16-as-f32
+//                                            rounded to F16, stored widened as F32:
+//                                            must compute exactly what the F16 one does
+#include "compiler/frontend/Checkpoint.h"
+#include "compiler/frontend/InputError.h"
+#include "test/tools/SafetensorsWriter.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+using namespace qwenc;
+using qwenc::test::OutTensor;
+
+namespace {
+
+float widenStored(const TensorRef &t, int64_t i) {
+  uint32_t bits;
+  if (t.dtype == DType::F32) {
+    float f;
+    std::memcpy(&f, t.data + 4 * i, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, t.data + 2 * i, 2);
+  if (t.dtype == DType::BF16) {
+    bits = uint32_t(h) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  // F16 by value: sign * 2^(e-15) * (1 + m/1024), subnormals 2^-14 * m/1024.
+  int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  double v = e ? std::ldexp(1.0 + m / 1024.0, e - 15) : std::ldexp(m / 1024.0, -14);
+  return float((h & 0x8000) ? -v : v);
+}
+
+/// Round-to-nearest-even F32 -> F16 for finite values in range (test data).
+uint16_t toF16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  uint16_t sign = (x >> 16) & 0x8000;
+  float a = std::fabs(f);
+  if (a < std::ldexp(1.0f, -24) / 2)
+    return sign;
+  int e;
+  std::frexp(a, &e); // a = frac * 2^e, frac in [0.5, 1)
+  int exp16 = e - 1 + 15;
+  if (exp16 <= 0) { // subnormal: units of 2^-24
+    long m = std::lrint(std::ldexp(a, 24));
+    return uint16_t(sign | m);
+  }
+  long m = std::lrint(std::ldexp(a, 10 - (e - 1))); // 1024..2048
+  if (m == 2048) {
+    m = 1024;
+    ++exp16;
+  }
+  return uint16_t(sign | (exp16 << 10) | (m - 1024));
+}
+
+std::vector<OutTensor> loadAll(const Checkpoint &ck) {
+  std::vector<OutTensor> out;
+  for (auto &[name, t] : ck.tensors())
+    out.push_back({name, dtypeName(t.dtype), t.shape,
+                   std::vector<uint8_t>(t.data, t.data + t.numBytes)});
+  return out;
+}
+
+void copyConfigs(const std::string &src, const std::string &dst) {
+  fs::create_directories(dst);
+  for (const char *f : {"config.json", "generation_config.json"})
+    if (fs::exists(src + "/" + f))
+      fs::copy_file(src + "/" + f, dst + "/" + f, fs::copy_options::overwrite_existing);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc != 5) {
+    std::fprintf(stderr, "usage: checkpoint-tool reshard SRC DST N | convert SRC DST f16|f16-as-f32\n");
+    return 2;
+  }
+  std::string cmd = argv[1], src = argv[2], dst = argv[3], arg = argv[4];
+  try {
+    auto ck = Checkpoint::open(src);
+    copyConfigs(src, dst);
+    std::vector<OutTensor> tensors = loadAll(*ck);
+    if (cmd == "reshard") {
+      int n = std::atoi(arg.c_str());
+      nlohmann::json map = nlohmann::json::object();
+      for (int s = 0; s < n; ++s) {
+        char name[64];
+        std::snprintf(name, sizeof name, "model-%05d-of-%05d.safetensors", s + 1, n);
+        std::vector<OutTensor> part;
+        for (size_t i = s; i < tensors.size(); i += size_t(n)) {
+          part.push_back(tensors[i]);
+          map[tensors[i].name] = name;
+        }
+        qwenc::test::writeSafetensors(dst + "/" + name, part);
+      }
+      std::ofstream(dst + "/model.safetensors.index.json")
+          << nlohmann::json{{"metadata", nlohmann::json::object()}, {"weight_map", map}}.dump(2);
+    } else if (cmd == "convert") {
+      for (OutTensor &o : tensors) {
+        const TensorRef &t = *ck->find(o.name);
+        std::vector<uint8_t> bytes;
+        for (int64_t i = 0; i < t.numElements(); ++i) {
+          uint16_t h = toF16(widenStored(t, i));
+          if (arg == "f16") {
+            bytes.push_back(uint8_t(h & 0xff));
+            bytes.push_back(uint8_t(h >> 8));
+          } else {
+            TensorRef half{"", DType::F16, {}, reinterpret_cast<const uint8_t *>(&h), 2, ""};
+            float f = widenStored(half, 0);
+            uint8_t b[4];
+            std::memcpy(b, &f, 4);
+            bytes.insert(bytes.end(), b, b + 4);
+          }
+        }
+        o.dtype = arg == "f16" ? "F16" : "F32";
+        o.bytes = std::move(bytes);
+      }
+      qwenc::test::writeSafetensors(dst + "/model.safetensors", tensors);
+    } else {
+      std::fprintf(stderr, "checkpoint-tool: unknown command '%s'\n", cmd.c_str());
+      return 2;
+    }
+  } catch (const InputError &e) {
+    std::fprintf(stderr, "checkpoint-tool: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
