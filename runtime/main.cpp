@@ -199,6 +199,7 @@ int main(int argc, char **argv) {
     ++pos;
   }
   std::printf("\n");
+  std::fflush(stdout);
   const double decode_s = seconds_since(t1);
   if (dump && !npy.close())
     fail("writing --dump-logits file '" + opt.dump_logits + "' failed");

@@ -18,6 +18,6 @@ for var in ("HOME", "TMPDIR", "CXX"):
     if var in os.environ:
         config.environment[var] = os.environ[var]
 
-data = os.path.join(config.qwenc_src_root, "test", "data")
-config.substitutions.append(("%models", os.path.join(data, "models")))
-config.substitutions.append(("%golden", os.path.join(data, "golden")))
+# The example checkpoints double as test models; their golden outputs live here.
+config.substitutions.append(("%models", os.path.join(config.qwenc_src_root, "examples", "models")))
+config.substitutions.append(("%golden", os.path.join(config.qwenc_src_root, "test", "data", "golden")))

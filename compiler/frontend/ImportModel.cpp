@@ -30,10 +30,15 @@ public:
   GraphBuilder(OpBuilder &b, Location loc, const Checkpoint &ck, const ModelConfig &c)
       : b(b), loc(loc), ck(ck), c(c) {}
 
+  /// One qwen.weight per tensor: the tied head reuses the embedding's.
   Value weight(const std::string &name) {
-    const TensorRef &t = *ck.find(name); // validated before building
-    auto type = RankedTensorType::get(t.shape, elementType(b, t.dtype));
-    return b.create<qwen::WeightOp>(loc, type, b.getStringAttr(name));
+    Value &v = weights[name];
+    if (!v) {
+      const TensorRef &t = *ck.find(name); // validated before building
+      auto type = RankedTensorType::get(t.shape, elementType(b, t.dtype));
+      v = b.create<qwen::WeightOp>(loc, type, b.getStringAttr(name));
+    }
+    return v;
   }
   Type act(int64_t cols) {
     return RankedTensorType::get({ShapedType::kDynamic, cols}, b.getF32Type());
@@ -80,6 +85,7 @@ private:
   Location loc;
   const Checkpoint &ck;
   const ModelConfig &c;
+  std::map<std::string, Value> weights;
 };
 
 /// Everything a target needs besides the graph: sizes for the KV cache and
