@@ -1,68 +1,108 @@
-// The command line of a compiled model: parse options, map the weights,
-// prefill the prompt in chunks, then decode one token at a time.
+// The command line of a compiled model: chat (interactive or -p), raw token
+// ids, tokenizer utilities. Prefill runs the prompt in chunks of max_rows;
+// decode feeds one token per step; the KV cache persists across chat turns.
+#include "chat.h"
 #include "npy.h"
 #include "qwenc_runtime.h"
+#include "sampler.h"
+#include "tokenizer.h"
 #include "weights.h"
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace qwenc_rt;
 
 namespace {
 
-struct Options {
-  std::vector<int32_t> prompt_ids;
-  bool have_prompt_ids = false;
-  int max_new = 128;
-  bool greedy = false;
-  int ctx = 0; // 0: min(max_position_embeddings, 4096)
-  std::string dump_logits;
-};
-
-void print_help(const char *argv0) {
-  std::printf(
-      "usage: %s --prompt-ids ID,ID,... [options]\n"
-      "Runs the compiled model %s.\n\n"
-      "  --prompt-ids IDS    prompt as comma-separated token ids\n"
-      "  -n, --max-new N     generate at most N tokens (default 128); stops early at an eos id\n"
-      "  --greedy            pick the most likely token at every step\n"
-      "  --ctx N             context length: KV cache positions (default min(%d, 4096))\n"
-      "  --dump-logits FILE  write float32 logits of every prompt position and of every\n"
-      "                      generated token that was fed back, as a .npy array [rows, %d]\n"
-      "  -h, --help          this text\n\n"
-      "Generated ids go to stdout, comma-separated on one line; timings to stderr.\n",
-      argv0, kModel.name, kModel.max_positions, kModel.vocab_size);
-}
+volatile std::sig_atomic_t g_interrupted = 0;
+void on_sigint(int) { g_interrupted = 1; }
 
 [[noreturn]] void fail(const std::string &msg) {
   std::fprintf(stderr, "error: %s\n", msg.c_str());
   std::exit(1);
 }
 
-long parse_int(const char *opt, const char *text, long lo, long hi) {
+struct Options {
+  std::vector<int32_t> prompt_ids;
+  bool have_prompt_ids = false;
+  std::string prompt, system, tokenize, detokenize, dump_logits;
+  bool have_prompt = false, have_system = false, have_tokenize = false, have_detokenize = false;
+  int max_new = -1; // -1: 128 for ids and -p, up to the context in chat
+  int ctx = 0;      // 0: min(max_position_embeddings, 4096)
+  uint64_t seed = 0;
+  bool have_seed = false;
+  bool verbose = false;
+  SamplingParams sampling;
+};
+
+void print_help(const char *argv0) {
+  std::printf(
+      "usage: %s [options]            chat (reads your messages from stdin)\n"
+      "       %s -p \"TEXT\" [options]  answer one message, print only the answer\n"
+      "       %s --prompt-ids 1,2,3   continue token ids, print generated ids\n"
+      "Runs the compiled model %s.\n\n"
+      "  -p, --prompt TEXT     one user message; the answer goes to stdout\n"
+      "  -s, --system TEXT     system prompt (default: the chat template's%s%s%s)\n"
+      "  --prompt-ids IDS      raw prompt as comma-separated ids; generated ids are printed\n"
+      "  -n, --max-new N       generate at most N tokens (default 128; chat: until the context fills)\n"
+      "  --greedy              always the most likely token (plain argmax)\n"
+      "  --temp T              temperature (default %g from generation_config.json; 0 = greedy)\n"
+      "  --top-k K             keep the K most likely tokens (default %d; 0 = all)\n"
+      "  --top-p P             keep the most likely tokens up to mass P (default %g)\n"
+      "  --repeat-penalty R    divide logits of tokens already seen by R (default %g)\n"
+      "  --seed S              random seed (default: from the clock); same seed, same text\n"
+      "  --ctx N               context length in tokens (default min(%d, 4096))\n"
+      "  --dump-logits FILE    with --prompt-ids: float32 logits of every prompt position and\n"
+      "                        every generated token fed back, as a .npy array [rows, %d]\n"
+      "  --tokenize TEXT       print the ids of TEXT, comma-separated\n"
+      "  --detokenize IDS      print the text of comma-separated ids\n"
+      "  -v, --verbose         print the prompt's token count\n"
+      "  -h, --help            this text\n\n"
+      "Sampling defaults come from generation_config.json (do_sample=%s). Ctrl-C stops the\n"
+      "current answer; Ctrl-C at the prompt or end of input leaves the chat. Prefill and decode\n"
+      "speed go to stderr.\n",
+      argv0, argv0, argv0, kModel.name, *kModel.default_system_prompt ? ": \"" : " default",
+      kModel.default_system_prompt, *kModel.default_system_prompt ? "\"" : ", none",
+      kModel.temperature, kModel.top_k, kModel.top_p, kModel.repetition_penalty,
+      kModel.max_positions, kModel.vocab_size, kModel.do_sample ? "true" : "false");
+}
+
+long parse_int(const std::string &opt, const char *text, long lo, long hi) {
   char *end = nullptr;
   errno = 0;
   long v = std::strtol(text, &end, 10);
   if (errno || end == text || *end != '\0' || v < lo || v > hi)
-    fail(std::string(opt) + " needs an integer in [" + std::to_string(lo) + ", " +
-         std::to_string(hi) + "], got '" + text + "'");
+    fail(opt + " needs an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+         "], got '" + text + "'");
   return v;
 }
 
-std::vector<int32_t> parse_ids(const char *text) {
+float parse_float(const std::string &opt, const char *text, float lo, float hi) {
+  char *end = nullptr;
+  errno = 0;
+  float v = std::strtof(text, &end);
+  if (errno || end == text || *end != '\0' || !(v >= lo && v <= hi))
+    fail(opt + " needs a number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+         "], got '" + text + "'");
+  return v;
+}
+
+std::vector<int32_t> parse_ids(const std::string &opt, const std::string &s, long max_id) {
   std::vector<int32_t> ids;
-  std::string s(text);
   size_t start = 0;
-  while (start <= s.size()) {
+  while (true) {
     size_t comma = s.find(',', start);
     std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    ids.push_back(int32_t(parse_int("--prompt-ids", item.c_str(), 0, kModel.vocab_size - 1)));
+    ids.push_back(int32_t(parse_int(opt, item.c_str(), 0, max_id)));
     if (comma == std::string::npos)
       break;
     start = comma + 1;
@@ -72,6 +112,12 @@ std::vector<int32_t> parse_ids(const char *text) {
 
 Options parse_options(int argc, char **argv) {
   Options o;
+  o.sampling.greedy = !kModel.do_sample;
+  o.sampling.temperature = kModel.temperature;
+  o.sampling.top_k = kModel.top_k;
+  o.sampling.top_p = kModel.top_p;
+  o.sampling.repetition_penalty = kModel.repetition_penalty;
+  bool explicit_penalty = false, greedy = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char * {
@@ -83,45 +129,67 @@ Options parse_options(int argc, char **argv) {
       print_help(argv[0]);
       std::exit(0);
     } else if (a == "--prompt-ids") {
-      o.prompt_ids = parse_ids(value());
+      o.prompt_ids = parse_ids(a, value(), kModel.vocab_size - 1);
       o.have_prompt_ids = true;
+    } else if (a == "-p" || a == "--prompt") {
+      o.prompt = value();
+      o.have_prompt = true;
+    } else if (a == "-s" || a == "--system") {
+      o.system = value();
+      o.have_system = true;
     } else if (a == "-n" || a == "--max-new") {
-      o.max_new = int(parse_int(a.c_str(), value(), 0, 1 << 30));
+      o.max_new = int(parse_int(a, value(), 0, 1 << 30));
     } else if (a == "--greedy") {
-      o.greedy = true;
+      greedy = true;
+    } else if (a == "--temp") {
+      o.sampling.temperature = parse_float(a, value(), 0.0f, 100.0f);
+      o.sampling.greedy = false;
+    } else if (a == "--top-k") {
+      o.sampling.top_k = int(parse_int(a, value(), 0, kModel.vocab_size));
+    } else if (a == "--top-p") {
+      o.sampling.top_p = parse_float(a, value(), 1e-6f, 1.0f);
+    } else if (a == "--repeat-penalty") {
+      o.sampling.repetition_penalty = parse_float(a, value(), 1e-3f, 100.0f);
+      explicit_penalty = true;
+    } else if (a == "--seed") {
+      o.seed = uint64_t(parse_int(a, value(), 0, 0x7fffffffffffffffL));
+      o.have_seed = true;
     } else if (a == "--ctx") {
-      o.ctx = int(parse_int("--ctx", value(), 1, kModel.max_positions));
+      o.ctx = int(parse_int(a, value(), 1, kModel.max_positions));
     } else if (a == "--dump-logits") {
       o.dump_logits = value();
+    } else if (a == "--tokenize") {
+      o.tokenize = value();
+      o.have_tokenize = true;
+    } else if (a == "--detokenize") {
+      o.detokenize = value();
+      o.have_detokenize = true;
+    } else if (a == "-v" || a == "--verbose") {
+      o.verbose = true;
     } else {
       fail("unknown option '" + a + "' (see --help)");
     }
   }
-  if (!o.have_prompt_ids)
-    fail("give the prompt with --prompt-ids ID,ID,... (see --help)");
-  if (!o.greedy)
-    fail("only greedy decoding is available in this build: pass --greedy");
+  if (greedy) { // plain argmax: the configured penalty only if asked for
+    o.sampling.greedy = true;
+    if (!explicit_penalty)
+      o.sampling.repetition_penalty = 1.0f;
+  }
   if (o.ctx == 0)
     o.ctx = kModel.max_positions < 4096 ? kModel.max_positions : 4096;
+  if (!o.dump_logits.empty() && !o.have_prompt_ids)
+    fail("--dump-logits goes with --prompt-ids");
+  if (o.have_prompt_ids && o.have_prompt)
+    fail("give either --prompt-ids or -p, not both");
   return o;
 }
 
 float *alloc_floats(size_t n, const char *what) {
   void *p = nullptr;
-  if (n == 0)
-    n = 1;
-  if (posix_memalign(&p, 64, n * sizeof(float)) != 0)
+  if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)) != 0)
     fail(std::string("out of memory allocating the ") + what);
-  std::memset(p, 0, n * sizeof(float));
+  std::memset(p, 0, (n ? n : 1) * sizeof(float));
   return static_cast<float *>(p);
-}
-
-int32_t argmax(const float *logits, int n) {
-  int32_t best = 0; // first maximum, as torch.argmax
-  for (int i = 1; i < n; ++i)
-    if (logits[i] > logits[best])
-      best = i;
-  return best;
 }
 
 bool is_eos(int32_t id) {
@@ -131,80 +199,278 @@ bool is_eos(int32_t id) {
   return false;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+using Clock = std::chrono::steady_clock;
+double seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+/// One generation context: the KV cache, its fill position, and the tokens
+/// seen so far (for the repetition penalty).
+class Generator {
+public:
+  Generator(const uint8_t *weights, int ctx, bool all_logits) : all_logits_(all_logits) {
+    s_.weights = weights;
+    s_.ctx = ctx;
+    const size_t cache = size_t(kModel.num_layers) * ctx * kModel.kv_dim;
+    s_.arena = alloc_floats(kModel.arena_floats, "activation arena");
+    s_.k_cache = alloc_floats(cache, "KV cache");
+    s_.v_cache = alloc_floats(cache, "KV cache");
+    s_.scratch = alloc_floats(kModel.scratch_floats_per_position * ctx, "attention scratch");
+    s_.logits = alloc_floats(size_t(all_logits ? kModel.max_rows : 1) * kModel.vocab_size, "logits");
+    positions_.resize(size_t(kModel.max_rows));
+  }
+  int position() const { return pos_; }
+  int room() const { return s_.ctx - pos_; }
+  NpyWriter *dump = nullptr;
+
+  /// Runs ids through the model; false (nothing run) if they do not fit.
+  bool feed(const int32_t *ids, int n) {
+    if (n > room())
+      return false;
+    for (int start = 0; start < n; start += kModel.max_rows) {
+      int rows = n - start < kModel.max_rows ? n - start : kModel.max_rows;
+      for (int r = 0; r < rows; ++r)
+        positions_[size_t(r)] = pos_ + r;
+      model_forward(s_, ids + start, positions_.data(), rows, all_logits_);
+      if (dump)
+        dump->append_rows(s_.logits, rows);
+      last_ = all_logits_ ? s_.logits + size_t(rows - 1) * kModel.vocab_size : s_.logits;
+      pos_ += rows;
+    }
+    seen_.insert(seen_.end(), ids, ids + n);
+    return true;
+  }
+  int32_t next(const SamplingParams &p, Rng &rng) {
+    return sample_next(last_, kModel.vocab_size, seen_, p, rng);
+  }
+
+private:
+  Session s_;
+  bool all_logits_;
+  int pos_ = 0;
+  float *last_ = nullptr;
+  std::vector<int32_t> positions_, seen_;
+};
+
+struct Stats {
+  long prefill_tokens = 0, decode_tokens = 0;
+  double prefill_s = 0, decode_s = 0;
+  void print() const {
+    std::fprintf(stderr, "prefill: %ld tokens in %.3f s (%.1f tok/s); decode: %ld tokens in %.3f s (%.1f tok/s)\n",
+                 prefill_tokens, prefill_s, prefill_s > 0 ? prefill_tokens / prefill_s : 0.0,
+                 decode_tokens, decode_s, decode_s > 0 ? decode_tokens / decode_s : 0.0);
+  }
+};
+
+/// Prefills `prompt`, then generates until an eos id, max_new tokens, a full
+/// context or Ctrl-C; `emit` gets each generated id. Returns the generated
+/// ids (an eos id included).
+template <typename Emit>
+std::vector<int32_t> generate(Generator &g, const std::vector<int32_t> &prompt, int max_new,
+                              const SamplingParams &p, Rng &rng, Stats &st, Emit emit,
+                              bool &context_full) {
+  std::vector<int32_t> out;
+  context_full = false;
+  auto t0 = Clock::now();
+  if (!g.feed(prompt.data(), int(prompt.size()))) {
+    context_full = true;
+    return out;
+  }
+  auto t1 = Clock::now();
+  st.prefill_tokens += long(prompt.size());
+  st.prefill_s += seconds(t0, t1);
+  while (int(out.size()) < max_new && !g_interrupted) {
+    int32_t id = g.next(p, rng);
+    out.push_back(id);
+    emit(id);
+    if (is_eos(id) || int(out.size()) == max_new)
+      break;
+    if (!g.feed(&id, 1)) {
+      context_full = true;
+      break;
+    }
+    ++st.decode_tokens;
+  }
+  st.decode_s += seconds(t1, Clock::now());
+  return out;
+}
+
+std::vector<int32_t> encode_or_fail(Tokenizer &tok, const std::string &text, const char *what) {
+  std::vector<int32_t> ids;
+  std::string err;
+  if (!tok.encode(text, ids, err))
+    fail(std::string(what) + ": " + err);
+  return ids;
+}
+
+void write_stdout(const std::string &s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fflush(stdout);
+}
+
+int run_prompt_ids(const Options &o, const uint8_t *weights) {
+  const long n_prompt = long(o.prompt_ids.size());
+  const int max_new = o.max_new < 0 ? 128 : o.max_new;
+  const long needed = n_prompt + (max_new > 0 ? max_new - 1 : 0); // last id is not fed
+  if (needed > o.ctx)
+    fail("the prompt (" + std::to_string(n_prompt) + " tokens) and --max-new " +
+         std::to_string(max_new) + " need " + std::to_string(needed) +
+         " positions, more than the context of " + std::to_string(o.ctx) + " (raise --ctx, at most " +
+         std::to_string(kModel.max_positions) + ")");
+  const bool dump = !o.dump_logits.empty();
+  Generator g(weights, o.ctx, dump);
+  NpyWriter npy;
+  if (dump) {
+    if (!npy.open(o.dump_logits, kModel.vocab_size))
+      fail("cannot write --dump-logits file '" + o.dump_logits + "'");
+    g.dump = &npy;
+  }
+  Rng rng(o.have_seed ? o.seed : uint64_t(Clock::now().time_since_epoch().count()));
+  Stats st;
+  bool full = false;
+  std::string sep;
+  generate(g, o.prompt_ids, max_new, o.sampling, rng, st,
+           [&](int32_t id) {
+             std::printf("%s%d", sep.c_str(), id);
+             std::fflush(stdout);
+             sep = ",";
+           },
+           full);
+  std::printf("\n");
+  std::fflush(stdout);
+  if (dump && !npy.close())
+    fail("writing --dump-logits file '" + o.dump_logits + "' failed");
+  st.print();
+  return 0;
+}
+
+/// Streams an answer's text; stops printing at an eos id.
+struct TextSink {
+  Tokenizer &tok;
+  StreamDecoder decoder;
+  explicit TextSink(Tokenizer &t) : tok(t), decoder(t) {}
+  void operator()(int32_t id) {
+    if (is_eos(id) || tok.is_special(id))
+      return;
+    write_stdout(decoder.push(id));
+  }
+  void finish() { write_stdout(decoder.flush()); }
+};
+
+int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
+  const int32_t im_end = tok.added_id("<|im_end|>");
+  if (im_end < 0)
+    fail("the tokenizer has no <|im_end|> token, so it cannot chat; use --prompt-ids");
+  const std::string system = o.have_system ? o.system : kModel.default_system_prompt;
+  Generator g(weights, o.ctx, false);
+  Rng rng(o.have_seed ? o.seed : uint64_t(Clock::now().time_since_epoch().count()));
+  Stats st;
+
+  if (o.have_prompt) { // one-shot: only the answer on stdout
+    std::vector<ChatMessage> msgs;
+    if (!system.empty())
+      msgs.push_back({"system", system});
+    msgs.push_back({"user", o.prompt});
+    std::vector<int32_t> ids = encode_or_fail(tok, render_chat(msgs, true, ""), "-p");
+    if (o.verbose)
+      std::fprintf(stderr, "prompt: %zu tokens\n", ids.size());
+    if (int(ids.size()) > o.ctx)
+      fail("the prompt is " + std::to_string(ids.size()) + " tokens, more than the context of " +
+           std::to_string(o.ctx) + " (raise --ctx)");
+    TextSink sink(tok);
+    bool full = false;
+    generate(g, ids, o.max_new < 0 ? 128 : o.max_new, o.sampling, rng, st, std::ref(sink), full);
+    sink.finish();
+    write_stdout("\n");
+    if (full)
+      std::fprintf(stderr, "note: the answer stopped because the context of %d tokens is full\n", o.ctx);
+    st.print();
+    return 0;
+  }
+
+  // Interactive: the history stays in the KV cache; each turn feeds only the
+  // new tokens (closing the last answer, the user's message, the prompt).
+  const bool tty = isatty(STDIN_FILENO);
+  std::string pending = system.empty() ? "" : chatml_message("system", system);
+  std::string line;
+  while (true) {
+    if (tty)
+      std::fprintf(stderr, "> ");
+    g_interrupted = 0;
+    if (!std::getline(std::cin, line) || g_interrupted)
+      break;
+    if (line.empty())
+      continue;
+    std::vector<int32_t> ids =
+        encode_or_fail(tok, pending + chatml_message("user", line) + chatml_generation_prompt(), "message");
+    if (int(ids.size()) >= g.room()) {
+      std::fprintf(stderr, "error: the context of %d tokens is full; start a new chat (or raise --ctx)\n", o.ctx);
+      return 1;
+    }
+    TextSink sink(tok);
+    bool full = false;
+    std::vector<int32_t> answer = generate(g, ids, o.max_new < 0 ? o.ctx : o.max_new, o.sampling,
+                                           rng, st, std::ref(sink), full);
+    sink.finish();
+    write_stdout("\n");
+    if (g_interrupted)
+      std::fprintf(stderr, "[stopped]\n");
+    if (full) {
+      std::fprintf(stderr, "error: the context of %d tokens is full; start a new chat (or raise --ctx)\n", o.ctx);
+      return 1;
+    }
+    // The answer's last id is never fed back: close the turn in the cache
+    // with <|im_end|>\n, as the template renders a past answer.
+    pending.clear();
+    std::vector<int32_t> close = {im_end};
+    std::vector<int32_t> nl = encode_or_fail(tok, "\n", "chat");
+    close.insert(close.end(), nl.begin(), nl.end());
+    if (!g.feed(close.data(), int(close.size()))) {
+      std::fprintf(stderr, "error: the context of %d tokens is full; start a new chat\n", o.ctx);
+      return 1;
+    }
+  }
+  if (tty)
+    std::fprintf(stderr, "\n");
+  st.print();
+  return 0;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  Options opt = parse_options(argc, argv);
-  const int V = kModel.vocab_size;
-  const long n_prompt = long(opt.prompt_ids.size());
-  // The last generated token is printed, never fed back.
-  const long positions_needed = n_prompt + (opt.max_new > 0 ? opt.max_new - 1 : 0);
-  if (positions_needed > opt.ctx)
-    fail("the prompt (" + std::to_string(n_prompt) + " tokens) and --max-new " +
-         std::to_string(opt.max_new) + " need " + std::to_string(positions_needed) +
-         " positions, more than the context of " + std::to_string(opt.ctx) +
-         " (raise --ctx, at most " + std::to_string(kModel.max_positions) + ")");
+  Options o = parse_options(argc, argv);
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint; // no SA_RESTART: a pending read returns
+  sigaction(SIGINT, &sa, nullptr);
 
-  Session s;
-  s.weights = map_own_weights(kModel.weight_bytes);
-  if (!s.weights)
+  const uint8_t *weights = map_own_weights(kModel.weight_bytes);
+  if (!weights)
     return 1;
-  s.ctx = opt.ctx;
-  const bool dump = !opt.dump_logits.empty();
-  const size_t cache = size_t(kModel.num_layers) * opt.ctx * kModel.kv_dim;
-  s.arena = alloc_floats(kModel.arena_floats, "activation arena");
-  s.k_cache = alloc_floats(cache, "KV cache");
-  s.v_cache = alloc_floats(cache, "KV cache");
-  s.scratch = alloc_floats(kModel.scratch_floats_per_position * opt.ctx, "attention scratch");
-  s.logits = alloc_floats(size_t(dump ? kModel.max_rows : 1) * V, "logits");
+  if (o.have_prompt_ids)
+    return run_prompt_ids(o, weights);
 
-  NpyWriter npy;
-  if (dump && !npy.open(opt.dump_logits, V))
-    fail("cannot write --dump-logits file '" + opt.dump_logits + "'");
-
-  std::vector<int32_t> positions(kModel.max_rows);
-  auto t0 = std::chrono::steady_clock::now();
-  const float *last = nullptr;
-  for (long start = 0; start < n_prompt; start += kModel.max_rows) {
-    int rows = int(n_prompt - start < kModel.max_rows ? n_prompt - start : kModel.max_rows);
-    for (int r = 0; r < rows; ++r)
-      positions[r] = int32_t(start + r);
-    model_forward(s, opt.prompt_ids.data() + start, positions.data(), rows, dump);
-    if (dump)
-      npy.append_rows(s.logits, rows);
-    last = dump ? s.logits + size_t(rows - 1) * V : s.logits;
+  Tokenizer tok;
+  std::string err;
+  if (kModel.tokenizer_bytes == 0)
+    fail("this model was compiled without tokenizer.json: use --prompt-ids (see --help)");
+  if (!tok.load(weights + kModel.tokenizer_offset, kModel.tokenizer_bytes, err))
+    fail(err);
+  if (o.have_tokenize) {
+    std::vector<int32_t> ids = encode_or_fail(tok, o.tokenize, "--tokenize");
+    for (size_t i = 0; i < ids.size(); ++i)
+      std::printf(i ? ",%d" : "%d", ids[i]);
+    std::printf("\n");
+    return 0;
   }
-  const double prefill_s = seconds_since(t0);
-
-  auto t1 = std::chrono::steady_clock::now();
-  int generated = 0;
-  int32_t pos = int32_t(n_prompt);
-  std::string sep;
-  while (generated < opt.max_new) {
-    int32_t next = argmax(last, V);
-    std::printf("%s%d", sep.c_str(), next);
-    std::fflush(stdout);
-    sep = ",";
-    ++generated;
-    if (is_eos(next) || generated == opt.max_new)
-      break;
-    model_forward(s, &next, &pos, 1, dump);
-    if (dump)
-      npy.append_rows(s.logits, 1);
-    last = s.logits;
-    ++pos;
+  if (o.have_detokenize) {
+    std::vector<int32_t> ids = parse_ids("--detokenize", o.detokenize, tok.num_ids() - 1);
+    for (int32_t id : ids)
+      if (!tok.is_valid(id))
+        fail("--detokenize: " + std::to_string(id) + " is not a token id");
+    write_stdout(decode(tok, ids) + "\n");
+    return 0;
   }
-  std::printf("\n");
-  std::fflush(stdout);
-  const double decode_s = seconds_since(t1);
-  if (dump && !npy.close())
-    fail("writing --dump-logits file '" + opt.dump_logits + "' failed");
-  std::fprintf(stderr, "prefill: %ld tokens in %.3f s (%.1f tok/s); decode: %d tokens in %.3f s (%.1f tok/s)\n",
-               n_prompt, prefill_s, n_prompt / (prefill_s > 0 ? prefill_s : 1e-9), generated - 1 > 0 ? generated - 1 : 0,
-               decode_s, (generated > 1 ? generated - 1 : 0) / (decode_s > 0 ? decode_s : 1e-9));
-  return 0;
+  return run_chat(o, weights, tok);
 }

@@ -29,6 +29,17 @@ struct ModelDesc {
   uint64_t weight_bytes; // size of the appended weight blob
   const int32_t *eos_ids;
   int num_eos_ids;
+  // Tokenizer tables inside the weight blob (tokenizer_format.h); 0 bytes
+  // when the model directory had no tokenizer.json.
+  uint64_t tokenizer_offset;
+  uint64_t tokenizer_bytes;
+  const char *default_system_prompt;
+  // generation_config.json
+  bool do_sample;
+  float temperature;
+  int top_k;
+  float top_p;
+  float repetition_penalty;
 };
 
 /// Buffers of one generation: the compiler-planned activation arena, the

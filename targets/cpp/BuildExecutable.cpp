@@ -27,6 +27,10 @@ std::string runtimeLib() {
   const char *env = std::getenv("QWENC_RUNTIME_LIB");
   return env ? env : QWENC_RUNTIME_LIB;
 }
+std::string utf8procLib() {
+  const char *env = std::getenv("QWENC_UTF8PROC_LIB");
+  return env ? env : QWENC_UTF8PROC_LIB;
+}
 
 /// Runs argv[0] found on PATH; returns "" or a message.
 std::string runCommand(const std::vector<std::string> &args, bool verbose) {
@@ -77,8 +81,8 @@ std::string appendWeights(const CppModel &model, const std::string &path) {
   for (const BlobEntry &e : model.blob) {
     if (e.offset > written)
       ok = ok && std::fwrite(zeros.data(), 1, e.offset - written, f) == e.offset - written;
-    ok = ok && std::fwrite(e.tensor->data, 1, e.tensor->numBytes, f) == e.tensor->numBytes;
-    written = e.offset + e.tensor->numBytes;
+    ok = ok && std::fwrite(e.data, 1, e.numBytes, f) == e.numBytes;
+    written = e.offset + e.numBytes;
   }
   uint64_t trailer[4];
   std::memcpy(&trailer[0], qwenc_rt::kWeightsMagic, 8);
@@ -118,7 +122,7 @@ std::string buildExecutable(const CppModel &model, const std::string &outputPath
   }
   const char *cxxEnv = std::getenv("CXX");
   std::vector<std::string> cmd = {cxxEnv && *cxxEnv ? cxxEnv : "c++", "-std=c++17", "-O2",
-                                  "-I" + runtimeIncludeDir(), source, runtimeLib(),
+                                  "-I" + runtimeIncludeDir(), source, runtimeLib(), utf8procLib(),
                                   "-o", tmpExe, "-lm", "-pthread"};
   std::string err = runCommand(cmd, verbose);
   if (err.empty())

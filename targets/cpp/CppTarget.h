@@ -16,9 +16,11 @@ struct CppTargetOptions {
   int maxRows = 64; // tokens per forward() call: the prefill chunk
 };
 
-/// One weight tensor at its place in the blob appended to the executable.
+/// Bytes at their place in the blob appended to the executable: a weight
+/// tensor (still in the mapped checkpoint) or the tokenizer tables.
 struct BlobEntry {
-  const TensorRef *tensor;
+  const uint8_t *data;
+  uint64_t numBytes;
   uint64_t offset;
 };
 
@@ -28,6 +30,7 @@ struct CppModel {
   std::vector<BlobEntry> blob;
   uint64_t blobBytes = 0;
   std::unique_ptr<Checkpoint> checkpoint; // keeps the tensors mapped
+  std::vector<uint8_t> tokenizerTables;   // empty without tokenizer.json
 };
 
 /// Lowers `module` (func @forward in the qwen dialect) to a C++ translation

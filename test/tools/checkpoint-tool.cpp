@@ -4,6 +4,8 @@
 //   checkpoint-tool convert SRC DST f16-as-f32
 //                                            rounded to F16, stored widened as F32:
 //                                            must compute exactly what the F16 one does
+//   checkpoint-tool random DST VOCAB           a tiny random BF16 model (hidden 32, one
+//                                            layer, tied) with a real-size vocabulary
 #include "compiler/frontend/Checkpoint.h"
 #include "compiler/frontend/InputError.h"
 #include "test/tools/SafetensorsWriter.h"
@@ -80,7 +82,61 @@ void copyConfigs(const std::string &src, const std::string &dst) {
 
 } // namespace
 
+/// Writes config.json, generation_config.json (Qwen2.5-Instruct's sampling
+/// defaults) and random BF16 weights with a fixed seed.
+int writeRandomModel(const std::string &dst, int64_t vocab) {
+  ModelConfig c;
+  c.hiddenSize = 32;
+  c.intermediateSize = 64;
+  c.numLayers = 1;
+  c.numHeads = 2;
+  c.numKvHeads = 1;
+  c.vocabSize = vocab;
+  c.tieWordEmbeddings = true;
+  fs::create_directories(dst);
+  nlohmann::json cfg = {{"architectures", {"Qwen2ForCausalLM"}}, {"model_type", "qwen2"},
+                        {"hidden_size", c.hiddenSize}, {"intermediate_size", c.intermediateSize},
+                        {"num_hidden_layers", c.numLayers}, {"num_attention_heads", c.numHeads},
+                        {"num_key_value_heads", c.numKvHeads}, {"vocab_size", c.vocabSize},
+                        {"max_position_embeddings", 32768}, {"rms_norm_eps", 1e-6},
+                        {"rope_theta", 1000000.0}, {"tie_word_embeddings", true},
+                        {"bos_token_id", 151643}, {"eos_token_id", 151645}};
+  std::ofstream(dst + "/config.json") << cfg.dump(2);
+  nlohmann::json gen = {{"bos_token_id", 151643}, {"eos_token_id", {151645, 151643}},
+                        {"do_sample", true}, {"temperature", 0.7}, {"top_p", 0.8},
+                        {"top_k", 20}, {"repetition_penalty", 1.05}};
+  std::ofstream(dst + "/generation_config.json") << gen.dump(2);
+  uint64_t state = 42;
+  auto uniform = [&]() { // splitmix64 -> [-1, 1)
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return double((z ^ (z >> 31)) >> 11) / 4503599627370496.0 - 1.0;
+  };
+  std::vector<OutTensor> tensors;
+  for (auto &[name, shape] : expectedTensors(c)) {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    bool norm = name.find("norm") != std::string::npos;
+    double scale = shape.size() == 2 ? 1.7 / std::sqrt(double(shape[1])) : 0.05;
+    OutTensor t{name, "BF16", shape, {}};
+    for (int64_t i = 0; i < n; ++i) {
+      float f = float(norm ? 1.0 + 0.1 * uniform() : scale * uniform());
+      uint32_t bits;
+      std::memcpy(&bits, &f, 4);
+      t.bytes.push_back(uint8_t(bits >> 16));
+      t.bytes.push_back(uint8_t(bits >> 24));
+    }
+    tensors.push_back(std::move(t));
+  }
+  qwenc::test::writeSafetensors(dst + "/model.safetensors", tensors);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && std::string(argv[1]) == "random")
+    return writeRandomModel(argv[2], std::atoll(argv[3]));
   if (argc != 5) {
     std::fprintf(stderr, "usage: checkpoint-tool reshard SRC DST N | convert SRC DST f16|f16-as-f32\n");
     return 2;

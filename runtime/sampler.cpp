@@ -1,0 +1,114 @@
+#include "sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace qwenc_rt {
+
+uint64_t Rng::next() {
+  uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+double Rng::uniform() { return double(next() >> 11) * (1.0 / 9007199254740992.0); }
+
+void apply_repetition_penalty(float *logits, int vocab, const std::vector<int32_t> &seen,
+                              float penalty) {
+  if (penalty == 1.0f)
+    return;
+  std::vector<bool> done(static_cast<size_t>(vocab), false);
+  for (int32_t id : seen) {
+    if (id < 0 || id >= vocab || done[size_t(id)])
+      continue;
+    done[size_t(id)] = true;
+    float &l = logits[id];
+    l = l < 0 ? l * penalty : l / penalty;
+  }
+}
+
+void sampling_distribution(float *logits, int vocab, const SamplingParams &p) {
+  const float ninf = -INFINITY;
+  if (p.temperature != 1.0f)
+    for (int i = 0; i < vocab; ++i)
+      logits[i] /= p.temperature;
+  std::vector<int32_t> order(static_cast<size_t>(vocab));
+  std::iota(order.begin(), order.end(), 0);
+  // Descending by logit; ties keep the lower id first (stable).
+  auto desc = [&](int32_t a, int32_t b) { return logits[a] > logits[b]; };
+  int keep = vocab;
+  if (p.top_k > 0 && p.top_k < vocab) {
+    keep = p.top_k;
+    std::partial_sort(order.begin(), order.begin() + keep, order.end(), desc);
+    // TopKLogitsWarper removes logits below the k-th largest: ties with it stay.
+    const float kth = logits[order[size_t(keep - 1)]];
+    for (int i = keep; i < vocab; ++i)
+      if (logits[order[size_t(i)]] < kth)
+        logits[order[size_t(i)]] = ninf;
+      else
+        std::swap(order[size_t(keep++)], order[size_t(i)]);
+    std::stable_sort(order.begin(), order.begin() + keep, desc);
+  } else {
+    std::stable_sort(order.begin(), order.end(), desc);
+  }
+  const float mx = logits[order[0]];
+  double sum = 0;
+  std::vector<double> prob(static_cast<size_t>(keep));
+  for (int i = 0; i < keep; ++i)
+    sum += prob[size_t(i)] = std::exp(double(logits[order[size_t(i)]]) - mx);
+  if (p.top_p < 1.0f) {
+    // TopPLogitsWarper: drop the tokens whose cumulative probability, summed
+    // from the least likely, stays <= 1 - top_p; the most likely always stays.
+    double cum = 0;
+    int cut = keep;
+    for (int i = keep - 1; i > 0; --i) {
+      cum += prob[size_t(i)] / sum;
+      if (cum <= 1.0 - double(p.top_p))
+        cut = i;
+      else
+        break;
+    }
+    for (int i = cut; i < keep; ++i)
+      logits[order[size_t(i)]] = ninf;
+    keep = cut;
+    sum = 0;
+    for (int i = 0; i < keep; ++i)
+      sum += prob[size_t(i)];
+  }
+  std::vector<bool> kept(static_cast<size_t>(vocab), false);
+  for (int i = 0; i < keep; ++i) {
+    kept[size_t(order[size_t(i)])] = true;
+    logits[order[size_t(i)]] = float(prob[size_t(i)] / sum);
+  }
+  for (int i = 0; i < vocab; ++i)
+    if (!kept[size_t(i)])
+      logits[i] = 0.0f;
+}
+
+int32_t sample_next(float *logits, int vocab, const std::vector<int32_t> &seen,
+                    const SamplingParams &p, Rng &rng) {
+  apply_repetition_penalty(logits, vocab, seen, p.repetition_penalty);
+  if (p.greedy || p.temperature <= 0.0f) {
+    int32_t best = 0;
+    for (int i = 1; i < vocab; ++i)
+      if (logits[i] > logits[best])
+        best = i;
+    return best;
+  }
+  sampling_distribution(logits, vocab, p);
+  double u = rng.uniform(), cum = 0;
+  int32_t last = 0;
+  for (int i = 0; i < vocab; ++i) {
+    if (logits[i] <= 0.0f)
+      continue;
+    cum += logits[i];
+    last = i;
+    if (u < cum)
+      return i;
+  }
+  return last; // rounding: u beyond the summed mass
+}
+
+} // namespace qwenc_rt
