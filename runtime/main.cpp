@@ -362,6 +362,11 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
   if (im_end < 0)
     fail("the tokenizer has no <|im_end|> token, so it cannot chat; use --prompt-ids");
   const std::string system = o.have_system ? o.system : kModel.default_system_prompt;
+  std::string err;
+  if (!check_utf8(system, err))
+    fail("-s: " + err);
+  if (o.have_prompt && !check_utf8(o.prompt, err))
+    fail("-p: " + err);
   Generator g(weights, o.ctx, false);
   Rng rng(o.have_seed ? o.seed : uint64_t(Clock::now().time_since_epoch().count()));
   Stats st;
@@ -401,12 +406,19 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
       break;
     if (line.empty())
       continue;
+    if (!check_utf8(line, err)) {
+      std::fprintf(stderr, "error: message: %s; type it again\n", err.c_str());
+      continue;
+    }
     std::vector<int32_t> ids =
         encode_or_fail(tok, pending + chatml_message("user", line) + chatml_generation_prompt(), "message");
     if (int(ids.size()) >= g.room()) {
       std::fprintf(stderr, "error: the context of %d tokens is full; start a new chat (or raise --ctx)\n", o.ctx);
       return 1;
     }
+    if (o.verbose)
+      std::fprintf(stderr, "[turn: %zu new prompt tokens after %d in the cache]\n", ids.size(),
+                   g.position());
     TextSink sink(tok);
     bool full = false;
     std::vector<int32_t> answer = generate(g, ids, o.max_new < 0 ? o.ctx : o.max_new, o.sampling,

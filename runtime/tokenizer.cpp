@@ -174,7 +174,7 @@ int32_t Tokenizer::added_id(std::string_view content) const {
   return -1;
 }
 
-bool Tokenizer::encode(std::string_view text, std::vector<int32_t> &ids, std::string &error) {
+bool check_utf8(std::string_view text, std::string &error) {
   const auto *s = reinterpret_cast<const unsigned char *>(text.data());
   const size_t n = text.size();
   for (size_t i = 0; i < n;) {
@@ -190,6 +190,14 @@ bool Tokenizer::encode(std::string_view text, std::vector<int32_t> &ids, std::st
     }
     i += size_t(len);
   }
+  return true;
+}
+
+bool Tokenizer::encode(std::string_view text, std::vector<int32_t> &ids, std::string &error) {
+  if (!check_utf8(text, error))
+    return false;
+  const auto *s = reinterpret_cast<const unsigned char *>(text.data());
+  const size_t n = text.size();
   // Added tokens first, leftmost-longest, on the raw text (they are not
   // normalized); the text between them goes through NFC and BPE.
   size_t seg = 0;

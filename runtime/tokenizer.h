@@ -65,6 +65,9 @@ private:
   std::string pending_;
 };
 
+/// False + message naming the first bad byte if `text` is not valid UTF-8.
+bool check_utf8(std::string_view text, std::string &error);
+
 /// Decodes a whole id sequence to text.
 std::string decode(const Tokenizer &tok, const std::vector<int32_t> &ids);
 

