@@ -23,6 +23,10 @@ std::string runtimeIncludeDir() {
   const char *env = std::getenv("QWENC_RUNTIME_INCLUDE_DIR");
   return env ? env : QWENC_RUNTIME_INCLUDE_DIR;
 }
+std::string runtimeMainLib() {
+  const char *env = std::getenv("QWENC_RUNTIME_MAIN_LIB");
+  return env ? env : QWENC_RUNTIME_MAIN_LIB;
+}
 std::string runtimeLib() {
   const char *env = std::getenv("QWENC_RUNTIME_LIB");
   return env ? env : QWENC_RUNTIME_LIB;
@@ -122,7 +126,7 @@ std::string buildExecutable(const CppModel &model, const std::string &outputPath
   }
   const char *cxxEnv = std::getenv("CXX");
   std::vector<std::string> cmd = {cxxEnv && *cxxEnv ? cxxEnv : "c++", "-std=c++17", "-O2",
-                                  "-I" + runtimeIncludeDir(), source, runtimeLib(), utf8procLib(),
+                                  "-I" + runtimeIncludeDir(), source, runtimeMainLib(), runtimeLib(), utf8procLib(),
                                   "-o", tmpExe, "-lm", "-pthread"};
   std::string err = runCommand(cmd, verbose);
   if (err.empty())
