@@ -48,6 +48,16 @@ LogicalResult WeightOp::verify() {
     return emitOpError("needs a non-empty checkpoint tensor name");
   if (!getType().hasStaticShape())
     return emitOpError("weight shape must be static");
+  bool quantized = isa<IntegerType>(getType().getElementType());
+  if (quantized != getGroupSize().has_value())
+    return emitOpError(quantized ? "quantized weights need a group_size"
+                                 : "group_size applies to quantized weights only");
+  if (quantized) {
+    int64_t cols = getType().getShape().back(), g = *getGroupSize();
+    if (getType().getRank() != 2 || g <= 0 || cols % g != 0)
+      return emitOpError("group_size ") << g << " must divide the " << cols
+                                        << " columns of a 2-D weight";
+  }
   return success();
 }
 
@@ -144,5 +154,52 @@ LogicalResult AttentionOp::verify() {
   if (failed(checkRows(*this, q, k, "key")) || failed(checkRows(*this, q, v, "value")) ||
       failed(checkRows(*this, q, ranked(getPositions()), "positions")))
     return failure();
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one weight");
+  auto first = ranked(getInputs()[0]);
+  int64_t rows = 0;
+  for (Value in : getInputs()) {
+    auto t = ranked(in);
+    if (t.getRank() != first.getRank() || t.getElementType() != first.getElementType() ||
+        t.getShape().drop_front() != first.getShape().drop_front())
+      return emitOpError("operands must agree in element type and in all but the first dimension");
+    rows += t.getDimSize(0);
+  }
+  auto out = ranked(getResult());
+  if (out.getElementType() != first.getElementType() || out.getDimSize(0) != rows ||
+      out.getShape().drop_front() != first.getShape().drop_front())
+    return emitOpError("result must be the operands stacked: ") << rows << " rows";
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  auto in = ranked(getInput()), out = ranked(getResult());
+  if (getOffset() < 0 || getOffset() + out.getDimSize(1) > in.getDimSize(1))
+    return emitOpError("columns [") << getOffset() << ", " << getOffset() + out.getDimSize(1)
+                                    << ") exceed the input's " << in.getDimSize(1);
+  return checkRows(*this, in, out, "result");
+}
+
+LogicalResult GatedLinearOp::verify() {
+  auto in = ranked(getInput()), out = ranked(getResult());
+  if (failed(verifyMatmul(*this, in, ranked(getGate()), out)) ||
+      failed(verifyMatmul(*this, in, ranked(getUp()), out)))
+    return failure();
+  return success();
+}
+
+LogicalResult AddRMSNormOp::verify() {
+  auto a = ranked(getLhs()), b = ranked(getRhs()), w = ranked(getWeight());
+  if (a != b || ranked(getSum()) != a || ranked(getNormed()) != a)
+    return emitOpError("operands and results must share one activation type");
+  if (w.getDimSize(0) != a.getDimSize(1))
+    return emitOpError("weight has ") << w.getDimSize(0) << " elements but the input has "
+                                      << a.getDimSize(1) << " columns";
+  if (getEps().convertToDouble() <= 0.0)
+    return emitOpError("eps must be positive");
   return success();
 }

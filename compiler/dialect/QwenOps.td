@@ -7,7 +7,9 @@ include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Qwen_Activation : 2DTensorOf<[F32]>;
-def Qwen_WeightTensor : RankedTensorOf<[F32, BF16, F16]>;
+// Weights: as stored (f32/bf16/f16), or quantized (i8, i4) with one scale per
+// `group_size` columns of a row, which the target computes when packing.
+def Qwen_WeightTensor : RankedTensorOf<[F32, BF16, F16, I8, I<4>]>;
 def Qwen_Vector : 1DTensorOf<[F32, BF16, F16]>;
 def Qwen_TokenIds : 1DTensorOf<[I32]>;
 
@@ -15,10 +17,13 @@ def Qwen_WeightOp : Qwen_Op<"weight", [Pure]> {
   let summary = "a tensor of the checkpoint, referenced by name";
   let description = [{
     `%w = qwen.weight "model.norm.weight" : tensor<896xbf16>` stands for the
-    checkpoint tensor of that name, with its stored element type. The module
-    attribute `qwen.checkpoint` says which checkpoint directory holds it.
+    checkpoint tensor of that name. The module attribute `qwen.checkpoint`
+    says which checkpoint directory holds it. The result's element type is
+    the one the target stores: the checkpoint's, another float type (the
+    target converts), or i8/i4 with `group_size` (the target quantizes,
+    symmetric, one scale per group of columns of a row).
   }];
-  let arguments = (ins StrAttr:$name);
+  let arguments = (ins StrAttr:$name, OptionalAttr<I64Attr>:$group_size);
   let results = (outs Qwen_WeightTensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let hasVerifier = 1;
@@ -116,6 +121,58 @@ def Qwen_LogitsOp : Qwen_Op<"logits", [Pure]> {
   let results = (outs Qwen_Activation:$result);
   let assemblyFormat = [{
     $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Ops that the fusion passes introduce.
+//===----------------------------------------------------------------------===//
+
+def Qwen_ConcatOp : Qwen_Op<"concat", [Pure]> {
+  let summary = "weights stacked along their first dimension";
+  let description = [{
+    `qwen.concat %wq, %wk, %wv` is one weight whose rows are those of the
+    operands in order; a target lays the operands out back to back, so the
+    concatenation costs nothing at run time.
+  }];
+  let arguments = (ins Variadic<Qwen_WeightTensor>:$inputs);
+  let results = (outs Qwen_WeightTensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Qwen_SliceOp : Qwen_Op<"slice", [Pure]> {
+  let summary = "columns [offset, offset + size) of an activation";
+  let arguments = (ins Qwen_Activation:$input, I64Attr:$offset);
+  let results = (outs Qwen_Activation:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Qwen_GatedLinearOp : Qwen_Op<"gated_linear", [Pure]> {
+  let summary = "silu(x * gate^T) * (x * up^T): the SwiGLU MLP's first half";
+  let arguments = (ins Qwen_Activation:$input, Qwen_WeightTensor:$gate,
+                       Qwen_WeightTensor:$up);
+  let results = (outs Qwen_Activation:$result);
+  let assemblyFormat = [{
+    $input `,` $gate `,` $up attr-dict `:` type($input) `,` type($gate) `,` type($up)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Qwen_AddRMSNormOp : Qwen_Op<"add_rms_norm",
+    [Pure, AllTypesMatch<["lhs", "rhs", "sum", "normed"]>]> {
+  let summary = "residual add and the RMSNorm of its result, in one pass";
+  let description = [{
+    Returns `sum = lhs + rhs` (the residual stream) and `rms_norm(sum, weight)`.
+  }];
+  let arguments = (ins Qwen_Activation:$lhs, Qwen_Activation:$rhs, Qwen_Vector:$weight,
+                       F64Attr:$eps);
+  let results = (outs Qwen_Activation:$sum, Qwen_Activation:$normed);
+  let assemblyFormat = [{
+    $lhs `,` $rhs `,` $weight attr-dict `:` type($lhs) `,` type($weight)
   }];
   let hasVerifier = 1;
 }

@@ -1,5 +1,6 @@
 //===- qwenc-opt.cpp - parse, verify, transform and print qwen IR ---------===//
 #include "compiler/dialect/QwenDialect.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -8,6 +9,7 @@
 
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses(); // canonicalize, cse, ...
+  mlir::qwen::registerQwenPasses();
   mlir::DialectRegistry registry;
   registry.insert<mlir::qwen::QwenDialect, mlir::func::FuncDialect>();
   return mlir::asMainReturnCode(

@@ -36,7 +36,7 @@ public:
     if (!v) {
       const TensorRef &t = *ck.find(name); // validated before building
       auto type = RankedTensorType::get(t.shape, elementType(b, t.dtype));
-      v = b.create<qwen::WeightOp>(loc, type, b.getStringAttr(name));
+      v = b.create<qwen::WeightOp>(loc, type, b.getStringAttr(name), IntegerAttr());
     }
     return v;
   }

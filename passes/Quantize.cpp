@@ -1,0 +1,85 @@
+//===- Quantize.cpp - weight-only quantization pass -----------------------===//
+#include "passes/Passes.h"
+
+using namespace mlir;
+using namespace mlir::qwen;
+
+namespace mlir::qwen {
+#define GEN_PASS_DEF_QWENQUANTIZE
+#include "passes/Passes.h.inc"
+} // namespace mlir::qwen
+
+namespace {
+
+/// A weight read as a matrix: by a product, by the embedding gather, or by a
+/// concat whose every user is such a product.
+bool isMatrixOperand(Value weight) {
+  for (OpOperand &use : weight.getUses()) {
+    Operation *user = use.getOwner();
+    if (auto linear = dyn_cast<LinearOp>(user)) {
+      if (linear.getWeight() != weight)
+        return false;
+    } else if (auto concat = dyn_cast<ConcatOp>(user)) {
+      if (!isMatrixOperand(concat.getResult()))
+        return false;
+    } else if (!isa<LogitsOp, GatedLinearOp, EmbeddingOp>(user)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct Quantize : mlir::qwen::impl::QwenQuantizeBase<Quantize> {
+  using QwenQuantizeBase::QwenQuantizeBase;
+
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    MLIRContext *ctx = &getContext();
+    Type element;
+    if (mode == "f32")
+      element = Float32Type::get(ctx);
+    else if (mode == "bf16")
+      element = BFloat16Type::get(ctx);
+    else if (mode == "int8")
+      element = IntegerType::get(ctx, 8);
+    else if (mode == "int4")
+      element = IntegerType::get(ctx, 4);
+    else {
+      fn.emitError() << "unknown quantization mode '" << mode << "' (f32, bf16, int8, int4)";
+      return signalPassFailure();
+    }
+    if (mode == "int4" && groupSize != 32 && groupSize != 64 && groupSize != 128) {
+      fn.emitError() << "int4 group size must be 32, 64 or 128, got " << groupSize;
+      return signalPassFailure();
+    }
+
+    WalkResult result = fn.walk([&](WeightOp w) {
+      auto type = w.getType();
+      if (type.getRank() != 2 || !isMatrixOperand(w.getResult()))
+        return WalkResult::advance();
+      int64_t cols = type.getDimSize(1);
+      w->removeAttr(w.getGroupSizeAttrName());
+      if (isa<IntegerType>(element)) {
+        int64_t g = mode == "int8" ? cols : int64_t(groupSize);
+        if (cols % g != 0) {
+          w.emitError() << "has " << cols << " columns, not a multiple of the group size " << g;
+          return WalkResult::interrupt();
+        }
+        w.setGroupSizeAttr(IntegerAttr::get(IntegerType::get(ctx, 64), g));
+      }
+      w.getResult().setType(RankedTensorType::get(type.getShape(), element));
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      return signalPassFailure();
+    // Concats of retyped weights take the new element type.
+    fn.walk([&](ConcatOp c) {
+      auto type = c.getType();
+      Type in = c.getInputs()[0].getType().cast<RankedTensorType>().getElementType();
+      if (type.getElementType() != in)
+        c.getResult().setType(RankedTensorType::get(type.getShape(), in));
+    });
+  }
+};
+
+} // namespace

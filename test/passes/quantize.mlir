@@ -1,0 +1,45 @@
+// RUN: qwenc-opt %s -qwen-quantize="mode=int8" | FileCheck %s --check-prefix=INT8
+// RUN: qwenc-opt %s -qwen-quantize="mode=int4 group-size=32" | FileCheck %s --check-prefix=INT4
+// RUN: qwenc-opt %s -qwen-quantize="mode=bf16" | FileCheck %s --check-prefix=BF16
+// RUN: not qwenc-opt %s -qwen-quantize="mode=int4 group-size=48" 2>&1 | FileCheck %s --check-prefix=BADGROUP
+
+// Matrix weights (the stacked q/k/v, the embedding shared with the head, the
+// gated MLP) are retyped; norm weights and biases are not.
+// INT8-LABEL: func.func @forward
+// INT8: qwen.weight "embed" {group_size = 64 : i64} : tensor<128x64xi8>
+// INT8: qwen.weight "norm" : tensor<64xf32>
+// INT8: qwen.weight "q" {group_size = 64 : i64} : tensor<64x64xi8>
+// INT8: qwen.weight "k" {group_size = 64 : i64} : tensor<32x64xi8>
+// INT8: qwen.concat {{.*}} : tensor<64x64xi8>, tensor<32x64xi8> -> tensor<96x64xi8>
+// INT8: qwen.weight "bias" : tensor<96xf32>
+// INT8: qwen.weight "gate" {group_size = 64 : i64} : tensor<32x64xi8>
+// INT8: qwen.logits {{.*}} : tensor<?x64xf32>, tensor<128x64xi8> -> tensor<?x128xf32>
+
+// INT4: qwen.weight "embed" {group_size = 32 : i64} : tensor<128x64xi4>
+// INT4: qwen.weight "norm" : tensor<64xf32>
+// INT4: qwen.concat {{.*}} -> tensor<96x64xi4>
+// INT4: qwen.gated_linear {{.*}} : tensor<?x64xf32>, tensor<32x64xi4>, tensor<32x64xi4> -> tensor<?x32xf32>
+
+// BF16: qwen.weight "embed" : tensor<128x64xbf16>
+// BF16: qwen.weight "norm" : tensor<64xf32>
+
+// BADGROUP: error: int4 group size must be 32, 64 or 128, got 48
+func.func @forward(%ids: tensor<?xi32>) -> tensor<?x128xf32> {
+  %e = qwen.weight "embed" : tensor<128x64xf32>
+  %x = qwen.embedding %ids, %e : tensor<?xi32>, tensor<128x64xf32> -> tensor<?x64xf32>
+  %nw = qwen.weight "norm" : tensor<64xf32>
+  %h = qwen.rms_norm %x, %nw {eps = 1.0e-6 : f64} : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
+  %wq = qwen.weight "q" : tensor<64x64xf32>
+  %wk = qwen.weight "k" : tensor<32x64xf32>
+  %w = qwen.concat %wq, %wk : tensor<64x64xf32>, tensor<32x64xf32> -> tensor<96x64xf32>
+  %b = qwen.weight "bias" : tensor<96xf32>
+  %qk = qwen.linear %h, %w, %b : tensor<?x64xf32>, tensor<96x64xf32>, tensor<96xf32> -> tensor<?x96xf32>
+  %q = qwen.slice %qk {offset = 0 : i64} : tensor<?x96xf32> -> tensor<?x64xf32>
+  %wg = qwen.weight "gate" : tensor<32x64xf32>
+  %wu = qwen.weight "up" : tensor<32x64xf32>
+  %g = qwen.gated_linear %q, %wg, %wu : tensor<?x64xf32>, tensor<32x64xf32>, tensor<32x64xf32> -> tensor<?x32xf32>
+  %wd = qwen.weight "down" : tensor<64x32xf32>
+  %d = qwen.linear %g, %wd : tensor<?x32xf32>, tensor<64x32xf32> -> tensor<?x64xf32>
+  %l = qwen.logits %d, %e : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
+  return %l : tensor<?x128xf32>
+}
