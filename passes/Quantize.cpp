@@ -49,7 +49,7 @@ struct Quantize : mlir::qwen::impl::QwenQuantizeBase<Quantize> {
       return signalPassFailure();
     }
     if (mode == "int4" && groupSize != 32 && groupSize != 64 && groupSize != 128) {
-      fn.emitError() << "int4 group size must be 32, 64 or 128, got " << groupSize;
+      fn.emitError() << "int4 group size must be 32, 64 or 128, got " << int64_t(groupSize);
       return signalPassFailure();
     }
 
