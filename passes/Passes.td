@@ -34,9 +34,10 @@ def QwenQuantize : Pass<"qwen-quantize", "::mlir::func::FuncOp"> {
     Retypes every 2-D weight that feeds a matrix product or the embedding
     (through qwen.concat too): `int8` per output channel (group = the row),
     `int4` per group of `group-size` columns, `bf16` and `f32` as plain
-    floating point. Scales are computed when the target packs the weights
-    (round to nearest, scale = max|w| / 127 or / 7). Norm weights and biases
-    stay as they are.
+    floating point. Under int4 the embedding and the output head become int8
+    (their error goes straight into the logits). Scales are computed when the
+    target packs the weights (round to nearest). Norm weights and biases stay
+    as they are.
   }];
   let options = [
     Option<"mode", "mode", "std::string", /*default=*/"\"int8\"",

@@ -59,15 +59,23 @@ struct Quantize : mlir::qwen::impl::QwenQuantizeBase<Quantize> {
         return WalkResult::advance();
       int64_t cols = type.getDimSize(1);
       w->removeAttr(w.getGroupSizeAttrName());
-      if (isa<IntegerType>(element)) {
-        int64_t g = mode == "int8" ? cols : int64_t(groupSize);
+      Type target = element;
+      // The output head's error goes straight into the logits: under int4 it
+      // (and the embedding it may share) stays int8, as llama.cpp keeps it
+      // at 6 bits in its 4-bit formats.
+      if (mode == "int4" && llvm::any_of(w->getUsers(), [](Operation *u) {
+            return isa<LogitsOp, EmbeddingOp>(u);
+          }))
+        target = IntegerType::get(ctx, 8);
+      if (auto it = dyn_cast<IntegerType>(target)) {
+        int64_t g = it.getWidth() == 8 ? cols : int64_t(groupSize);
         if (cols % g != 0) {
           w.emitError() << "has " << cols << " columns, not a multiple of the group size " << g;
           return WalkResult::interrupt();
         }
         w.setGroupSizeAttr(IntegerAttr::get(IntegerType::get(ctx, 64), g));
       }
-      w.getResult().setType(RankedTensorType::get(type.getShape(), element));
+      w.getResult().setType(RankedTensorType::get(type.getShape(), target));
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

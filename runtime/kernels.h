@@ -52,36 +52,126 @@ inline float dot(const float *x, const W *w) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-template <int V, int H, typename W>
-void embedding(const W *table, const int32_t *ids, int rows, float *out) {
+// Weight views: how a kernel reads row n of a [N, K] weight. Each has
+//   dot(n, x): sum_k W[n, k] * x[k]   and   row(n, out): W[n, :] as floats.
+
+/// Rows stored as float, bf16 or f16.
+template <typename T, int K>
+struct Dense {
+  const T *p;
+  float dot(int64_t n, const float *x) const { return qwenc_rt::dot<K>(x, p + n * K); }
+  void row(int64_t n, float *out) const {
+    for (int k = 0; k < K; ++k)
+      out[k] = widen(p[n * K + k]);
+  }
+};
+
+/// int8 rows, one float scale per row.
+template <int K>
+struct Int8Rows {
+  static_assert(K % 8 == 0, "int8 rows are read eight columns at a time");
+  const int8_t *q;
+  const float *scale;
+  float dot(int64_t n, const float *x) const {
+    const int8_t *r = q + n * K;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int k = 0; k < K; k += 8)
+      for (int j = 0; j < 8; ++j)
+        acc[j] += x[k + j] * float(r[k + j]);
+    return (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) * scale[n];
+  }
+  void row(int64_t n, float *out) const {
+    for (int k = 0; k < K; ++k)
+      out[k] = float(q[n * K + k]) * scale[n];
+  }
+};
+
+/// int4 rows (two per byte, stored q + 8), one float scale per G columns.
+template <int K, int G>
+struct Int4Groups {
+  static_assert(G % 8 == 0 && K % G == 0, "int4 groups are read eight columns at a time");
+  const uint8_t *q;
+  const float *scale;
+  float dot(int64_t n, const float *x) const {
+    const uint8_t *r = q + n * (K / 2);
+    const float *s = scale + n * (K / G);
+    float total = 0;
+    for (int g = 0; g < K / G; ++g) {
+      float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      for (int k = 0; k < G; k += 8)
+        for (int j = 0; j < 8; j += 2) {
+          const uint8_t b = r[(g * G + k + j) / 2];
+          acc[j] += x[g * G + k + j] * float(int(b & 15) - 8);
+          acc[j + 1] += x[g * G + k + j + 1] * float(int(b >> 4) - 8);
+        }
+      total += (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) * s[g];
+    }
+    return total;
+  }
+  void row(int64_t n, float *out) const {
+    for (int k = 0; k < K; ++k) {
+      const uint8_t b = q[n * (K / 2) + k / 2];
+      out[k] = float(int(k & 1 ? b >> 4 : b & 15) - 8) * scale[n * (K / G) + k / G];
+    }
+  }
+};
+
+template <int V, int H, typename Table>
+void embedding(Table table, const int32_t *ids, int rows, float *out) {
   for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < H; ++c)
-      out[r * H + c] = widen(table[int64_t(ids[r]) * H + c]);
+    table.row(ids[r], out + int64_t(r) * H);
 }
 
 template <int H, typename W>
 void rms_norm(const float *x, const W *weight, double eps, int rows, float *out) {
   for (int r = 0; r < rows; ++r) {
-    const float *xr = x + r * H;
+    const float *xr = x + int64_t(r) * H;
     double ss = 0;
     for (int c = 0; c < H; ++c)
       ss += double(xr[c]) * xr[c];
     float scale = float(1.0 / std::sqrt(ss / H + eps));
     for (int c = 0; c < H; ++c)
-      out[r * H + c] = xr[c] * scale * widen(weight[c]);
+      out[int64_t(r) * H + c] = xr[c] * scale * widen(weight[c]);
   }
 }
 
-/// y[r, n] = sum_k x[r, k] * w[n, k] (+ bias[n]). The weight row is the outer
-/// loop so each row of W is read once per call, whatever the row count.
-template <int N, int K, typename W, typename B>
-void linear(const float *x, const W *w, const B *bias, int rows, float *y) {
+/// sum = a + b, normed = rms_norm(sum): the residual stream and the next
+/// norm in one pass.
+template <int H, typename W>
+void add_rms_norm(const float *a, const float *b, const W *weight, double eps, int rows,
+                  float *sum, float *normed) {
+  for (int64_t i = 0; i < int64_t(rows) * H; ++i)
+    sum[i] = a[i] + b[i];
+  rms_norm<H>(sum, weight, eps, rows, normed);
+}
+
+/// y[r, n] = W[n, :] . x[r, :] (+ bias[n]). The weight row is the outer loop
+/// so each row of W is read once per call, whatever the row count.
+template <int N, int K, typename Weights, typename B>
+void linear(const float *x, Weights w, const B *bias, int rows, float *y) {
   for (int n = 0; n < N; ++n) {
-    const W *wn = w + int64_t(n) * K;
-    float b = bias ? widen(bias[n]) : 0.0f;
+    const float b = bias ? widen(bias[n]) : 0.0f;
     for (int r = 0; r < rows; ++r)
-      y[int64_t(r) * N + n] = dot<K>(x + int64_t(r) * K, wn) + b;
+      y[int64_t(r) * N + n] = w.dot(n, x + int64_t(r) * K) + b;
   }
+}
+
+/// y = silu(x gate^T) * (x up^T).
+template <int N, int K, typename Weights>
+void gated_linear(const float *x, Weights gate, Weights up, int rows, float *y) {
+  for (int n = 0; n < N; ++n)
+    for (int r = 0; r < rows; ++r) {
+      const float *xr = x + int64_t(r) * K;
+      const float g = gate.dot(n, xr);
+      y[int64_t(r) * N + n] = g / (1.0f + std::exp(-g)) * up.dot(n, xr);
+    }
+}
+
+/// Columns [offset, offset + OUT) of each row.
+template <int IN, int OUT>
+void slice(const float *x, int offset, int rows, float *out) {
+  for (int r = 0; r < rows; ++r)
+    std::memcpy(out + int64_t(r) * OUT, x + int64_t(r) * IN + offset, OUT * sizeof(float));
 }
 
 /// Rotate-half RoPE: column i of a head pairs with column i + HD/2. Angles in
@@ -164,13 +254,13 @@ void add(const float *a, const float *b, int rows, float *out) {
 }
 
 /// Output head. Only the last row unless every row's logits are wanted.
-template <int V, int H, typename W>
-void logits(const float *x, const W *w, int rows, bool all_rows, float *out) {
+template <int V, int H, typename Weights>
+void logits(const float *x, Weights w, int rows, bool all_rows, float *out) {
   if (all_rows) {
-    linear<V, H, W, float>(x, w, nullptr, rows, out);
+    linear<V, H>(x, w, static_cast<const float *>(nullptr), rows, out);
     return;
   }
-  linear<V, H, W, float>(x + int64_t(rows - 1) * H, w, nullptr, 1, out);
+  linear<V, H>(x + int64_t(rows - 1) * H, w, static_cast<const float *>(nullptr), 1, out);
 }
 
 } // namespace qwenc_rt

@@ -7,12 +7,14 @@
 #include "compiler/dialect/QwenDialect.h"
 #include "compiler/frontend/ImportModel.h"
 #include "compiler/frontend/InputError.h"
+#include "passes/Passes.h"
 #include "targets/cpp/CppTarget.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -33,6 +35,11 @@ const char *kUsage =
     "  qwenc compile MODEL_DIR|FILE.mlir --target cpp -o BIN [options]\n"
     "      Build one standalone executable that carries the model's weights.\n"
     "      --target cpp        portable C++ (fp32 math)\n"
+    "      --quant MODE        weights: none (as stored, default), f32, bf16, int8 (per\n"
+    "                          output channel), int4 (per group)\n"
+    "      --group-size N      int4 group: 32, 64 or 128 (default 128)\n"
+    "      --no-fuse           skip the fusion passes\n"
+    "      --report            print each weight's storage, quantization SNR and the total\n"
     "      --keep-source DIR   keep the generated C++ in DIR\n"
     "      --max-rows N        tokens per forward step, the prefill chunk (default 64)\n"
     "      -v                  print the host compiler command\n";
@@ -86,10 +93,26 @@ int runImport(int argc, char **argv) {
   return 0;
 }
 
+void printReport(const qwenc::CppModel &model) {
+  std::printf("%-52s %-14s %-10s %12s %10s\n", "tensor", "shape", "storage", "bytes", "SNR dB");
+  uint64_t total = 0;
+  for (const auto &r : model.report) {
+    std::string shape;
+    for (size_t i = 0; i < r.shape.size(); ++i)
+      shape += (i ? "x" : "") + std::to_string(r.shape[i]);
+    std::printf("%-52s %-14s %-10s %12llu %10.2f\n", r.name.c_str(), shape.c_str(),
+                r.storage.c_str(), (unsigned long long)r.bytes, r.snrDb);
+    total += r.bytes;
+  }
+  std::printf("total weight bytes: %llu (%.1f MB), blob with scales and tokenizer: %.1f MB\n",
+              (unsigned long long)total, total / 1e6, model.blobBytes / 1e6);
+}
+
 int runCompile(int argc, char **argv) {
-  std::string input, output, target, keep;
+  std::string input, output, target, keep, quant = "none";
   qwenc::CppTargetOptions opts;
-  bool verbose = false;
+  bool verbose = false, fuse = true, report = false;
+  int64_t groupSize = 128;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -106,7 +129,20 @@ int runCompile(int argc, char **argv) {
       if (v.empty() || *end || n < 1 || n > 4096)
         return fail("--max-rows needs an integer in [1, 4096]");
       opts.maxRows = int(n);
-    } else if (a == "-v")
+    } else if (a == "--quant") {
+      quant = value();
+      if (quant != "none" && quant != "f32" && quant != "bf16" && quant != "int8" && quant != "int4")
+        return fail("--quant must be none, f32, bf16, int8 or int4, got '" + quant + "'");
+    } else if (a == "--group-size") {
+      std::string v = value();
+      if (v != "32" && v != "64" && v != "128")
+        return fail("--group-size must be 32, 64 or 128, got '" + v + "'");
+      groupSize = std::stoi(v);
+    } else if (a == "--no-fuse")
+      fuse = false;
+    else if (a == "--report")
+      report = true;
+    else if (a == "-v")
       verbose = true;
     else if (!a.empty() && a[0] != '-' && input.empty())
       input = a;
@@ -125,9 +161,15 @@ int runCompile(int argc, char **argv) {
   auto module = loadInput(ctx, input);
   if (failed(verify(*module)))
     return fail(input + ": the graph does not verify");
+  PassManager pm(&ctx);
+  qwen::buildCompilePipeline(pm, quant, groupSize, fuse);
+  if (failed(pm.run(*module)))
+    return fail(input + ": the compile pipeline failed");
   auto model = qwenc::emitCppModel(*module, opts);
   if (failed(model))
     return fail(input + ": lowering to C++ failed");
+  if (report)
+    printReport(*model);
   std::string err = qwenc::buildExecutable(*model, output, keep, verbose);
   if (!err.empty())
     return fail(err);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -34,6 +35,28 @@ int64_t TensorRef::numElements() const {
   for (int64_t d : shape)
     n *= d;
   return n;
+}
+
+float TensorRef::valueAt(int64_t i) const {
+  uint32_t bits;
+  float f;
+  if (dtype == DType::F32) {
+    std::memcpy(&f, data + 4 * i, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, data + 2 * i, 2);
+  if (dtype == DType::BF16) {
+    bits = uint32_t(h) << 16;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  // F16 by value: sign * 2^(e-15) * (1 + m/1024); subnormals 2^-14 * m/1024.
+  int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  if (e == 0x1f)
+    return (h & 0x8000) ? -INFINITY : (m ? NAN : INFINITY);
+  double v = e ? std::ldexp(1.0 + m / 1024.0, e - 15) : std::ldexp(m / 1024.0, -14);
+  return float((h & 0x8000) ? -v : v);
 }
 
 namespace {

@@ -28,6 +28,8 @@ struct TensorRef {
   std::string file; // the shard that holds it, for error messages
 
   int64_t numElements() const;
+  /// Element i widened exactly to float.
+  float valueAt(int64_t i) const;
 };
 
 /// A read-only memory mapping of a whole file.

@@ -10,6 +10,7 @@
 #include "compiler/dialect/QwenDialect.h"
 #include "compiler/frontend/InputError.h"
 #include "compiler/frontend/TokenizerTables.h"
+#include "targets/cpp/WeightPacking.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -98,18 +99,19 @@ public:
 
 private:
   LogicalResult loadCheckpoint();
-  LogicalResult placeWeight(qwen::WeightOp op);
+  FailureOr<uint64_t> pack(Value weight); // blob offset of a weight or concat
   uint64_t appendToBlob(const uint8_t *data, uint64_t numBytes);
   LogicalResult emitOp(Operation *op);
   std::string buf(Value v); // C++ expression for the buffer of an activation
-  std::string weightPtr(Value v);
+  std::string weightView(Value v);  // a Dense/Int8Rows/Int4Groups view
+  std::string vectorPtr(Value v);   // a pointer to a 1-D weight
 
   ModuleOp module;
   CppTargetOptions opts;
   CppModel model;
   DictionaryAttr config;
   std::string body;
-  llvm::StringMap<uint64_t> weightOffsets;
+  llvm::DenseMap<Value, uint64_t> packedOffset, scalesOffset;
   llvm::DenseMap<Value, uint64_t> arenaOffset;
   llvm::DenseMap<Value, std::string> names; // block arguments and weights
   std::string defaultSystemPrompt;
@@ -136,19 +138,76 @@ LogicalResult Emitter::loadCheckpoint() {
   return success();
 }
 
-LogicalResult Emitter::placeWeight(qwen::WeightOp op) {
-  std::string name = op.getName().str();
-  const TensorRef *t = model.checkpoint->find(name);
-  if (!t)
-    return op.emitOpError() << "names tensor '" << name << "', which the checkpoint lacks";
-  auto type = op.getType();
-  if (type.getShape() != llvm::ArrayRef<int64_t>(t->shape) ||
-      !matchesDType(type.getElementType(), t->dtype))
-    return op.emitOpError() << "type " << type << " disagrees with the checkpoint's "
-                            << dtypeName(t->dtype) << " tensor '" << name << "'";
-  if (!weightOffsets.count(name))
-    weightOffsets[name] = appendToBlob(t->data, t->numBytes);
-  return success();
+/// The checkpoint tensors whose rows make up `v` (a weight or a concat).
+static FailureOr<SmallVector<qwen::WeightOp>> weightParts(Value v) {
+  SmallVector<qwen::WeightOp> parts;
+  if (auto w = v.getDefiningOp<qwen::WeightOp>()) {
+    parts.push_back(w);
+  } else if (auto c = v.getDefiningOp<qwen::ConcatOp>()) {
+    for (Value in : c.getInputs()) {
+      auto w = in.getDefiningOp<qwen::WeightOp>();
+      if (!w)
+        return failure();
+      parts.push_back(w);
+    }
+  } else {
+    return failure();
+  }
+  return parts;
+}
+
+FailureOr<uint64_t> Emitter::pack(Value v) {
+  if (packedOffset.count(v))
+    return packedOffset.lookup(v);
+  auto parts = weightParts(v);
+  if (failed(parts))
+    return emitError(v.getLoc(), "the cpp target reads weights only from qwen.weight or a "
+                                 "qwen.concat of them");
+  auto type = cast<RankedTensorType>(v.getType());
+  Type element = type.getElementType();
+  Storage storage = element.isF32()    ? Storage::F32
+                    : element.isBF16() ? Storage::BF16
+                    : element.isF16()  ? Storage::F16
+                    : element.isInteger(8) ? Storage::Int8
+                                           : Storage::Int4;
+  std::vector<const TensorRef *> tensors;
+  int64_t group = 0;
+  for (qwen::WeightOp w : *parts) {
+    std::string name = w.getName().str();
+    const TensorRef *t = model.checkpoint->find(name);
+    if (!t)
+      return w.emitOpError() << "names tensor '" << name << "', which the checkpoint lacks";
+    if (w.getType().getShape() != llvm::ArrayRef<int64_t>(t->shape))
+      return w.emitOpError() << "shape of " << w.getType() << " disagrees with the checkpoint's "
+                             << "tensor '" << name << "'";
+    if (storage == Storage::F16 && t->dtype != DType::F16)
+      return w.emitOpError("only an F16 checkpoint tensor can be stored as f16");
+    group = w.getGroupSize().value_or(0);
+    tensors.push_back(t);
+  }
+  uint64_t offset;
+  if (tensors.size() == 1 && matchesDType(element, tensors[0]->dtype)) {
+    // Stored as the checkpoint has it: the bytes go straight from the map.
+    offset = appendToBlob(tensors[0]->data, tensors[0]->numBytes);
+    model.report.push_back({tensors[0]->name, dtypeName(tensors[0]->dtype), tensors[0]->shape,
+                            INFINITY, tensors[0]->numBytes});
+  } else {
+    PackedWeight p = packRows(tensors, storage, group);
+    model.packedWeights.push_back(std::move(p.bytes));
+    const std::vector<uint8_t> &bytes = model.packedWeights.back();
+    offset = appendToBlob(bytes.data(), bytes.size());
+    scalesOffset[v] = offset + p.scalesOffset;
+    std::string name;
+    llvm::raw_string_ostream os(name);
+    os << element;
+    if (group)
+      os << " g" << group;
+    for (size_t i = 0; i < tensors.size(); ++i)
+      model.report.push_back({tensors[i]->name, os.str(), tensors[i]->shape, p.snrDb[i],
+                              uint64_t(tensors[i]->numElements() * storageBytesPerElement(storage))});
+  }
+  packedOffset[v] = offset;
+  return offset;
 }
 
 uint64_t Emitter::appendToBlob(const uint8_t *data, uint64_t numBytes) {
@@ -164,34 +223,61 @@ std::string Emitter::buf(Value v) {
   return llvm::formatv("(A + {0})", arenaOffset.lookup(v)).str();
 }
 
-std::string Emitter::weightPtr(Value v) {
-  auto op = v.getDefiningOp<qwen::WeightOp>();
-  auto type = op.getType();
+std::string Emitter::weightView(Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  Type element = type.getElementType();
+  int64_t k = type.getDimSize(1);
+  uint64_t offset = *pack(v); // packed by emitOp's check before any use
+  if (const char *t = storageType(element))
+    return llvm::formatv("Dense<{0}, {1}>{{reinterpret_cast<const {0} *>(W + {2})}", t, k, offset).str();
+  int64_t group = 0;
+  for (qwen::WeightOp w : *weightParts(v))
+    group = *w.getGroupSize();
+  uint64_t scales = scalesOffset.lookup(v);
+  if (element.isInteger(8))
+    return llvm::formatv("Int8Rows<{0}>{{reinterpret_cast<const int8_t *>(W + {1}), "
+                         "reinterpret_cast<const float *>(W + {2})}",
+                         k, offset, scales)
+        .str();
+  return llvm::formatv("Int4Groups<{0}, {1}>{{reinterpret_cast<const uint8_t *>(W + {2}), "
+                       "reinterpret_cast<const float *>(W + {3})}",
+                       k, group, offset, scales)
+      .str();
+}
+
+std::string Emitter::vectorPtr(Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
   return llvm::formatv("reinterpret_cast<const {0} *>(W + {1})", storageType(type.getElementType()),
-                       weightOffsets.lookup(op.getName()))
+                       *pack(v))
       .str();
 }
 
 LogicalResult Emitter::emitOp(Operation *op) {
   auto line = [&](const std::string &s) { body += "  " + s + ";\n"; };
+  // Weights are packed where first read, so a concat's parts sit together.
+  if (!isa<qwen::WeightOp, qwen::ConcatOp>(op))
+    for (Value operand : op->getOperands())
+      if (operand.getDefiningOp<qwen::WeightOp>() || operand.getDefiningOp<qwen::ConcatOp>())
+        if (failed(pack(operand)))
+          return failure();
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-      .Case([&](qwen::WeightOp w) { return placeWeight(w); })
+      .Case<qwen::WeightOp, qwen::ConcatOp>([&](Operation *) { return success(); })
       .Case([&](qwen::EmbeddingOp e) {
         auto t = e.getTable().getType();
         line(llvm::formatv("embedding<{0}, {1}>({2}, ids, rows, {3})", t.getDimSize(0),
-                           t.getDimSize(1), weightPtr(e.getTable()), buf(e.getResult())));
+                           t.getDimSize(1), weightView(e.getTable()), buf(e.getResult())));
         return success();
       })
       .Case([&](qwen::RMSNormOp n) {
         line(llvm::formatv("rms_norm<{0}>({1}, {2}, {3}, rows, {4})", cols(n.getInput()),
-                           buf(n.getInput()), weightPtr(n.getWeight()),
+                           buf(n.getInput()), vectorPtr(n.getWeight()),
                            exactDouble(n.getEps().convertToDouble()), buf(n.getResult())));
         return success();
       })
       .Case([&](qwen::LinearOp l) {
-        std::string bias = l.getBias() ? weightPtr(l.getBias()) : "static_cast<const float *>(nullptr)";
+        std::string bias = l.getBias() ? vectorPtr(l.getBias()) : "static_cast<const float *>(nullptr)";
         line(llvm::formatv("linear<{0}, {1}>({2}, {3}, {4}, rows, {5})", cols(l.getResult()),
-                           cols(l.getInput()), buf(l.getInput()), weightPtr(l.getWeight()), bias,
+                           cols(l.getInput()), buf(l.getInput()), weightView(l.getWeight()), bias,
                            buf(l.getResult())));
         return success();
       })
@@ -229,7 +315,26 @@ LogicalResult Emitter::emitOp(Operation *op) {
           return l.emitOpError("the cpp target needs the logits to be what @forward returns");
         auto w = l.getWeight().getType();
         line(llvm::formatv("logits<{0}, {1}>({2}, {3}, rows, all_logits, s.logits)", w.getDimSize(0),
-                           w.getDimSize(1), buf(l.getInput()), weightPtr(l.getWeight())));
+                           w.getDimSize(1), buf(l.getInput()), weightView(l.getWeight())));
+        return success();
+      })
+      .Case([&](qwen::GatedLinearOp g) {
+        line(llvm::formatv("gated_linear<{0}, {1}>({2}, {3}, {4}, rows, {5})", cols(g.getResult()),
+                           cols(g.getInput()), buf(g.getInput()), weightView(g.getGate()),
+                           weightView(g.getUp()), buf(g.getResult())));
+        return success();
+      })
+      .Case([&](qwen::SliceOp sl) {
+        line(llvm::formatv("slice<{0}, {1}>({2}, {3}, rows, {4})", cols(sl.getInput()),
+                           cols(sl.getResult()), buf(sl.getInput()), sl.getOffset(),
+                           buf(sl.getResult())));
+        return success();
+      })
+      .Case([&](qwen::AddRMSNormOp n) {
+        line(llvm::formatv("add_rms_norm<{0}>({1}, {2}, {3}, {4}, rows, {5}, {6})", cols(n.getLhs()),
+                           buf(n.getLhs()), buf(n.getRhs()), vectorPtr(n.getWeight()),
+                           exactDouble(n.getEps().convertToDouble()), buf(n.getSum()),
+                           buf(n.getNormed())));
         return success();
       })
       .Case([&](func::ReturnOp) { return success(); })
@@ -264,7 +369,7 @@ FailureOr<CppModel> Emitter::run() {
   llvm::DenseMap<unsigned, SmallVector<Value>> dyingAfter;
   for (Operation &op : block)
     for (Value r : op.getResults()) {
-      if (isa<qwen::WeightOp>(&op) || r == returned)
+      if (isa<qwen::WeightOp, qwen::ConcatOp>(&op) || r == returned)
         continue;
       unsigned last = index[&op];
       for (Operation *user : r.getUsers())
@@ -277,7 +382,7 @@ FailureOr<CppModel> Emitter::run() {
     // Results are placed while the operands are still live, so no kernel
     // writes over its own input.
     for (Value r : op.getResults())
-      if (!isa<qwen::WeightOp>(&op) && r != returned)
+      if (!isa<qwen::WeightOp, qwen::ConcatOp>(&op) && r != returned)
         arenaOffset[r] = arena.allocate(uint64_t(opts.maxRows) * cols(r));
     if (failed(emitOp(&op)))
       return failure();

@@ -31,6 +31,15 @@ struct CppModel {
   uint64_t blobBytes = 0;
   std::unique_ptr<Checkpoint> checkpoint; // keeps the tensors mapped
   std::vector<uint8_t> tokenizerTables;   // empty without tokenizer.json
+  std::vector<std::vector<uint8_t>> packedWeights; // converted or quantized copies
+  /// One row per checkpoint tensor: how it is stored and what that cost.
+  struct ReportRow {
+    std::string name, storage;
+    std::vector<int64_t> shape;
+    double snrDb;
+    uint64_t bytes;
+  };
+  std::vector<ReportRow> report;
 };
 
 /// Lowers `module` (func @forward in the qwen dialect) to a C++ translation

@@ -4,7 +4,8 @@
 // RUN: not qwenc-opt %s -qwen-quantize="mode=int4 group-size=48" 2>&1 | FileCheck %s --check-prefix=BADGROUP
 
 // Matrix weights (the stacked q/k/v, the embedding shared with the head, the
-// gated MLP) are retyped; norm weights and biases are not.
+// gated MLP) are retyped; norm weights and biases are not. Under int4 the
+// embedding, which is also the output head here, becomes int8.
 // INT8-LABEL: func.func @forward
 // INT8: qwen.weight "embed" {group_size = 64 : i64} : tensor<128x64xi8>
 // INT8: qwen.weight "norm" : tensor<64xf32>
@@ -15,7 +16,7 @@
 // INT8: qwen.weight "gate" {group_size = 64 : i64} : tensor<32x64xi8>
 // INT8: qwen.logits {{.*}} : tensor<?x64xf32>, tensor<128x64xi8> -> tensor<?x128xf32>
 
-// INT4: qwen.weight "embed" {group_size = 32 : i64} : tensor<128x64xi4>
+// INT4: qwen.weight "embed" {group_size = 64 : i64} : tensor<128x64xi8>
 // INT4: qwen.weight "norm" : tensor<64xf32>
 // INT4: qwen.concat {{.*}} -> tensor<96x64xi4>
 // INT4: qwen.gated_linear {{.*}} : tensor<?x64xf32>, tensor<32x64xi4>, tensor<32x64xi4> -> tensor<?x32xf32>

@@ -21,27 +21,6 @@ using qwenc::test::OutTensor;
 
 namespace {
 
-float widenStored(const TensorRef &t, int64_t i) {
-  uint32_t bits;
-  if (t.dtype == DType::F32) {
-    float f;
-    std::memcpy(&f, t.data + 4 * i, 4);
-    return f;
-  }
-  uint16_t h;
-  std::memcpy(&h, t.data + 2 * i, 2);
-  if (t.dtype == DType::BF16) {
-    bits = uint32_t(h) << 16;
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
-  }
-  // F16 by value: sign * 2^(e-15) * (1 + m/1024), subnormals 2^-14 * m/1024.
-  int e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  double v = e ? std::ldexp(1.0 + m / 1024.0, e - 15) : std::ldexp(m / 1024.0, -14);
-  return float((h & 0x8000) ? -v : v);
-}
-
 /// Round-to-nearest-even F32 -> F16 for finite values in range (test data).
 uint16_t toF16(float f) {
   uint32_t x;
@@ -166,13 +145,13 @@ int main(int argc, char **argv) {
         const TensorRef &t = *ck->find(o.name);
         std::vector<uint8_t> bytes;
         for (int64_t i = 0; i < t.numElements(); ++i) {
-          uint16_t h = toF16(widenStored(t, i));
+          uint16_t h = toF16(t.valueAt(i));
           if (arg == "f16") {
             bytes.push_back(uint8_t(h & 0xff));
             bytes.push_back(uint8_t(h >> 8));
           } else {
             TensorRef half{"", DType::F16, {}, reinterpret_cast<const uint8_t *>(&h), 2, ""};
-            float f = widenStored(half, 0);
+            float f = half.valueAt(0);
             uint8_t b[4];
             std::memcpy(b, &f, 4);
             bytes.insert(bytes.end(), b, b + 4);

@@ -1,6 +1,9 @@
-// npy-compare GOLDEN.npy OURS.npy [--rtol R]: compares float32 logit matrices
-// of equal shape. Prints the largest |ours - golden| relative to the largest
-// |golden| and the row-wise argmax agreement; exits 1 above the tolerance.
+// npy-compare GOLDEN.npy OURS.npy [--rtol R | --min-cosine C]: compares
+// float32 logit matrices of equal shape. Prints the largest |ours - golden|
+// relative to the largest |golden|, the smallest and mean cosine similarity
+// of rows, and the row-wise argmax (top-1) agreement; exits 1 when the
+// relative error is above R (default 1e-4) or, with --min-cosine, when a
+// row's cosine similarity is below C.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -56,12 +59,14 @@ long argmax(const float *row, long n) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: npy-compare GOLDEN.npy OURS.npy [--rtol R]\n");
+    std::fprintf(stderr, "usage: npy-compare GOLDEN.npy OURS.npy [--rtol R | --min-cosine C]\n");
     return 2;
   }
-  double rtol = 1e-4;
+  double rtol = 1e-4, minCosine = -1;
   if (argc == 5 && !std::strcmp(argv[3], "--rtol"))
     rtol = std::atof(argv[4]);
+  if (argc == 5 && !std::strcmp(argv[3], "--min-cosine"))
+    minCosine = std::atof(argv[4]);
   Matrix g, o;
   if (!readNpy(argv[1], g) || !readNpy(argv[2], o))
     return 2;
@@ -76,12 +81,25 @@ int main(int argc, char **argv) {
     maxAbs = std::fmax(maxAbs, std::fabs(double(g.data[i])));
     maxDiff = std::fmax(maxDiff, std::fabs(double(g.data[i]) - double(o.data[i])));
   }
-  for (long r = 0; r < g.rows; ++r)
-    agree += argmax(&g.data[size_t(r * g.cols)], g.cols) == argmax(&o.data[size_t(r * o.cols)], o.cols);
+  double cosMin = 1, cosSum = 0;
+  for (long r = 0; r < g.rows; ++r) {
+    const float *gr = &g.data[size_t(r * g.cols)], *orow = &o.data[size_t(r * o.cols)];
+    agree += argmax(gr, g.cols) == argmax(orow, o.cols);
+    double dot = 0, gg = 0, oo = 0;
+    for (long c = 0; c < g.cols; ++c) {
+      dot += double(gr[c]) * orow[c];
+      gg += double(gr[c]) * gr[c];
+      oo += double(orow[c]) * orow[c];
+    }
+    double cos = (gg > 0 && oo > 0) ? dot / std::sqrt(gg * oo) : (gg == oo ? 1.0 : 0.0);
+    cosMin = std::fmin(cosMin, cos);
+    cosSum += cos;
+  }
   double rel = maxAbs > 0 ? maxDiff / maxAbs : maxDiff;
-  bool ok = rel <= rtol && std::isfinite(rel);
-  std::printf("rows %ld, max |diff| %.3g, max |golden| %.4g, relative %.3g (tolerance %.1g), "
+  bool ok = minCosine >= 0 ? cosMin >= minCosine : rel <= rtol && std::isfinite(rel);
+  std::printf("rows %ld, max |diff| %.3g, max |golden| %.4g, relative %.3g, cosine min %.6f mean %.6f, "
               "argmax agrees %ld/%ld: %s\n",
-              g.rows, maxDiff, maxAbs, rel, rtol, agree, g.rows, ok ? "PASS" : "FAIL");
+              g.rows, maxDiff, maxAbs, rel, cosMin, cosSum / double(g.rows), agree, g.rows,
+              ok ? "PASS" : "FAIL");
   return ok ? 0 : 1;
 }

@@ -1,0 +1,36 @@
+//===- WeightPacking.h - weights in the layout the kernels read -*- C++ -*-===//
+#ifndef QWENC_TARGETS_CPP_WEIGHTPACKING_H
+#define QWENC_TARGETS_CPP_WEIGHTPACKING_H
+
+#include "compiler/frontend/Checkpoint.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qwenc {
+
+/// How a weight is stored in the executable.
+enum class Storage { F32, BF16, F16, Int8, Int4 };
+
+/// Rows of one or more checkpoint tensors stacked, in `storage`:
+///   float types: the elements, row-major;
+///   Int8: int8 [rows][cols], then float scales [rows] (group = a row);
+///   Int4: bytes [rows][cols/2] (element 2j in the low nibble, 2j+1 in the
+///         high one, each q + 8 for q in [-7, 7]), then float scales
+///         [rows][cols/group].
+/// Symmetric, round to nearest: scale = max|w| / 127 (int8) or / 7 (int4).
+struct PackedWeight {
+  std::vector<uint8_t> bytes;
+  uint64_t scalesOffset = 0;        // within bytes; quantized storage only
+  std::vector<double> snrDb;        // per part: 10 log10(sum w^2 / sum (w - w')^2)
+};
+
+PackedWeight packRows(const std::vector<const TensorRef *> &parts, Storage storage,
+                      int64_t groupSize);
+
+/// Bytes one element takes (int4: half a byte, rounded by the caller).
+double storageBytesPerElement(Storage s);
+
+} // namespace qwenc
+#endif
