@@ -5,10 +5,15 @@
 #define QWENC_KERNELS_H
 
 #include "qwenc_runtime.h"
+#include "thread_pool.h"
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define QWENC_AVX2 1
+#endif
 
 namespace qwenc_rt {
 
@@ -60,25 +65,77 @@ template <typename T, int K>
 struct Dense {
   const T *p;
   float dot(int64_t n, const float *x) const { return qwenc_rt::dot<K>(x, p + n * K); }
+  template <int R>
+  void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
+    for (int i = 0; i < R; ++i)
+      out[i] = dot(n, x + i * stride);
+  }
   void row(int64_t n, float *out) const {
     for (int k = 0; k < K; ++k)
       out[k] = widen(p[n * K + k]);
   }
 };
 
-/// int8 rows, one float scale per row.
+#ifdef QWENC_AVX2
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+/// Eight int8 at p as floats.
+inline __m256 load8_i8(const int8_t *p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
+}
+/// 32 int4 (16 bytes, low nibble first, stored q + 8) as four vectors of 8 floats.
+inline void load32_i4(const uint8_t *p, __m256 out[4]) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+  const __m128i mask = _mm_set1_epi8(15), eight = _mm_set1_epi8(8);
+  const __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, mask), eight);
+  const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), eight);
+  const __m128i a = _mm_unpacklo_epi8(lo, hi), b = _mm_unpackhi_epi8(lo, hi); // elements 0-15, 16-31
+  out[0] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(a));
+  out[1] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(a, 8)));
+  out[2] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
+  out[3] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(b, 8)));
+}
+#endif
+
+/// int8 rows, one float scale per row. dotR computes R rows of x at once,
+/// so prefill widens each weight once for R tokens.
 template <int K>
 struct Int8Rows {
   static_assert(K % 8 == 0, "int8 rows are read eight columns at a time");
   const int8_t *q;
   const float *scale;
-  float dot(int64_t n, const float *x) const {
+  template <int R>
+  void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
     const int8_t *r = q + n * K;
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (int k = 0; k < K; k += 8)
-      for (int j = 0; j < 8; ++j)
-        acc[j] += x[k + j] * float(r[k + j]);
-    return (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) * scale[n];
+#ifdef QWENC_AVX2
+    __m256 acc[R];
+    for (int i = 0; i < R; ++i)
+      acc[i] = _mm256_setzero_ps();
+    for (int k = 0; k < K; k += 8) {
+      const __m256 w = load8_i8(r + k);
+      for (int i = 0; i < R; ++i)
+        acc[i] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i * stride + k), acc[i]);
+    }
+    for (int i = 0; i < R; ++i)
+      out[i] = hsum(acc[i]) * scale[n];
+#else
+    for (int i = 0; i < R; ++i) {
+      float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      for (int k = 0; k < K; k += 8)
+        for (int j = 0; j < 8; ++j)
+          acc[j] += x[i * stride + k + j] * float(r[k + j]);
+      out[i] = (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) * scale[n];
+    }
+#endif
+  }
+  float dot(int64_t n, const float *x) const {
+    float out;
+    dotR<1>(n, x, 0, &out);
+    return out;
   }
   void row(int64_t n, float *out) const {
     for (int k = 0; k < K; ++k)
@@ -89,24 +146,60 @@ struct Int8Rows {
 /// int4 rows (two per byte, stored q + 8), one float scale per G columns.
 template <int K, int G>
 struct Int4Groups {
-  static_assert(G % 8 == 0 && K % G == 0, "int4 groups are read eight columns at a time");
+  static_assert(G % 32 == 0 && K % G == 0, "int4 groups are read 32 columns at a time");
   const uint8_t *q;
   const float *scale;
-  float dot(int64_t n, const float *x) const {
+  template <int R>
+  void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
     const uint8_t *r = q + n * (K / 2);
     const float *s = scale + n * (K / G);
-    float total = 0;
+#ifdef QWENC_AVX2
+    __m256 total[R];
+    for (int i = 0; i < R; ++i)
+      total[i] = _mm256_setzero_ps();
     for (int g = 0; g < K / G; ++g) {
-      float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      for (int k = 0; k < G; k += 8)
-        for (int j = 0; j < 8; j += 2) {
-          const uint8_t b = r[(g * G + k + j) / 2];
-          acc[j] += x[g * G + k + j] * float(int(b & 15) - 8);
-          acc[j + 1] += x[g * G + k + j + 1] * float(int(b >> 4) - 8);
+      __m256 acc[R];
+      for (int i = 0; i < R; ++i)
+        acc[i] = _mm256_setzero_ps();
+      for (int k = g * G; k < (g + 1) * G; k += 32) {
+        __m256 w[4];
+        load32_i4(r + k / 2, w);
+        for (int i = 0; i < R; ++i) {
+          const float *xi = x + i * stride + k;
+          acc[i] = _mm256_fmadd_ps(w[0], _mm256_loadu_ps(xi), acc[i]);
+          acc[i] = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(xi + 8), acc[i]);
+          acc[i] = _mm256_fmadd_ps(w[2], _mm256_loadu_ps(xi + 16), acc[i]);
+          acc[i] = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(xi + 24), acc[i]);
         }
-      total += (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) * s[g];
+      }
+      const __m256 sg = _mm256_set1_ps(s[g]);
+      for (int i = 0; i < R; ++i)
+        total[i] = _mm256_fmadd_ps(acc[i], sg, total[i]);
     }
-    return total;
+    for (int i = 0; i < R; ++i)
+      out[i] = hsum(total[i]);
+#else
+    for (int i = 0; i < R; ++i) {
+      const float *xi = x + i * stride;
+      float t = 0;
+      for (int g = 0; g < K / G; ++g) {
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (int k = 0; k < G; k += 8)
+          for (int j = 0; j < 8; j += 2) {
+            const uint8_t b = r[(g * G + k + j) / 2];
+            acc[j] += xi[g * G + k + j] * float(int(b & 15) - 8);
+            acc[j + 1] += xi[g * G + k + j + 1] * float(int(b >> 4) - 8);
+          }
+        t += (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) * s[g];
+      }
+      out[i] = t;
+    }
+#endif
+  }
+  float dot(int64_t n, const float *x) const {
+    float out;
+    dotR<1>(n, x, 0, &out);
+    return out;
   }
   void row(int64_t n, float *out) const {
     for (int k = 0; k < K; ++k) {
@@ -147,24 +240,45 @@ void add_rms_norm(const float *a, const float *b, const W *weight, double eps, i
 
 /// y[r, n] = W[n, :] . x[r, :] (+ bias[n]). The weight row is the outer loop
 /// so each row of W is read once per call, whatever the row count.
+/// Output rows are split across the threads.
 template <int N, int K, typename Weights, typename B>
 void linear(const float *x, Weights w, const B *bias, int rows, float *y) {
-  for (int n = 0; n < N; ++n) {
-    const float b = bias ? widen(bias[n]) : 0.0f;
-    for (int r = 0; r < rows; ++r)
-      y[int64_t(r) * N + n] = w.dot(n, x + int64_t(r) * K) + b;
-  }
+  parallel_for(N, [&](int64_t begin, int64_t end) {
+    for (int64_t n = begin; n < end; ++n) {
+      const float b = bias ? widen(bias[n]) : 0.0f;
+      int r = 0;
+      float out[4];
+      for (; r + 4 <= rows; r += 4) { // four tokens per widened weight row
+        w.template dotR<4>(n, x + int64_t(r) * K, K, out);
+        for (int i = 0; i < 4; ++i)
+          y[int64_t(r + i) * N + n] = out[i] + b;
+      }
+      for (; r < rows; ++r)
+        y[int64_t(r) * N + n] = w.dot(n, x + int64_t(r) * K) + b;
+    }
+  }, 16);
 }
 
 /// y = silu(x gate^T) * (x up^T).
 template <int N, int K, typename Weights>
 void gated_linear(const float *x, Weights gate, Weights up, int rows, float *y) {
-  for (int n = 0; n < N; ++n)
-    for (int r = 0; r < rows; ++r) {
-      const float *xr = x + int64_t(r) * K;
-      const float g = gate.dot(n, xr);
-      y[int64_t(r) * N + n] = g / (1.0f + std::exp(-g)) * up.dot(n, xr);
+  parallel_for(N, [&](int64_t begin, int64_t end) {
+    for (int64_t n = begin; n < end; ++n) {
+      int r = 0;
+      float g[4], u[4];
+      for (; r + 4 <= rows; r += 4) {
+        gate.template dotR<4>(n, x + int64_t(r) * K, K, g);
+        up.template dotR<4>(n, x + int64_t(r) * K, K, u);
+        for (int i = 0; i < 4; ++i)
+          y[int64_t(r + i) * N + n] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+      }
+      for (; r < rows; ++r) {
+        const float *xr = x + int64_t(r) * K;
+        const float gv = gate.dot(n, xr);
+        y[int64_t(r) * N + n] = gv / (1.0f + std::exp(-gv)) * up.dot(n, xr);
+      }
     }
+  }, 16);
 }
 
 /// Columns [offset, offset + OUT) of each row.
@@ -200,43 +314,47 @@ void rope(const float *x, const int32_t *positions, double theta, int rows, floa
 
 /// Causal grouped-query attention. Stores this step's K and V rows into the
 /// layer's cache at their positions, then each query row attends to cached
-/// positions 0..its own. `scores` holds one row of ctx floats.
+/// positions 0..its own. Heads are split across the threads; head h uses
+/// scores[h * ctx, (h + 1) * ctx).
 template <int NH, int NKV, int HD>
 void attention(const float *q, const float *k, const float *v, const int32_t *positions,
-               int rows, float *k_cache, float *v_cache, float *scores, float *out) {
+               int rows, float *k_cache, float *v_cache, float *scores, int ctx, float *out) {
   constexpr int KV = NKV * HD, group = NH / NKV;
   for (int r = 0; r < rows; ++r) {
     std::memcpy(k_cache + int64_t(positions[r]) * KV, k + int64_t(r) * KV, KV * sizeof(float));
     std::memcpy(v_cache + int64_t(positions[r]) * KV, v + int64_t(r) * KV, KV * sizeof(float));
   }
   const float scale = float(1.0 / std::sqrt(double(HD)));
-  for (int r = 0; r < rows; ++r) {
-    const int len = positions[r] + 1;
-    for (int h = 0; h < NH; ++h) {
-      const float *qh = q + int64_t(r) * NH * HD + h * HD;
-      const int kvh = h / group;
-      float mx = -INFINITY;
-      for (int t = 0; t < len; ++t) {
-        scores[t] = dot<HD>(qh, k_cache + int64_t(t) * KV + kvh * HD) * scale;
-        mx = scores[t] > mx ? scores[t] : mx;
-      }
-      double sum = 0;
-      for (int t = 0; t < len; ++t) {
-        scores[t] = std::exp(scores[t] - mx);
-        sum += scores[t];
-      }
-      const float inv = float(1.0 / sum);
-      float *oh = out + int64_t(r) * NH * HD + h * HD;
-      for (int d = 0; d < HD; ++d)
-        oh[d] = 0.0f;
-      for (int t = 0; t < len; ++t) {
-        const float p = scores[t] * inv;
-        const float *vt = v_cache + int64_t(t) * KV + kvh * HD;
+  parallel_for(NH, [&](int64_t h0, int64_t h1) {
+    for (int64_t h = h0; h < h1; ++h) {
+      float *sc = scores + h * ctx;
+      const int kvh = int(h) / group;
+      for (int r = 0; r < rows; ++r) {
+        const int len = positions[r] + 1;
+        const float *qh = q + int64_t(r) * NH * HD + h * HD;
+        float mx = -INFINITY;
+        for (int t = 0; t < len; ++t) {
+          sc[t] = dot<HD>(qh, k_cache + int64_t(t) * KV + kvh * HD) * scale;
+          mx = sc[t] > mx ? sc[t] : mx;
+        }
+        double sum = 0;
+        for (int t = 0; t < len; ++t) {
+          sc[t] = std::exp(sc[t] - mx);
+          sum += sc[t];
+        }
+        const float inv = float(1.0 / sum);
+        float *oh = out + int64_t(r) * NH * HD + h * HD;
         for (int d = 0; d < HD; ++d)
-          oh[d] += p * vt[d];
+          oh[d] = 0.0f;
+        for (int t = 0; t < len; ++t) {
+          const float p = sc[t] * inv;
+          const float *vt = v_cache + int64_t(t) * KV + kvh * HD;
+          for (int d = 0; d < HD; ++d)
+            oh[d] += p * vt[d];
+        }
       }
     }
-  }
+  });
 }
 
 template <int N>

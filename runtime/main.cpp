@@ -5,6 +5,7 @@
 #include "npy.h"
 #include "qwenc_runtime.h"
 #include "sampler.h"
+#include "thread_pool.h"
 #include "tokenizer.h"
 #include "weights.h"
 
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -41,6 +43,7 @@ struct Options {
   uint64_t seed = 0;
   bool have_seed = false;
   bool verbose = false;
+  int threads = 0; // 0: one per core
   SamplingParams sampling;
 };
 
@@ -65,6 +68,7 @@ void print_help(const char *argv0) {
       "                        every generated token fed back, as a .npy array [rows, %d]\n"
       "  --tokenize TEXT       print the ids of TEXT, comma-separated\n"
       "  --detokenize IDS      print the text of comma-separated ids\n"
+      "  -t, --threads N       threads for the matrix kernels (default: one per core)\n"
       "  -v, --verbose         print the prompt's token count\n"
       "  -h, --help            this text\n\n"
       "Sampling defaults come from generation_config.json (do_sample=%s). Ctrl-C stops the\n"
@@ -164,6 +168,8 @@ Options parse_options(int argc, char **argv) {
     } else if (a == "--detokenize") {
       o.detokenize = value();
       o.have_detokenize = true;
+    } else if (a == "-t" || a == "--threads") {
+      o.threads = int(parse_int(a, value(), 1, 256));
     } else if (a == "-v" || a == "--verbose") {
       o.verbose = true;
     } else {
@@ -256,9 +262,13 @@ struct Stats {
   long prefill_tokens = 0, decode_tokens = 0;
   double prefill_s = 0, decode_s = 0;
   void print() const {
-    std::fprintf(stderr, "prefill: %ld tokens in %.3f s (%.1f tok/s); decode: %ld tokens in %.3f s (%.1f tok/s)\n",
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    std::fprintf(stderr, "prefill: %ld tokens in %.3f s (%.1f tok/s); decode: %ld tokens in %.3f s (%.1f tok/s); "
+                         "peak RSS %.1f MB\n",
                  prefill_tokens, prefill_s, prefill_s > 0 ? prefill_tokens / prefill_s : 0.0,
-                 decode_tokens, decode_s, decode_s > 0 ? decode_tokens / decode_s : 0.0);
+                 decode_tokens, decode_s, decode_s > 0 ? decode_tokens / decode_s : 0.0,
+                 ru.ru_maxrss / 1024.0);
   }
 };
 
@@ -451,6 +461,13 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
 } // namespace
 
 int main(int argc, char **argv) {
+#if defined(__x86_64__)
+  // Before any kernel runs: they were compiled for these features.
+  if (std::strstr(kModel.required_isa, "avx2") &&
+      !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
+    fail("this executable was compiled for x86-64 with AVX2 and FMA (qwenc --target x86-64-avx2), "
+         "which this CPU lacks; compile with --target cpp");
+#endif
   Options o = parse_options(argc, argv);
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
@@ -460,6 +477,7 @@ int main(int argc, char **argv) {
   const uint8_t *weights = map_own_weights(kModel.weight_bytes);
   if (!weights)
     return 1;
+  set_num_threads(o.threads);
   if (o.have_prompt_ids)
     return run_prompt_ids(o, weights);
 

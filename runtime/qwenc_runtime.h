@@ -40,6 +40,7 @@ struct ModelDesc {
   int top_k;
   float top_p;
   float repetition_penalty;
+  const char *required_isa; // "avx2,fma" for x86-64-avx2 builds, "" otherwise
 };
 
 /// Buffers of one generation: the compiler-planned activation arena, the

@@ -34,7 +34,7 @@ const char *kUsage =
     "      Read a Hugging Face Qwen2 model directory and print its graph IR.\n"
     "  qwenc compile MODEL_DIR|FILE.mlir --target cpp -o BIN [options]\n"
     "      Build one standalone executable that carries the model's weights.\n"
-    "      --target cpp        portable C++ (fp32 math)\n"
+    "      --target T          cpp: portable C++ (default); x86-64-avx2: built for AVX2+FMA\n"
     "      --quant MODE        weights: none (as stored, default), f32, bf16, int8 (per\n"
     "                          output channel), int4 (per group)\n"
     "      --group-size N      int4 group: 32, 64 or 128 (default 128)\n"
@@ -153,8 +153,8 @@ int runCompile(int argc, char **argv) {
     return fail(std::string("compile: give a model and -o BIN\n") + kUsage);
   if (target.empty())
     target = "cpp";
-  if (target != "cpp")
-    return fail("unknown --target '" + target + "' (available: cpp)");
+  if (!qwenc::targetOptions(target, opts))
+    return fail("unknown --target '" + target + "' (available: cpp, x86-64-avx2)");
 
   auto t0 = std::chrono::steady_clock::now();
   MLIRContext ctx;
@@ -170,7 +170,7 @@ int runCompile(int argc, char **argv) {
     return fail(input + ": lowering to C++ failed");
   if (report)
     printReport(*model);
-  std::string err = qwenc::buildExecutable(*model, output, keep, verbose);
+  std::string err = qwenc::buildExecutable(*model, opts, output, keep, verbose);
   if (!err.empty())
     return fail(err);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -100,8 +100,23 @@ std::string appendWeights(const CppModel &model, const std::string &path) {
 
 } // namespace
 
-std::string buildExecutable(const CppModel &model, const std::string &outputPath,
-                            const std::string &keepSourceDir, bool verbose) {
+bool targetOptions(const std::string &target, CppTargetOptions &opts) {
+  if (target == "cpp") {
+    opts.cxxFlags = {"-O2"};
+    opts.requiredIsa = "";
+    return true;
+  }
+  if (target == "x86-64-avx2") {
+    opts.cxxFlags = {"-O3", "-mavx2", "-mfma", "-mf16c"};
+    opts.requiredIsa = "avx2,fma";
+    return true;
+  }
+  return false;
+}
+
+std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
+                            const std::string &outputPath, const std::string &keepSourceDir,
+                            bool verbose) {
   std::string dir = keepSourceDir;
   if (dir.empty()) {
     dir = makeTempDir();
@@ -125,9 +140,11 @@ std::string buildExecutable(const CppModel &model, const std::string &outputPath
       return "cannot write '" + source + "'";
   }
   const char *cxxEnv = std::getenv("CXX");
-  std::vector<std::string> cmd = {cxxEnv && *cxxEnv ? cxxEnv : "c++", "-std=c++17", "-O2",
-                                  "-I" + runtimeIncludeDir(), source, runtimeMainLib(), runtimeLib(), utf8procLib(),
-                                  "-o", tmpExe, "-lm", "-pthread"};
+  std::vector<std::string> cmd = {cxxEnv && *cxxEnv ? cxxEnv : "c++", "-std=c++17"};
+  cmd.insert(cmd.end(), opts.cxxFlags.begin(), opts.cxxFlags.end());
+  for (std::string a : {"-I" + runtimeIncludeDir(), source, runtimeMainLib(), runtimeLib(), utf8procLib(),
+                        std::string("-o"), tmpExe, std::string("-lm"), std::string("-pthread")})
+    cmd.push_back(a);
   std::string err = runCommand(cmd, verbose);
   if (err.empty())
     err = appendWeights(model, tmpExe);

@@ -118,6 +118,7 @@ private:
   Value returned;
   int numLayers = 0;
   int64_t kvDim = -1;
+  int64_t maxHeads = 1;
 };
 
 LogicalResult Emitter::loadCheckpoint() {
@@ -292,10 +293,11 @@ LogicalResult Emitter::emitOp(Operation *op) {
         if (kvDim >= 0 && kv != kvDim)
           return a.emitOpError("every layer must cache the same number of key columns");
         kvDim = kv;
+        maxHeads = std::max<int64_t>(maxHeads, a.getNumHeads());
         numLayers = std::max<int>(numLayers, int(a.getLayer()) + 1);
         std::string cacheOffset = llvm::formatv("size_t({0}) * s.ctx * {1}", a.getLayer(), kv).str();
         line(llvm::formatv("attention<{0}, {1}, {2}>({3}, {4}, {5}, positions, rows, s.k_cache + {6}, "
-                           "s.v_cache + {6}, s.scratch, {7})",
+                           "s.v_cache + {6}, s.scratch, s.ctx, {7})",
                            a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim(), buf(a.getQuery()),
                            buf(a.getKey()), buf(a.getValue()), cacheOffset, buf(a.getResult())));
         return success();
@@ -427,18 +429,19 @@ FailureOr<CppModel> Emitter::run() {
   s += llvm::formatv("const ModelDesc kModel = {{\n"
                      "    {0}, /*vocab_size=*/{1}, /*num_layers=*/{2}, /*kv_dim=*/{3},\n"
                      "    /*max_positions=*/{4}, /*max_rows=*/{5}, /*arena_floats=*/{6},\n"
-                     "    /*scratch_floats_per_position=*/1, /*weight_bytes=*/{7}ull,\n"
+                     "    /*scratch_floats_per_position=*/{17}, /*weight_bytes=*/{7}ull,\n"
                      "    kEosIds, /*num_eos_ids=*/{8},\n"
                      "    /*tokenizer_offset=*/{9}ull, /*tokenizer_bytes=*/{10}ull,\n"
                      "    /*default_system_prompt=*/{11},\n"
                      "    /*do_sample=*/{12}, /*temperature=*/{13}f, /*top_k=*/{14}, /*top_p=*/{15}f,\n"
-                     "    /*repetition_penalty=*/{16}f};\n\n",
+                     "    /*repetition_penalty=*/{16}f, /*required_isa=*/{18}};\n\n",
                      cppString(name), vocab, numLayers, kvDim, maxPositions, opts.maxRows,
                      arena.peakFloats(), model.blobBytes, eosList ? eosList.size() : 0,
                      tokenizerOffset, model.tokenizerTables.size(), cppString(defaultSystemPrompt),
                      doSample && doSample.getValue() ? "true" : "false",
                      exactDouble(num("temperature", 1.0)), int64_t(num("top_k", 50)),
-                     exactDouble(num("top_p", 1.0)), exactDouble(num("repetition_penalty", 1.0)))
+                     exactDouble(num("top_p", 1.0)), exactDouble(num("repetition_penalty", 1.0)),
+                     maxHeads, cppString(opts.requiredIsa))
            .str();
   s += "void model_forward(Session &s, const int32_t *ids, const int32_t *positions, int rows,\n"
        "                   bool all_logits) {\n"

@@ -14,7 +14,15 @@ namespace qwenc {
 
 struct CppTargetOptions {
   int maxRows = 64; // tokens per forward() call: the prefill chunk
+  /// Host compiler flags for the model's kernels, and the CPU features the
+  /// executable checks for at start ("" for none).
+  std::vector<std::string> cxxFlags = {"-O2"};
+  std::string requiredIsa;
 };
+
+/// The targets this build of qwenc can compile for: cpp (portable C++) and
+/// x86-64-avx2 (the same kernels built for AVX2 + FMA). False if unknown.
+bool targetOptions(const std::string &target, CppTargetOptions &opts);
 
 /// Bytes at their place in the blob appended to the executable: a weight
 /// tensor (still in the mapped checkpoint) or the tokenizer tables.
@@ -49,8 +57,9 @@ mlir::FailureOr<CppModel> emitCppModel(mlir::ModuleOp module, const CppTargetOpt
 
 /// Builds an executable from the model source with the host compiler and
 /// appends the weight blob. Returns an error message, empty on success.
-std::string buildExecutable(const CppModel &model, const std::string &outputPath,
-                            const std::string &keepSourceDir, bool verbose);
+std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
+                            const std::string &outputPath, const std::string &keepSourceDir,
+                            bool verbose);
 
 } // namespace qwenc
 #endif

@@ -1,0 +1,111 @@
+#include "thread_pool.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace qwenc_rt {
+namespace {
+
+class Pool {
+public:
+  ~Pool() { stop(); }
+
+  void start(int threads) {
+    stop();
+    threads_ = threads < 1 ? 1 : threads;
+    quit_ = false;
+    for (int i = 1; i < threads_; ++i)
+      workers_.emplace_back([this, i] { work(i); });
+  }
+
+  int threads() const { return threads_; }
+
+  void run(int64_t n, int64_t align, const std::function<void(int64_t, int64_t)> &fn) {
+    fn_ = &fn;
+    n_ = n;
+    align_ = align;
+    pending_.store(threads_ - 1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    wake_.notify_all();
+    chunk(0);
+    while (pending_.load(std::memory_order_acquire) != 0)
+      ;
+  }
+
+private:
+  void chunk(int i) {
+    int64_t units = (n_ + align_ - 1) / align_;
+    int64_t begin = units * i / threads_ * align_, end = units * (i + 1) / threads_ * align_;
+    if (end > n_)
+      end = n_;
+    if (begin < end)
+      (*fn_)(begin, end);
+  }
+
+  void work(int i) {
+    uint64_t seen = 0;
+    while (true) {
+      // Spin a while for the next loop, then sleep until one comes.
+      int spins = 0;
+      while (generation_.load(std::memory_order_acquire) == seen && !quit_ && ++spins < 200000)
+        ;
+      if (generation_.load(std::memory_order_acquire) == seen) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return generation_.load() != seen || quit_; });
+      }
+      if (quit_)
+        return;
+      seen = generation_.load(std::memory_order_acquire);
+      chunk(i);
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      quit_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread &t : workers_)
+      t.join();
+    workers_.clear();
+  }
+
+  int threads_ = 1;
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> quit_{false};
+  const std::function<void(int64_t, int64_t)> *fn_ = nullptr;
+  int64_t n_ = 0, align_ = 1;
+};
+
+Pool &pool() {
+  static Pool p;
+  return p;
+}
+
+} // namespace
+
+void set_num_threads(int n) {
+  if (n <= 0)
+    n = int(std::thread::hardware_concurrency());
+  pool().start(n);
+}
+
+int num_threads() { return pool().threads(); }
+
+void parallel_for_chunks(int64_t n, int64_t align, const std::function<void(int64_t, int64_t)> &fn) {
+  pool().run(n, align, fn);
+}
+
+} // namespace qwenc_rt
