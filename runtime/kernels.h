@@ -112,6 +112,17 @@ struct Int8Rows {
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
     const int8_t *r = q + n * K;
 #ifdef QWENC_AVX2
+    if (R == 1 && K % 32 == 0) { // four independent sums hide the FMA latency
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (int k = 0; k < K; k += 32) {
+        a0 = _mm256_fmadd_ps(load8_i8(r + k), _mm256_loadu_ps(x + k), a0);
+        a1 = _mm256_fmadd_ps(load8_i8(r + k + 8), _mm256_loadu_ps(x + k + 8), a1);
+        a2 = _mm256_fmadd_ps(load8_i8(r + k + 16), _mm256_loadu_ps(x + k + 16), a2);
+        a3 = _mm256_fmadd_ps(load8_i8(r + k + 24), _mm256_loadu_ps(x + k + 24), a3);
+      }
+      out[0] = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) * scale[n];
+      return;
+    }
     __m256 acc[R];
     for (int i = 0; i < R; ++i)
       acc[i] = _mm256_setzero_ps();
@@ -154,6 +165,24 @@ struct Int4Groups {
     const uint8_t *r = q + n * (K / 2);
     const float *s = scale + n * (K / G);
 #ifdef QWENC_AVX2
+    if (R == 1) { // four independent sums hide the FMA latency
+      __m256 total = _mm256_setzero_ps();
+      for (int g = 0; g < K / G; ++g) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int k = g * G; k < (g + 1) * G; k += 32) {
+          __m256 w[4];
+          load32_i4(r + k / 2, w);
+          a0 = _mm256_fmadd_ps(w[0], _mm256_loadu_ps(x + k), a0);
+          a1 = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(x + k + 8), a1);
+          a2 = _mm256_fmadd_ps(w[2], _mm256_loadu_ps(x + k + 16), a2);
+          a3 = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(x + k + 24), a3);
+        }
+        total = _mm256_fmadd_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                                _mm256_set1_ps(s[g]), total);
+      }
+      out[0] = hsum(total);
+      return;
+    }
     __m256 total[R];
     for (int i = 0; i < R; ++i)
       total[i] = _mm256_setzero_ps();

@@ -106,6 +106,8 @@ void printReport(const qwenc::CppModel &model) {
   }
   std::printf("total weight bytes: %llu (%.1f MB), blob with scales and tokenizer: %.1f MB\n",
               (unsigned long long)total, total / 1e6, model.blobBytes / 1e6);
+  std::printf("weight bytes read per decoded token: %llu (%.1f MB)\n",
+              (unsigned long long)model.bytesReadPerToken, model.bytesReadPerToken / 1e6);
 }
 
 int runCompile(int argc, char **argv) {

@@ -208,6 +208,9 @@ FailureOr<uint64_t> Emitter::pack(Value v) {
                               uint64_t(tensors[i]->numElements() * storageBytesPerElement(storage))});
   }
   packedOffset[v] = offset;
+  uint64_t bytes = model.blobBytes - offset;
+  bool gatherOnly = llvm::all_of(v.getUsers(), [](Operation *u) { return isa<qwen::EmbeddingOp>(u); });
+  model.bytesReadPerToken += gatherOnly ? bytes / uint64_t(type.getDimSize(0)) : bytes;
   return offset;
 }
 

@@ -48,6 +48,9 @@ struct CppModel {
     uint64_t bytes;
   };
   std::vector<ReportRow> report;
+  /// Weight bytes one decode step reads: every packed weight, except that an
+  /// embedding table read only by the gather costs one row.
+  uint64_t bytesReadPerToken = 0;
 };
 
 /// Lowers `module` (func @forward in the qwen dialect) to a C++ translation
