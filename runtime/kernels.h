@@ -52,8 +52,9 @@ inline float dot(const float *x, const W *w) {
   for (; k + 8 <= K; k += 8)
     for (int j = 0; j < 8; ++j)
       acc[j] += x[k + j] * widen(w[k + j]);
-  for (; k < K; ++k)
-    acc[k & 7] += x[k] * widen(w[k]);
+  if constexpr (K % 8 != 0)
+    for (; k < K; ++k)
+      acc[k & 7] += x[k] * widen(w[k]);
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 

@@ -8,6 +8,7 @@ PACKAGES=(
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools  # MLIR, FileCheck, lit
   nlohmann-json3-dev libgtest-dev
   libutf8proc-dev  # Unicode categories and NFC for the tokenizer (linked statically)
+  libhalide14-0-dev  # kernel generators of the x86-64-avx2 target
 )
 
 # Node.js runs the tokenizer comparison; any nodejs package with npm will do.

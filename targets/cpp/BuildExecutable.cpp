@@ -19,6 +19,11 @@ extern char **environ;
 namespace qwenc {
 namespace {
 
+std::string envOr(const char *name, const char *fallback) {
+  const char *env = std::getenv(name);
+  return env ? env : fallback;
+}
+
 std::string runtimeIncludeDir() {
   const char *env = std::getenv("QWENC_RUNTIME_INCLUDE_DIR");
   return env ? env : QWENC_RUNTIME_INCLUDE_DIR;
@@ -37,7 +42,8 @@ std::string utf8procLib() {
 }
 
 /// Runs argv[0] found on PATH; returns "" or a message.
-std::string runCommand(const std::vector<std::string> &args, bool verbose) {
+std::string runCommand(const std::vector<std::string> &args, bool verbose,
+                       const std::string &what = "the C++ compiler") {
   std::vector<char *> argv;
   std::string shown;
   for (const std::string &a : args) {
@@ -50,13 +56,13 @@ std::string runCommand(const std::vector<std::string> &args, bool verbose) {
   pid_t pid;
   int rc = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
   if (rc != 0)
-    return "cannot run the C++ compiler '" + args[0] + "': " + std::strerror(rc) +
-           " (install g++, or set CXX to a C++17 compiler)";
+    return "cannot run " + what + " '" + args[0] + "': " + std::strerror(rc) +
+           (what == "the C++ compiler" ? " (install g++, or set CXX to a C++17 compiler)" : "");
   int status = 0;
   if (waitpid(pid, &status, 0) < 0)
     return std::string("waiting for the C++ compiler failed: ") + std::strerror(errno);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return "the C++ compiler failed building the model (command: " + shown + ")";
+    return what + " failed building the model (command: " + shown + ")";
   return "";
 }
 
@@ -109,6 +115,7 @@ bool targetOptions(const std::string &target, CppTargetOptions &opts) {
   if (target == "x86-64-avx2") {
     opts.cxxFlags = {"-O3", "-mavx2", "-mfma", "-mf16c"};
     opts.requiredIsa = "avx2,fma";
+    opts.halideKernels = true;
     return true;
   }
   return false;
@@ -139,12 +146,33 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
     if (!out.flush())
       return "cannot write '" + source + "'";
   }
+  // Halide kernels: one generator run per distinct shape and format.
+  std::vector<std::string> kernelObjects;
+  for (const KernelSpec &k : model.kernels) {
+    std::vector<std::string> gen = {
+        envOr("QWENC_KERNELGEN", QWENC_KERNELGEN), "-g", "qwen_matmul", "-o", dir, "-f", k.name,
+        "-e", "object,h", "target=x86-64-linux-avx2-fma-f16c-no_runtime",
+        "N=" + std::to_string(k.n), "K=" + std::to_string(k.k), "quant=" + k.quant,
+        "group=" + std::to_string(k.group), std::string("has_bias=") + (k.bias ? "true" : "false"),
+        std::string("gated=") + (k.gated ? "true" : "false"), "w.type=" + k.weightType,
+        "w2.type=" + k.weightType};
+    std::string err = runCommand(gen, verbose, "the Halide kernel generator");
+    if (!err.empty())
+      return err;
+    kernelObjects.push_back(dir + "/" + k.name + ".o");
+  }
   const char *cxxEnv = std::getenv("CXX");
   std::vector<std::string> cmd = {cxxEnv && *cxxEnv ? cxxEnv : "c++", "-std=c++17"};
   cmd.insert(cmd.end(), opts.cxxFlags.begin(), opts.cxxFlags.end());
   for (std::string a : {"-I" + runtimeIncludeDir(), source, runtimeMainLib(), runtimeLib(), utf8procLib(),
                         std::string("-o"), tmpExe, std::string("-lm"), std::string("-pthread")})
     cmd.push_back(a);
+  if (!model.kernels.empty()) {
+    cmd.insert(cmd.begin() + 2, "-I" + envOr("QWENC_HALIDE_INCLUDE", QWENC_HALIDE_INCLUDE));
+    cmd.insert(cmd.end(), kernelObjects.begin(), kernelObjects.end());
+    cmd.push_back(envOr("QWENC_HALIDE_RUNTIME", QWENC_HALIDE_RUNTIME));
+    cmd.push_back("-ldl");
+  }
   std::string err = runCommand(cmd, verbose);
   if (err.empty())
     err = appendWeights(model, tmpExe);
@@ -154,6 +182,10 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
     std::remove(tmpExe.c_str());
   if (keepSourceDir.empty()) {
     std::remove(source.c_str());
+    for (const KernelSpec &k : model.kernels) {
+      std::remove((dir + "/" + k.name + ".o").c_str());
+      std::remove((dir + "/" + k.name + ".h").c_str());
+    }
     ::rmdir(dir.c_str());
   }
   return err;

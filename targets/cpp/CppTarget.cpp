@@ -104,6 +104,10 @@ private:
   LogicalResult emitOp(Operation *op);
   std::string buf(Value v); // C++ expression for the buffer of an activation
   std::string weightView(Value v);  // a Dense/Int8Rows/Int4Groups view
+  /// A call of a Halide kernel for y = x W^T (+ bias) or the gated form, or
+  /// "" when the weights are in a format the generator does not take.
+  std::string halideMatmul(Value x, const std::string &xExpr, const std::string &rowsExpr, Value w,
+                           Value w2, Value bias, const std::string &yExpr, int64_t n);
   std::string vectorPtr(Value v);   // a pointer to a 1-D weight
 
   ModuleOp module;
@@ -111,7 +115,8 @@ private:
   CppModel model;
   DictionaryAttr config;
   std::string body;
-  llvm::DenseMap<Value, uint64_t> packedOffset, scalesOffset;
+  llvm::DenseMap<Value, uint64_t> packedOffset, scalesOffset, f32Offset;
+  std::map<std::string, std::string> kernelNames; // generator parameters -> function
   llvm::DenseMap<Value, uint64_t> arenaOffset;
   llvm::DenseMap<Value, std::string> names; // block arguments and weights
   std::string defaultSystemPrompt;
@@ -256,6 +261,78 @@ std::string Emitter::vectorPtr(Value v) {
       .str();
 }
 
+std::string Emitter::halideMatmul(Value x, const std::string &xExpr, const std::string &rowsExpr,
+                                  Value w, Value w2, Value bias, const std::string &yExpr,
+                                  int64_t n) {
+  if (!opts.halideKernels)
+    return "";
+  auto type = cast<RankedTensorType>(w.getType());
+  Type element = type.getElementType();
+  int64_t k = type.getDimSize(1);
+  std::string quant, wType, code, bits;
+  if (element.isF32()) {
+    quant = "f32", wType = "float32", code = "halide_type_float", bits = "32";
+  } else if (element.isBF16()) {
+    quant = "bf16", wType = "uint16", code = "halide_type_uint", bits = "16";
+  } else if (element.isInteger(8)) {
+    quant = "int8", wType = "int8", code = "halide_type_int", bits = "8";
+  } else {
+    // f16, and int4 for now: the generator's int4 schedule decodes at half
+    // the speed of the C++ AVX2 kernel (docs/BENCHMARKS.md), so that one runs.
+    return "";
+  }
+  if (k % 32 != 0)
+    return "";
+  int64_t group = k;
+  if (quant == "int4")
+    for (qwen::WeightOp part : *weightParts(w))
+      group = *part.getGroupSize();
+  if (quant == "int4" && group % 32 != 0)
+    return "";
+
+  std::string key = llvm::formatv("N={0} K={1} quant={2} group={3} has_bias={4} gated={5} "
+                                  "w.type={6} w2.type={6}",
+                                  n, k, quant, group, bias ? "true" : "false", w2 ? "true" : "false",
+                                  wType)
+                        .str();
+  std::string &fn = kernelNames[key];
+  if (fn.empty()) {
+    fn = "qwen_k" + std::to_string(kernelNames.size() - 1);
+    model.kernels.push_back({fn, quant, wType, n, k, group, bool(bias), bool(w2)});
+  }
+  auto weightBuf = [&](Value v) {
+    int64_t kw = quant == "int4" ? k / 2 : k;
+    return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *pack(v), code, bits, kw, n).str();
+  };
+  auto scaleBuf = [&](Value v) {
+    if (quant != "int8" && quant != "int4")
+      return std::string("HlBuf(W, halide_type_float, 32, 1, 1)");
+    return llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1}, {2})", scalesOffset.lookup(v),
+                         k / group, n)
+        .str();
+  };
+  std::string biasBuf = "HlBuf(W, halide_type_float, 32, 1)";
+  if (bias) {
+    // The generator adds a float bias: keep an f32 copy of it.
+    if (!f32Offset.count(bias)) {
+      std::vector<const TensorRef *> tensors;
+      for (qwen::WeightOp part : *weightParts(bias))
+        tensors.push_back(model.checkpoint->find(part.getName().str()));
+      PackedWeight p = packRows(tensors, Storage::F32, 0);
+      model.packedWeights.push_back(std::move(p.bytes));
+      f32Offset[bias] = appendToBlob(model.packedWeights.back().data(), model.packedWeights.back().size());
+    }
+    biasBuf = llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1})", f32Offset.lookup(bias), n).str();
+  }
+  Value second = w2 ? w2 : w;
+  return llvm::formatv("{\n    HlBuf x_({0}, halide_type_float, 32, {1}, {2}), y_({3}, halide_type_float, "
+                       "32, {4}, {2});\n    HlBuf w_ = {5}, s_ = {6}, w2_ = {7}, s2_ = {8}, b_ = {9};\n"
+                       "    check_kernel({10}(&x_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), \"{10}\");\n  }",
+                       xExpr, k, rowsExpr, yExpr, n, weightBuf(w), scaleBuf(w), weightBuf(second),
+                       scaleBuf(second), biasBuf, fn)
+      .str();
+}
+
 LogicalResult Emitter::emitOp(Operation *op) {
   auto line = [&](const std::string &s) { body += "  " + s + ";\n"; };
   // Weights are packed where first read, so a concat's parts sit together.
@@ -279,6 +356,10 @@ LogicalResult Emitter::emitOp(Operation *op) {
         return success();
       })
       .Case([&](qwen::LinearOp l) {
+        std::string call = halideMatmul(l.getInput(), buf(l.getInput()), "rows", l.getWeight(), Value(),
+                                        l.getBias(), buf(l.getResult()), cols(l.getResult()));
+        if (!call.empty())
+          body += "  if (rows == 1) " + call + " else\n  ";
         std::string bias = l.getBias() ? vectorPtr(l.getBias()) : "static_cast<const float *>(nullptr)";
         line(llvm::formatv("linear<{0}, {1}>({2}, {3}, {4}, rows, {5})", cols(l.getResult()),
                            cols(l.getInput()), buf(l.getInput()), weightView(l.getWeight()), bias,
@@ -319,11 +400,21 @@ LogicalResult Emitter::emitOp(Operation *op) {
         if (l.getResult() != returned)
           return l.emitOpError("the cpp target needs the logits to be what @forward returns");
         auto w = l.getWeight().getType();
+        std::string call = halideMatmul(
+            l.getInput(),
+            llvm::formatv("{0} + (all_logits ? 0 : int64_t(rows - 1) * {1})", buf(l.getInput()), w.getDimSize(1)),
+            "1", l.getWeight(), Value(), Value(), "s.logits", w.getDimSize(0));
+        if (!call.empty())
+          body += "  if (rows == 1 || !all_logits) " + call + " else\n  ";
         line(llvm::formatv("logits<{0}, {1}>({2}, {3}, rows, all_logits, s.logits)", w.getDimSize(0),
                            w.getDimSize(1), buf(l.getInput()), weightView(l.getWeight())));
         return success();
       })
       .Case([&](qwen::GatedLinearOp g) {
+        std::string call = halideMatmul(g.getInput(), buf(g.getInput()), "rows", g.getGate(), g.getUp(),
+                                        Value(), buf(g.getResult()), cols(g.getResult()));
+        if (!call.empty())
+          body += "  if (rows == 1) " + call + " else\n  ";
         line(llvm::formatv("gated_linear<{0}, {1}>({2}, {3}, {4}, rows, {5})", cols(g.getResult()),
                            cols(g.getInput()), buf(g.getInput()), weightView(g.getGate()),
                            weightView(g.getUp()), buf(g.getResult())));
@@ -427,7 +518,17 @@ FailureOr<CppModel> Emitter::run() {
   std::string &s = model.source;
   s += "// Generated by qwenc (target cpp) from " + model.checkpoint->dir() + ".\n";
   s += "// Every dimension is a constant; weights are appended to the executable.\n";
-  s += "#include \"kernels.h\"\n\nusing namespace qwenc_rt;\n\n";
+  s += "#include \"kernels.h\"\n";
+  if (!model.kernels.empty()) {
+    s += "#include \"halide_glue.h\"\n";
+    for (const KernelSpec &k : model.kernels)
+      s += "#include \"" + k.name + ".h\"\n";
+  }
+  s += "\nusing namespace qwenc_rt;\n\n";
+  if (!model.kernels.empty())
+    s += "// Halide's parallel loops run on the runtime's thread pool.\n"
+         "static const bool kHalideOnOurThreads =\n"
+         "    (halide_set_custom_do_par_for(&qwenc_rt::do_par_for), true);\n\n";
   s += "static const int32_t kEosIds[] = {" + eos + "-1};\n";
   s += llvm::formatv("const ModelDesc kModel = {{\n"
                      "    {0}, /*vocab_size=*/{1}, /*num_layers=*/{2}, /*kv_dim=*/{3},\n"

@@ -18,6 +18,17 @@ struct CppTargetOptions {
   /// executable checks for at start ("" for none).
   std::vector<std::string> cxxFlags = {"-O2"};
   std::string requiredIsa;
+  /// Decode-step (one row) matrix kernels from the Halide generator
+  /// (qwenc-kernelgen), specialised to each shape and weight format (f32,
+  /// bf16, int8); the C++ templates for prefill blocks and other formats.
+  bool halideKernels = false;
+};
+
+/// One Halide kernel the model needs: qwen_matmul with these parameters.
+struct KernelSpec {
+  std::string name, quant, weightType;
+  int64_t n, k, group;
+  bool bias, gated;
 };
 
 /// The targets this build of qwenc can compile for: cpp (portable C++) and
@@ -51,6 +62,7 @@ struct CppModel {
   /// Weight bytes one decode step reads: every packed weight, except that an
   /// embedding table read only by the gather costs one row.
   uint64_t bytesReadPerToken = 0;
+  std::vector<KernelSpec> kernels;
 };
 
 /// Lowers `module` (func @forward in the qwen dialect) to a C++ translation

@@ -1,0 +1,135 @@
+//===- MatMulGenerator.cpp - Halide AOT generator of the matrix kernels ---===//
+//
+// qwen_matmul: y[r, n] = sum_k x[r, k] * W[n, k] (+ bias[n]), or with `gated`
+// y = silu(x W^T) * (x W2^T), for one (N, K, weight format, group) of a
+// model. `qwenc compile --target x86-64-avx2` runs this generator once per
+// distinct shape, as its own process (Halide 14 links LLVM 14; qwenc links
+// MLIR's LLVM 19).
+//
+// Weight formats (the layouts of targets/cpp/WeightPacking.h), buffers in
+// Halide's column-first order, i.e. w(k, n):
+//   f32: float w(K, N)      bf16: uint16 w(K, N)
+//   int8: int8 w(K, N), scale(1, N)
+//   int4: uint8 w(K/2, N) (element 2j low nibble, stored q + 8), scale(K/G, N)
+//
+// Schedule: output columns in blocks of 256 run in parallel; each dot product
+// keeps 32 lanes of partial sums (four independent AVX2 accumulators) over
+// K, then adds them up; prompt rows are processed four at a time per
+// widened weight chunk.
+//===----------------------------------------------------------------------===//
+#include "Halide.h"
+
+using namespace Halide;
+
+namespace {
+
+class QwenMatMul : public Generator<QwenMatMul> {
+public:
+  GeneratorParam<int> N{"N", 64};
+  GeneratorParam<int> K{"K", 64};
+  GeneratorParam<std::string> quant{"quant", "f32"}; // f32, bf16, int8, int4
+  GeneratorParam<int> group{"group", 64};            // columns per scale (int4)
+  GeneratorParam<bool> has_bias{"has_bias", false};
+  GeneratorParam<bool> gated{"gated", false};
+
+  Input<Buffer<float>> x{"x", 2};         // [K, rows]
+  Input<Buffer<>> w{"w", 2};              // see the formats above
+  Input<Buffer<float>> scale{"scale", 2}; // [K/G, N] (int8: [1, N]); unused for floats
+  Input<Buffer<>> w2{"w2", 2};            // the up projection when gated
+  Input<Buffer<float>> scale2{"scale2", 2};
+  Input<Buffer<float>> bias{"bias", 1};   // [N]; unused without has_bias
+  Output<Buffer<float>> y{"y", 2};        // [N, rows]
+
+  Var l{"l"}, n{"n"}, r{"r"};
+
+  /// Weight (k, n) of buffer `b` as float, scaled.
+  Expr weight(const Input<Buffer<>> &b, const Input<Buffer<float>> &s, Expr k, Expr col) {
+    const std::string q = quant;
+    if (q == "f32")
+      return b(k, col);
+    if (q == "bf16")
+      return reinterpret<float>(cast<uint32_t>(b(k, col)) << 16);
+    if (q == "int8") // the row's scale is applied to the finished sum
+      return cast<float>(b(k, col));
+    return Expr(); // int4 is read a byte at a time in dotProduct
+  }
+
+  /// sum_k x(k, r) * W(k, n) with 32 vector lanes of partial sums (int4:
+  /// 16 lanes over bytes, each adding its low and high nibble's products).
+  Func dotProduct(const std::string &name, const Input<Buffer<>> &b, const Input<Buffer<float>> &s) {
+    const bool int4 = std::string(quant) == "int4";
+    const int L = int4 ? 16 : 32;       // lanes
+    const int step = int4 ? 32 : 32;    // columns of K per step
+    RDom ko(0, int(K) / step, name + "_ko");
+    Func partial(name + "_partial"), total(name);
+    partial(l, n, r) = 0.0f;
+    if (int4) {
+      // One step is 16 bytes = 32 columns, inside one scale group.
+      Expr byte = b(ko * 16 + l, n);
+      Expr lo = cast<float>(cast<int16_t>(byte & 15) - 8), hi = cast<float>(cast<int16_t>(byte >> 4) - 8);
+      Expr k0 = ko * 32 + 2 * l;
+      partial(l, n, r) += (x(k0, r) * lo + x(k0 + 1, r) * hi) * s((ko * 32) / int(group), n);
+    } else {
+      partial(l, n, r) += x(ko * L + l, r) * weight(b, s, ko * L + l, n);
+    }
+    RDom lr(0, L, name + "_lr");
+    total(n, r) = 0.0f;
+    total(n, r) += partial(lr, n, r);
+    partials.push_back(partial);
+    totals.push_back(total);
+    lanes.push_back(lr);
+    blocks.push_back(ko);
+    if (std::string(quant) == "int8") {
+      Func scaled(name + "_scaled");
+      scaled(n, r) = total(n, r) * s(0, n);
+      return scaled;
+    }
+    return total;
+  }
+
+  void generate() {
+    if (int(K) % 32 != 0)
+      throw std::runtime_error("qwen_matmul needs K to be a multiple of 32");
+    Func a = dotProduct("dot", w, scale);
+    Expr out = a(n, r);
+    if (gated) {
+      Func b = dotProduct("dot2", w2, scale2);
+      out = out / (1.0f + exp(-out)) * b(n, r);
+    } else if (has_bias) {
+      out = out + bias(n);
+    }
+    y(n, r) = out;
+
+    Var no("no"), ni("ni"), ro("ro"), ri("ri");
+    y.split(n, no, ni, 256, TailStrategy::GuardWithIf).reorder(ni, r, no).parallel(no);
+    // Decoding runs one row: a version where that is a constant.
+    y.specialize(y.dim(1).extent() == 1);
+    for (size_t i = 0; i < totals.size(); ++i) {
+      totals[i].compute_at(y, no);
+      totals[i].update().reorder(lanes[i].x, r, n);
+      partials[i].compute_at(totals[i], n).vectorize(l);
+      partials[i]
+          .update()
+          .split(r, ro, ri, 4, TailStrategy::GuardWithIf)
+          .reorder(l, ri, blocks[i].x, ro)
+          .unroll(ri)
+          .vectorize(l);
+    }
+
+    const int kw = std::string(quant) == "int4" ? int(K) / 2 : int(K);
+    x.dim(0).set_bounds(0, K);
+    w.dim(0).set_bounds(0, kw).dim(1).set_bounds(0, N).dim(1).set_stride(kw);
+    w2.dim(0).set_bounds(0, kw).dim(1).set_bounds(0, N).dim(1).set_stride(kw);
+    y.dim(0).set_bounds(0, N);
+    x.dim(1).set_stride(K);
+    y.dim(1).set_stride(N);
+  }
+
+private:
+  std::vector<Func> partials, totals;
+  std::vector<RDom> lanes, blocks;
+};
+
+} // namespace
+
+HALIDE_REGISTER_GENERATOR(QwenMatMul, qwen_matmul)
