@@ -157,8 +157,10 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
         std::string("gated=") + (k.gated ? "true" : "false"), "w.type=" + k.weightType,
         "w2.type=" + k.weightType};
     std::string err = runCommand(gen, verbose, "the Halide kernel generator");
-    if (!err.empty())
+    if (!err.empty()) {
+      std::remove(tmpExe.c_str());
       return err;
+    }
     kernelObjects.push_back(dir + "/" + k.name + ".o");
   }
   const char *cxxEnv = std::getenv("CXX");
