@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define QWENC_AVX2 1
@@ -64,6 +65,7 @@ inline float dot(const float *x, const W *w) {
 /// Rows stored as float, bf16 or f16.
 template <typename T, int K>
 struct Dense {
+  static constexpr bool kQ8Input = false;
   const T *p;
   float dot(int64_t n, const float *x) const { return qwenc_rt::dot<K>(x, p + n * K); }
   template <int R>
@@ -88,17 +90,23 @@ inline float hsum(__m256 v) {
 inline __m256 load8_i8(const int8_t *p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
 }
-/// 32 int4 (16 bytes, low nibble first, stored q + 8) as four vectors of 8 floats.
+/// 32 int4 (16 bytes: column j low nibble, j + 16 high; stored q + 8) as
+/// four vectors of 8 floats.
 inline void load32_i4(const uint8_t *p, __m256 out[4]) {
   const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
   const __m128i mask = _mm_set1_epi8(15), eight = _mm_set1_epi8(8);
-  const __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, mask), eight);
-  const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), eight);
-  const __m128i a = _mm_unpacklo_epi8(lo, hi), b = _mm_unpackhi_epi8(lo, hi); // elements 0-15, 16-31
-  out[0] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(a));
-  out[1] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(a, 8)));
-  out[2] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
-  out[3] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(b, 8)));
+  const __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, mask), eight);               // columns 0-15
+  const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), eight); // 16-31
+  out[0] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo));
+  out[1] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)));
+  out[2] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi));
+  out[3] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)));
+}
+/// 32 int4 as unsigned bytes 0..15 (q + 8), columns in order.
+inline __m256i load32_u4(const uint8_t *p) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+  const __m128i mask = _mm_set1_epi8(15);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), _mm_and_si128(bytes, mask));
 }
 #endif
 
@@ -107,6 +115,7 @@ inline void load32_i4(const uint8_t *p, __m256 out[4]) {
 template <int K>
 struct Int8Rows {
   static_assert(K % 8 == 0, "int8 rows are read eight columns at a time");
+  static constexpr bool kQ8Input = false;
   const int8_t *q;
   const float *scale;
   template <int R>
@@ -213,14 +222,16 @@ struct Int4Groups {
       const float *xi = x + i * stride;
       float t = 0;
       for (int g = 0; g < K / G; ++g) {
-        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (int k = 0; k < G; k += 8)
-          for (int j = 0; j < 8; j += 2) {
-            const uint8_t b = r[(g * G + k + j) / 2];
-            acc[j] += xi[g * G + k + j] * float(int(b & 15) - 8);
-            acc[j + 1] += xi[g * G + k + j + 1] * float(int(b >> 4) - 8);
+        float acc[16] = {};
+        for (int b = g * G; b < (g + 1) * G; b += 32)
+          for (int j = 0; j < 16; ++j) {
+            const uint8_t byte = r[b / 2 + j];
+            acc[j] += xi[b + j] * float(int(byte & 15) - 8) + xi[b + j + 16] * float(int(byte >> 4) - 8);
           }
-        t += (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) * s[g];
+        float sum = 0;
+        for (float a : acc)
+          sum += a;
+        t += sum * s[g];
       }
       out[i] = t;
     }
@@ -233,10 +244,46 @@ struct Int4Groups {
   }
   void row(int64_t n, float *out) const {
     for (int k = 0; k < K; ++k) {
-      const uint8_t b = q[n * (K / 2) + k / 2];
-      out[k] = float(int(k & 1 ? b >> 4 : b & 15) - 8) * scale[n * (K / G) + k / G];
+      const uint8_t b = q[n * (K / 2) + (k / 32) * 16 + k % 16];
+      out[k] = float(int(k % 32 < 16 ? b & 15 : b >> 4) - 8) * scale[n * (K / G) + k / G];
     }
   }
+#ifdef QWENC_AVX2
+  /// Against activations quantized to int8 per 32 columns (Q8Rows): integer
+  /// products with vpmaddubsw, a float multiply-add per 32 columns.
+  static constexpr bool kQ8Input = true;
+  template <int R>
+  void dotQ8(int64_t n, const int8_t *xq, const float *xd, int64_t stride, float *out) const {
+    const uint8_t *r = q + n * (K / 2);
+    const float *s = scale + n * (K / G);
+    const __m256i ones = _mm256_set1_epi16(1), eight = _mm256_set1_epi8(8);
+    __m256 total[R];
+    for (int i = 0; i < R; ++i)
+      total[i] = _mm256_setzero_ps();
+    for (int g = 0; g < K / G; ++g) {
+      __m256 acc[R];
+      for (int i = 0; i < R; ++i)
+        acc[i] = _mm256_setzero_ps();
+      for (int b = g * G; b < (g + 1) * G; b += 32) {
+        const __m256i w = load32_u4(r + b / 2);
+        for (int i = 0; i < R; ++i) {
+          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(xq + i * stride + b));
+          // (q + 8) * x - 8 * x, pairwise in int16, then in int32.
+          const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(w, xv), _mm256_maddubs_epi16(eight, xv));
+          const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
+          acc[i] = _mm256_fmadd_ps(p, _mm256_set1_ps(xd[(i * stride + b) / 32]), acc[i]);
+        }
+      }
+      const __m256 sg = _mm256_set1_ps(s[g]);
+      for (int i = 0; i < R; ++i)
+        total[i] = _mm256_fmadd_ps(acc[i], sg, total[i]);
+    }
+    for (int i = 0; i < R; ++i)
+      out[i] = hsum(total[i]);
+  }
+#else
+  static constexpr bool kQ8Input = false;
+#endif
 };
 
 template <int V, int H, typename Table>
@@ -270,9 +317,56 @@ void add_rms_norm(const float *a, const float *b, const W *weight, double eps, i
 
 /// y[r, n] = W[n, :] . x[r, :] (+ bias[n]). The weight row is the outer loop
 /// so each row of W is read once per call, whatever the row count.
+/// Rows of x as int8 per 32 columns (scale = max|x| / 127), for weights that
+/// multiply in integers. Kept between calls: generating allocates nothing
+/// after the first step.
+struct Q8Rows {
+  std::vector<int8_t> q;
+  std::vector<float> d;
+  void quantize(const float *x, int rows, int k) {
+    q.resize(size_t(rows) * k);
+    d.resize(size_t(rows) * k / 32);
+    for (int64_t b = 0; b < int64_t(rows) * k; b += 32) {
+      float amax = 0;
+      for (int j = 0; j < 32; ++j)
+        amax = std::fmax(amax, std::fabs(x[b + j]));
+      const float scale = amax / 127.0f, inv = scale > 0 ? 1.0f / scale : 0.0f;
+      d[size_t(b / 32)] = scale;
+      for (int j = 0; j < 32; ++j)
+        q[size_t(b + j)] = int8_t(std::lrint(x[b + j] * inv));
+    }
+  }
+};
+
+inline Q8Rows &q8_scratch() {
+  static Q8Rows rows;
+  return rows;
+}
+
 /// Output rows are split across the threads.
 template <int N, int K, typename Weights, typename B>
 void linear(const float *x, Weights w, const B *bias, int rows, float *y) {
+  if constexpr (Weights::kQ8Input) {
+    Q8Rows &xq = q8_scratch();
+    xq.quantize(x, rows, K);
+    parallel_for(N, [&](int64_t begin, int64_t end) {
+      for (int64_t n = begin; n < end; ++n) {
+        const float b = bias ? widen(bias[n]) : 0.0f;
+        int r = 0;
+        float out[4];
+        for (; r + 4 <= rows; r += 4) {
+          w.template dotQ8<4>(n, xq.q.data() + int64_t(r) * K, xq.d.data() + int64_t(r) * K / 32, K, out);
+          for (int i = 0; i < 4; ++i)
+            y[int64_t(r + i) * N + n] = out[i] + b;
+        }
+        for (; r < rows; ++r) {
+          w.template dotQ8<1>(n, xq.q.data() + int64_t(r) * K, xq.d.data() + int64_t(r) * K / 32, 0, out);
+          y[int64_t(r) * N + n] = out[0] + b;
+        }
+      }
+    }, 16);
+    return;
+  }
   parallel_for(N, [&](int64_t begin, int64_t end) {
     for (int64_t n = begin; n < end; ++n) {
       const float b = bias ? widen(bias[n]) : 0.0f;
@@ -292,6 +386,28 @@ void linear(const float *x, Weights w, const B *bias, int rows, float *y) {
 /// y = silu(x gate^T) * (x up^T).
 template <int N, int K, typename Weights>
 void gated_linear(const float *x, Weights gate, Weights up, int rows, float *y) {
+  if constexpr (Weights::kQ8Input) {
+    Q8Rows &xq = q8_scratch();
+    xq.quantize(x, rows, K);
+    parallel_for(N, [&](int64_t begin, int64_t end) {
+      for (int64_t n = begin; n < end; ++n) {
+        int r = 0;
+        float g[4], u[4];
+        for (; r + 4 <= rows; r += 4) {
+          gate.template dotQ8<4>(n, xq.q.data() + int64_t(r) * K, xq.d.data() + int64_t(r) * K / 32, K, g);
+          up.template dotQ8<4>(n, xq.q.data() + int64_t(r) * K, xq.d.data() + int64_t(r) * K / 32, K, u);
+          for (int i = 0; i < 4; ++i)
+            y[int64_t(r + i) * N + n] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+        }
+        for (; r < rows; ++r) {
+          gate.template dotQ8<1>(n, xq.q.data() + int64_t(r) * K, xq.d.data() + int64_t(r) * K / 32, 0, g);
+          up.template dotQ8<1>(n, xq.q.data() + int64_t(r) * K, xq.d.data() + int64_t(r) * K / 32, 0, u);
+          y[int64_t(r) * N + n] = g[0] / (1.0f + std::exp(-g[0])) * u[0];
+        }
+      }
+    }, 16);
+    return;
+  }
   parallel_for(N, [&](int64_t begin, int64_t end) {
     for (int64_t n = begin; n < end; ++n) {
       int r = 0;

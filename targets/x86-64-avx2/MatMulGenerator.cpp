@@ -10,7 +10,8 @@
 // Halide's column-first order, i.e. w(k, n):
 //   f32: float w(K, N)      bf16: uint16 w(K, N)
 //   int8: int8 w(K, N), scale(1, N)
-//   int4: uint8 w(K/2, N) (element 2j low nibble, stored q + 8), scale(K/G, N)
+//   int4: uint8 w(K/2, N) (per 32 columns, byte j: column j low nibble,
+//         j + 16 high; stored q + 8), scale(K/G, N)
 //
 // Schedule: output columns in blocks of 256 run in parallel; each dot product
 // keeps 32 lanes of partial sums (four independent AVX2 accumulators) over
@@ -64,11 +65,12 @@ public:
     Func partial(name + "_partial"), total(name);
     partial(l, n, r) = 0.0f;
     if (int4) {
-      // One step is 16 bytes = 32 columns, inside one scale group.
+      // One step is 16 bytes = 32 columns, inside one scale group; byte l
+      // holds column l (low nibble) and l + 16 (high).
       Expr byte = b(ko * 16 + l, n);
       Expr lo = cast<float>(cast<int16_t>(byte & 15) - 8), hi = cast<float>(cast<int16_t>(byte >> 4) - 8);
-      Expr k0 = ko * 32 + 2 * l;
-      partial(l, n, r) += (x(k0, r) * lo + x(k0 + 1, r) * hi) * s((ko * 32) / int(group), n);
+      Expr k0 = ko * 32 + l;
+      partial(l, n, r) += (x(k0, r) * lo + x(k0 + 16, r) * hi) * s((ko * 32) / int(group), n);
     } else {
       partial(l, n, r) += x(ko * L + l, r) * weight(b, s, ko * L + l, n);
     }
