@@ -17,6 +17,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
@@ -190,11 +191,13 @@ Options parse_options(int argc, char **argv) {
   return o;
 }
 
+/// Zeroed memory straight from the kernel: pages cost RAM only once touched,
+/// so a KV cache sized for --ctx adds to the resident set as it fills.
 float *alloc_floats(size_t n, const char *what) {
-  void *p = nullptr;
-  if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)) != 0)
+  void *p = mmap(nullptr, (n ? n : 1) * sizeof(float), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
     fail(std::string("out of memory allocating the ") + what);
-  std::memset(p, 0, (n ? n : 1) * sizeof(float));
   return static_cast<float *>(p);
 }
 

@@ -1,6 +1,7 @@
 //===- Checkpoint.cpp - memory-mapped safetensors checkpoints -------------===//
 #include "compiler/frontend/Checkpoint.h"
 #include "compiler/frontend/InputError.h"
+#include "compiler/frontend/JsonFile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -193,13 +194,9 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::string &modelDir) {
   std::vector<std::string> shards;
   json weightMap;
   if (::stat(index.c_str(), &st) == 0) {
-    std::ifstream in(index);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    json j = json::parse(ss.str(), nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("weight_map") ||
-        !j["weight_map"].is_object())
-      throw InputError(index, "is not a JSON object with a 'weight_map' object");
+    json j = readJsonObject(index);
+    if (!j.contains("weight_map") || !j["weight_map"].is_object())
+      throw InputError(index, "has no 'weight_map' object");
     weightMap = j["weight_map"];
     std::set<std::string> seen;
     for (auto &[name, shard] : weightMap.items()) {

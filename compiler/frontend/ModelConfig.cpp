@@ -1,11 +1,10 @@
 //===- ModelConfig.cpp - config.json and generation_config.json -----------===//
 #include "compiler/frontend/ModelConfig.h"
 #include "compiler/frontend/InputError.h"
+#include "compiler/frontend/JsonFile.h"
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 
 using nlohmann::json;
@@ -16,20 +15,6 @@ namespace {
 bool fileExists(const std::string &path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-json readJsonFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError(path, "cannot be opened");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded())
-    throw InputError(path, "is not valid JSON");
-  if (!j.is_object())
-    throw InputError(path, "must hold a JSON object");
-  return j;
 }
 
 /// Reads an optional positive integer field.
@@ -88,7 +73,7 @@ ModelConfig loadModelConfig(const std::string &modelDir) {
   std::string path = modelDir + "/config.json";
   if (!fileExists(path))
     throw InputError(path, "not found (is '" + modelDir + "' a Hugging Face model directory?)");
-  json j = readJsonFile(path);
+  json j = readJsonObject(path);
 
   bool isQwen2 = j.value("model_type", "") == "qwen2";
   if (auto arch = j.find("architectures"); arch != j.end() && arch->is_array())
@@ -144,7 +129,7 @@ ModelConfig loadModelConfig(const std::string &modelDir) {
 GenerationConfig loadGenerationConfig(const std::string &modelDir) {
   GenerationConfig g;
   std::string cfgPath = modelDir + "/config.json";
-  json cfg = readJsonFile(cfgPath);
+  json cfg = readJsonObject(cfgPath);
   g.eosTokenIds = readIdList(cfg, cfgPath, "eos_token_id");
   if (auto ids = readIdList(cfg, cfgPath, "bos_token_id"); !ids.empty())
     g.bosTokenId = ids[0];
@@ -152,7 +137,7 @@ GenerationConfig loadGenerationConfig(const std::string &modelDir) {
   std::string path = modelDir + "/generation_config.json";
   if (!fileExists(path))
     return g;
-  json j = readJsonFile(path);
+  json j = readJsonObject(path);
   if (auto ids = readIdList(j, path, "eos_token_id"); !ids.empty())
     g.eosTokenIds = ids;
   if (auto ids = readIdList(j, path, "bos_token_id"); !ids.empty())

@@ -1,13 +1,12 @@
 //===- TokenizerTables.cpp - tokenizer.json to runtime tables -------------===//
 #include "compiler/frontend/TokenizerTables.h"
 #include "compiler/frontend/InputError.h"
+#include "compiler/frontend/JsonFile.h"
 #include "runtime/tokenizer_format.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 #include <unordered_map>
 
@@ -20,18 +19,6 @@ namespace {
 // implements exactly this expression.
 const char *kQwenSplitPattern =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-
-json readJson(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError(path, "cannot be opened");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    throw InputError(path, "is not a JSON object");
-  return j;
-}
 
 /// GPT-2's byte-level alphabet: printable bytes stand for themselves, the
 /// rest are shifted to U+0100 and up. Returns code point -> byte.
@@ -97,7 +84,7 @@ std::optional<TokenizerTables> compileTokenizer(const std::string &modelDir) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     return std::nullopt;
-  json j = readJson(path);
+  json j = readJsonObject(path);
 
   const json &model = j.value("model", json::object());
   if (model.value("type", "") != "BPE" || !model.contains("vocab") || !model.contains("merges"))
@@ -224,7 +211,7 @@ std::optional<TokenizerTables> compileTokenizer(const std::string &modelDir) {
 
   const std::string cfgPath = modelDir + "/tokenizer_config.json";
   if (::stat(cfgPath.c_str(), &st) == 0) {
-    json cfg = readJson(cfgPath);
+    json cfg = readJsonObject(cfgPath);
     if (cfg.contains("chat_template") && cfg["chat_template"].is_string()) {
       std::string tmpl = cfg["chat_template"].get<std::string>();
       if (tmpl.find("<|im_start|>") == std::string::npos)

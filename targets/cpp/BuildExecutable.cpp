@@ -19,26 +19,11 @@ extern char **environ;
 namespace qwenc {
 namespace {
 
+/// Where the runtime and tools are: set at build time, overridable by the
+/// environment variable of the same name (for an installed qwenc).
 std::string envOr(const char *name, const char *fallback) {
   const char *env = std::getenv(name);
   return env ? env : fallback;
-}
-
-std::string runtimeIncludeDir() {
-  const char *env = std::getenv("QWENC_RUNTIME_INCLUDE_DIR");
-  return env ? env : QWENC_RUNTIME_INCLUDE_DIR;
-}
-std::string runtimeMainLib() {
-  const char *env = std::getenv("QWENC_RUNTIME_MAIN_LIB");
-  return env ? env : QWENC_RUNTIME_MAIN_LIB;
-}
-std::string runtimeLib() {
-  const char *env = std::getenv("QWENC_RUNTIME_LIB");
-  return env ? env : QWENC_RUNTIME_LIB;
-}
-std::string utf8procLib() {
-  const char *env = std::getenv("QWENC_UTF8PROC_LIB");
-  return env ? env : QWENC_UTF8PROC_LIB;
 }
 
 /// Runs argv[0] found on PATH; returns "" or a message.
@@ -166,7 +151,10 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
   const char *cxxEnv = std::getenv("CXX");
   std::vector<std::string> cmd = {cxxEnv && *cxxEnv ? cxxEnv : "c++", "-std=c++17"};
   cmd.insert(cmd.end(), opts.cxxFlags.begin(), opts.cxxFlags.end());
-  for (std::string a : {"-I" + runtimeIncludeDir(), source, runtimeMainLib(), runtimeLib(), utf8procLib(),
+  for (std::string a : {"-I" + envOr("QWENC_RUNTIME_INCLUDE_DIR", QWENC_RUNTIME_INCLUDE_DIR), source,
+                        envOr("QWENC_RUNTIME_MAIN_LIB", QWENC_RUNTIME_MAIN_LIB),
+                        envOr("QWENC_RUNTIME_LIB", QWENC_RUNTIME_LIB),
+                        envOr("QWENC_UTF8PROC_LIB", QWENC_UTF8PROC_LIB),
                         std::string("-o"), tmpExe, std::string("-lm"), std::string("-pthread")})
     cmd.push_back(a);
   if (!model.kernels.empty()) {
