@@ -90,18 +90,6 @@ inline float hsum(__m256 v) {
 inline __m256 load8_i8(const int8_t *p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
 }
-/// 32 int4 (16 bytes: column j low nibble, j + 16 high; stored q + 8) as
-/// four vectors of 8 floats.
-inline void load32_i4(const uint8_t *p, __m256 out[4]) {
-  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
-  const __m128i mask = _mm_set1_epi8(15), eight = _mm_set1_epi8(8);
-  const __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, mask), eight);               // columns 0-15
-  const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), eight); // 16-31
-  out[0] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo));
-  out[1] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)));
-  out[2] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi));
-  out[3] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)));
-}
 /// 32 int4 as unsigned bytes 0..15 (q + 8), columns in order.
 inline __m256i load32_u4(const uint8_t *p) {
   const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
@@ -172,52 +160,9 @@ struct Int4Groups {
   const float *scale;
   template <int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
+    // Portable: AVX2 builds multiply int4 by int8 activations (dotQ8).
     const uint8_t *r = q + n * (K / 2);
     const float *s = scale + n * (K / G);
-#ifdef QWENC_AVX2
-    if (R == 1) { // four independent sums hide the FMA latency
-      __m256 total = _mm256_setzero_ps();
-      for (int g = 0; g < K / G; ++g) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int k = g * G; k < (g + 1) * G; k += 32) {
-          __m256 w[4];
-          load32_i4(r + k / 2, w);
-          a0 = _mm256_fmadd_ps(w[0], _mm256_loadu_ps(x + k), a0);
-          a1 = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(x + k + 8), a1);
-          a2 = _mm256_fmadd_ps(w[2], _mm256_loadu_ps(x + k + 16), a2);
-          a3 = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(x + k + 24), a3);
-        }
-        total = _mm256_fmadd_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
-                                _mm256_set1_ps(s[g]), total);
-      }
-      out[0] = hsum(total);
-      return;
-    }
-    __m256 total[R];
-    for (int i = 0; i < R; ++i)
-      total[i] = _mm256_setzero_ps();
-    for (int g = 0; g < K / G; ++g) {
-      __m256 acc[R];
-      for (int i = 0; i < R; ++i)
-        acc[i] = _mm256_setzero_ps();
-      for (int k = g * G; k < (g + 1) * G; k += 32) {
-        __m256 w[4];
-        load32_i4(r + k / 2, w);
-        for (int i = 0; i < R; ++i) {
-          const float *xi = x + i * stride + k;
-          acc[i] = _mm256_fmadd_ps(w[0], _mm256_loadu_ps(xi), acc[i]);
-          acc[i] = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(xi + 8), acc[i]);
-          acc[i] = _mm256_fmadd_ps(w[2], _mm256_loadu_ps(xi + 16), acc[i]);
-          acc[i] = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(xi + 24), acc[i]);
-        }
-      }
-      const __m256 sg = _mm256_set1_ps(s[g]);
-      for (int i = 0; i < R; ++i)
-        total[i] = _mm256_fmadd_ps(acc[i], sg, total[i]);
-    }
-    for (int i = 0; i < R; ++i)
-      out[i] = hsum(total[i]);
-#else
     for (int i = 0; i < R; ++i) {
       const float *xi = x + i * stride;
       float t = 0;
@@ -235,7 +180,6 @@ struct Int4Groups {
       }
       out[i] = t;
     }
-#endif
   }
   float dot(int64_t n, const float *x) const {
     float out;
@@ -315,8 +259,6 @@ void add_rms_norm(const float *a, const float *b, const W *weight, double eps, i
   rms_norm<H>(sum, weight, eps, rows, normed);
 }
 
-/// y[r, n] = W[n, :] . x[r, :] (+ bias[n]). The weight row is the outer loop
-/// so each row of W is read once per call, whatever the row count.
 /// Rows of x as int8 per 32 columns (scale = max|x| / 127), for weights that
 /// multiply in integers. Kept between calls: generating allocates nothing
 /// after the first step.
@@ -343,87 +285,86 @@ inline Q8Rows &q8_scratch() {
   return rows;
 }
 
-/// Output rows are split across the threads.
+/// x in the form a weight view reads it: floats as they are, or (kQ8Input)
+/// int8 per 32 columns, quantized once per call before the threads start.
+template <int K, typename Weights>
+const Q8Rows *prepare_rows(const float *x, int rows) {
+  if constexpr (Weights::kQ8Input) {
+    q8_scratch().quantize(x, rows, K);
+    return &q8_scratch();
+  }
+  return nullptr;
+}
+
+/// Dot products of weight rows with the rows of x (see prepare_rows).
+template <int K, typename Weights>
+struct RowDots {
+  Weights w;
+  const float *x;
+  const Q8Rows *q8;
+  /// out[i] = W[n, :] . x[r + i, :] for i < R.
+  template <int R>
+  void run(int64_t n, int r, float *out) const {
+    if constexpr (Weights::kQ8Input)
+      w.template dotQ8<R>(n, q8->q.data() + int64_t(r) * K, q8->d.data() + int64_t(r) * K / 32, K, out);
+    else
+      w.template dotR<R>(n, x + int64_t(r) * K, K, out);
+  }
+};
+
+/// Calls block.run<R>(n, r, out) over all rows, four tokens per widened
+/// weight row where it can, then emit(r, value) for each row.
+template <typename Block, typename Emit>
+void for_row_blocks(const Block &block, int64_t n, int rows, Emit emit) {
+  float out[4];
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    block.template run<4>(n, r, out);
+    for (int i = 0; i < 4; ++i)
+      emit(r + i, out[i]);
+  }
+  for (; r < rows; ++r) {
+    block.template run<1>(n, r, out);
+    emit(r, out[0]);
+  }
+}
+
+/// y[r, n] = W[n, :] . x[r, :] (+ bias[n]). The weight row is the outer loop
+/// so each row of W is read once per call, whatever the row count; output
+/// columns are split across the threads.
 template <int N, int K, typename Weights, typename B>
 void linear(const float *x, Weights w, const B *bias, int rows, float *y) {
-  if constexpr (Weights::kQ8Input) {
-    Q8Rows &xq = q8_scratch();
-    xq.quantize(x, rows, K);
-    parallel_for(N, [&](int64_t begin, int64_t end) {
-      for (int64_t n = begin; n < end; ++n) {
-        const float b = bias ? widen(bias[n]) : 0.0f;
-        int r = 0;
-        float out[4];
-        for (; r + 4 <= rows; r += 4) {
-          w.template dotQ8<4>(n, xq.q.data() + int64_t(r) * K, xq.d.data() + int64_t(r) * K / 32, K, out);
-          for (int i = 0; i < 4; ++i)
-            y[int64_t(r + i) * N + n] = out[i] + b;
-        }
-        for (; r < rows; ++r) {
-          w.template dotQ8<1>(n, xq.q.data() + int64_t(r) * K, xq.d.data() + int64_t(r) * K / 32, 0, out);
-          y[int64_t(r) * N + n] = out[0] + b;
-        }
-      }
-    }, 16);
-    return;
-  }
+  const RowDots<K, Weights> dots{w, x, prepare_rows<K, Weights>(x, rows)};
   parallel_for(N, [&](int64_t begin, int64_t end) {
     for (int64_t n = begin; n < end; ++n) {
       const float b = bias ? widen(bias[n]) : 0.0f;
-      int r = 0;
-      float out[4];
-      for (; r + 4 <= rows; r += 4) { // four tokens per widened weight row
-        w.template dotR<4>(n, x + int64_t(r) * K, K, out);
-        for (int i = 0; i < 4; ++i)
-          y[int64_t(r + i) * N + n] = out[i] + b;
-      }
-      for (; r < rows; ++r)
-        y[int64_t(r) * N + n] = w.dot(n, x + int64_t(r) * K) + b;
+      for_row_blocks(dots, n, rows, [&](int r, float v) { y[int64_t(r) * N + n] = v + b; });
     }
   }, 16);
 }
 
+/// The gate and up products of one output column, combined as silu(g) * u.
+template <int K, typename Weights>
+struct GatedDots {
+  RowDots<K, Weights> gate, up;
+  template <int R>
+  void run(int64_t n, int r, float *out) const {
+    float g[R], u[R];
+    gate.template run<R>(n, r, g);
+    up.template run<R>(n, r, u);
+    for (int i = 0; i < R; ++i)
+      out[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  }
+};
+
 /// y = silu(x gate^T) * (x up^T).
 template <int N, int K, typename Weights>
 void gated_linear(const float *x, Weights gate, Weights up, int rows, float *y) {
-  if constexpr (Weights::kQ8Input) {
-    Q8Rows &xq = q8_scratch();
-    xq.quantize(x, rows, K);
-    parallel_for(N, [&](int64_t begin, int64_t end) {
-      for (int64_t n = begin; n < end; ++n) {
-        int r = 0;
-        float g[4], u[4];
-        for (; r + 4 <= rows; r += 4) {
-          gate.template dotQ8<4>(n, xq.q.data() + int64_t(r) * K, xq.d.data() + int64_t(r) * K / 32, K, g);
-          up.template dotQ8<4>(n, xq.q.data() + int64_t(r) * K, xq.d.data() + int64_t(r) * K / 32, K, u);
-          for (int i = 0; i < 4; ++i)
-            y[int64_t(r + i) * N + n] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-        }
-        for (; r < rows; ++r) {
-          gate.template dotQ8<1>(n, xq.q.data() + int64_t(r) * K, xq.d.data() + int64_t(r) * K / 32, 0, g);
-          up.template dotQ8<1>(n, xq.q.data() + int64_t(r) * K, xq.d.data() + int64_t(r) * K / 32, 0, u);
-          y[int64_t(r) * N + n] = g[0] / (1.0f + std::exp(-g[0])) * u[0];
-        }
-      }
-    }, 16);
-    return;
-  }
+  const Q8Rows *q8 = prepare_rows<K, Weights>(x, rows); // shared by both products
+  const GatedDots<K, Weights> dots{{gate, x, q8}, {up, x, q8}};
   parallel_for(N, [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; ++n) {
-      int r = 0;
-      float g[4], u[4];
-      for (; r + 4 <= rows; r += 4) {
-        gate.template dotR<4>(n, x + int64_t(r) * K, K, g);
-        up.template dotR<4>(n, x + int64_t(r) * K, K, u);
-        for (int i = 0; i < 4; ++i)
-          y[int64_t(r + i) * N + n] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-      }
-      for (; r < rows; ++r) {
-        const float *xr = x + int64_t(r) * K;
-        const float gv = gate.dot(n, xr);
-        y[int64_t(r) * N + n] = gv / (1.0f + std::exp(-gv)) * up.dot(n, xr);
-      }
-    }
+    for (int64_t n = begin; n < end; ++n)
+      for_row_blocks(dots, n, rows, [&](int r, float v) { y[int64_t(r) * N + n] = v; });
   }, 16);
 }
 

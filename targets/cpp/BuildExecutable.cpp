@@ -138,7 +138,7 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
         envOr("QWENC_KERNELGEN", QWENC_KERNELGEN), "-g", "qwen_matmul", "-o", dir, "-f", k.name,
         "-e", "object,h", "target=x86-64-linux-avx2-fma-f16c-no_runtime",
         "N=" + std::to_string(k.n), "K=" + std::to_string(k.k), "quant=" + k.quant,
-        "group=" + std::to_string(k.group), std::string("has_bias=") + (k.bias ? "true" : "false"),
+        std::string("has_bias=") + (k.bias ? "true" : "false"),
         std::string("gated=") + (k.gated ? "true" : "false"), "w.type=" + k.weightType,
         "w2.type=" + k.weightType};
     std::string err = runCommand(gen, verbose, "the Halide kernel generator");

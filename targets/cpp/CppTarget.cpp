@@ -106,8 +106,8 @@ private:
   std::string weightView(Value v);  // a Dense/Int8Rows/Int4Groups view
   /// A call of a Halide kernel for y = x W^T (+ bias) or the gated form, or
   /// "" when the weights are in a format the generator does not take.
-  std::string halideMatmul(Value x, const std::string &xExpr, const std::string &rowsExpr, Value w,
-                           Value w2, Value bias, const std::string &yExpr, int64_t n);
+  std::string halideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
+                           Value bias, const std::string &yExpr, int64_t n);
   std::string vectorPtr(Value v);   // a pointer to a 1-D weight
 
   ModuleOp module;
@@ -118,7 +118,6 @@ private:
   llvm::DenseMap<Value, uint64_t> packedOffset, scalesOffset, f32Offset;
   std::map<std::string, std::string> kernelNames; // generator parameters -> function
   llvm::DenseMap<Value, uint64_t> arenaOffset;
-  llvm::DenseMap<Value, std::string> names; // block arguments and weights
   std::string defaultSystemPrompt;
   Value returned;
   int numLayers = 0;
@@ -261,9 +260,8 @@ std::string Emitter::vectorPtr(Value v) {
       .str();
 }
 
-std::string Emitter::halideMatmul(Value x, const std::string &xExpr, const std::string &rowsExpr,
-                                  Value w, Value w2, Value bias, const std::string &yExpr,
-                                  int64_t n) {
+std::string Emitter::halideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w,
+                                  Value w2, Value bias, const std::string &yExpr, int64_t n) {
   if (!opts.halideKernels)
     return "";
   auto type = cast<RankedTensorType>(w.getType());
@@ -277,39 +275,28 @@ std::string Emitter::halideMatmul(Value x, const std::string &xExpr, const std::
   } else if (element.isInteger(8)) {
     quant = "int8", wType = "int8", code = "halide_type_int", bits = "8";
   } else {
-    // f16, and int4 for now: the generator's int4 schedule decodes at half
-    // the speed of the C++ AVX2 kernel (docs/BENCHMARKS.md), so that one runs.
+    // f16, and int4: a Halide int4 schedule decoded at a third of the speed
+    // of the C++ AVX2 kernel (int8 activations, vpmaddubsw), so that one runs.
     return "";
   }
   if (k % 32 != 0)
     return "";
-  int64_t group = k;
-  if (quant == "int4")
-    for (qwen::WeightOp part : *weightParts(w))
-      group = *part.getGroupSize();
-  if (quant == "int4" && group % 32 != 0)
-    return "";
 
-  std::string key = llvm::formatv("N={0} K={1} quant={2} group={3} has_bias={4} gated={5} "
-                                  "w.type={6} w2.type={6}",
-                                  n, k, quant, group, bias ? "true" : "false", w2 ? "true" : "false",
-                                  wType)
+  std::string key = llvm::formatv("N={0} K={1} quant={2} has_bias={3} gated={4} w.type={5} w2.type={5}",
+                                  n, k, quant, bias ? "true" : "false", w2 ? "true" : "false", wType)
                         .str();
   std::string &fn = kernelNames[key];
   if (fn.empty()) {
     fn = "qwen_k" + std::to_string(kernelNames.size() - 1);
-    model.kernels.push_back({fn, quant, wType, n, k, group, bool(bias), bool(w2)});
+    model.kernels.push_back({fn, quant, wType, n, k, bool(bias), bool(w2)});
   }
   auto weightBuf = [&](Value v) {
-    int64_t kw = quant == "int4" ? k / 2 : k;
-    return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *pack(v), code, bits, kw, n).str();
+    return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *pack(v), code, bits, k, n).str();
   };
-  auto scaleBuf = [&](Value v) {
-    if (quant != "int8" && quant != "int4")
+  auto scaleBuf = [&](Value v) { // int8: one scale per row; unused for floats
+    if (quant != "int8")
       return std::string("HlBuf(W, halide_type_float, 32, 1, 1)");
-    return llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1}, {2})", scalesOffset.lookup(v),
-                         k / group, n)
-        .str();
+    return llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, 1, {1})", scalesOffset.lookup(v), n).str();
   };
   std::string biasBuf = "HlBuf(W, halide_type_float, 32, 1)";
   if (bias) {
@@ -356,7 +343,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
         return success();
       })
       .Case([&](qwen::LinearOp l) {
-        std::string call = halideMatmul(l.getInput(), buf(l.getInput()), "rows", l.getWeight(), Value(),
+        std::string call = halideMatmul(buf(l.getInput()), "rows", l.getWeight(), Value(),
                                         l.getBias(), buf(l.getResult()), cols(l.getResult()));
         if (!call.empty())
           body += "  if (rows == 1) " + call + " else\n  ";
@@ -401,7 +388,6 @@ LogicalResult Emitter::emitOp(Operation *op) {
           return l.emitOpError("the cpp target needs the logits to be what @forward returns");
         auto w = l.getWeight().getType();
         std::string call = halideMatmul(
-            l.getInput(),
             llvm::formatv("{0} + (all_logits ? 0 : int64_t(rows - 1) * {1})", buf(l.getInput()), w.getDimSize(1)),
             "1", l.getWeight(), Value(), Value(), "s.logits", w.getDimSize(0));
         if (!call.empty())
@@ -411,7 +397,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
         return success();
       })
       .Case([&](qwen::GatedLinearOp g) {
-        std::string call = halideMatmul(g.getInput(), buf(g.getInput()), "rows", g.getGate(), g.getUp(),
+        std::string call = halideMatmul(buf(g.getInput()), "rows", g.getGate(), g.getUp(),
                                         Value(), buf(g.getResult()), cols(g.getResult()));
         if (!call.empty())
           body += "  if (rows == 1) " + call + " else\n  ";
@@ -451,11 +437,10 @@ FailureOr<CppModel> Emitter::run() {
   returned = block.getTerminator()->getOperand(0);
   if (!returned.getDefiningOp<qwen::LogitsOp>())
     return fn.emitError("@forward must return the result of qwen.logits");
-  auto ids = block.getArgument(0), positions = block.getArgument(1);
+  auto ids = block.getArgument(0);
   for (Operation *user : ids.getUsers())
     if (!isa<qwen::EmbeddingOp>(user))
       return user->emitOpError("uses the token ids; only qwen.embedding may");
-  (void)positions;
 
   // Live ranges: an activation dies after the last op that reads it.
   llvm::DenseMap<Operation *, unsigned> index;

@@ -27,7 +27,7 @@ struct CppTargetOptions {
 /// One Halide kernel the model needs: qwen_matmul with these parameters.
 struct KernelSpec {
   std::string name, quant, weightType;
-  int64_t n, k, group;
+  int64_t n, k;
   bool bias, gated;
 };
 

@@ -1,8 +1,7 @@
 //===- MatMulGenerator.cpp - Halide AOT generator of the matrix kernels ---===//
 //
 // qwen_matmul: y[r, n] = sum_k x[r, k] * W[n, k] (+ bias[n]), or with `gated`
-// y = silu(x W^T) * (x W2^T), for one (N, K, weight format, group) of a
-// model. `qwenc compile --target x86-64-avx2` runs this generator once per
+// y = silu(x W^T) * (x W2^T), for one (N, K, weight format) of a model. `qwenc compile --target x86-64-avx2` runs this generator once per
 // distinct shape, as its own process (Halide 14 links LLVM 14; qwenc links
 // MLIR's LLVM 19).
 //
@@ -10,8 +9,8 @@
 // Halide's column-first order, i.e. w(k, n):
 //   f32: float w(K, N)      bf16: uint16 w(K, N)
 //   int8: int8 w(K, N), scale(1, N)
-//   int4: uint8 w(K/2, N) (per 32 columns, byte j: column j low nibble,
-//         j + 16 high; stored q + 8), scale(K/G, N)
+// (int4 runs on the C++ AVX2 kernel: a schedule tried here decoded at a third
+// of its speed.)
 //
 // Schedule: output columns in blocks of 256 run in parallel; each dot product
 // keeps 32 lanes of partial sums (four independent AVX2 accumulators) over
@@ -28,14 +27,13 @@ class QwenMatMul : public Generator<QwenMatMul> {
 public:
   GeneratorParam<int> N{"N", 64};
   GeneratorParam<int> K{"K", 64};
-  GeneratorParam<std::string> quant{"quant", "f32"}; // f32, bf16, int8, int4
-  GeneratorParam<int> group{"group", 64};            // columns per scale (int4)
+  GeneratorParam<std::string> quant{"quant", "f32"}; // f32, bf16, int8
   GeneratorParam<bool> has_bias{"has_bias", false};
   GeneratorParam<bool> gated{"gated", false};
 
   Input<Buffer<float>> x{"x", 2};         // [K, rows]
   Input<Buffer<>> w{"w", 2};              // see the formats above
-  Input<Buffer<float>> scale{"scale", 2}; // [K/G, N] (int8: [1, N]); unused for floats
+  Input<Buffer<float>> scale{"scale", 2}; // int8: [1, N]; unused for floats
   Input<Buffer<>> w2{"w2", 2};            // the up projection when gated
   Input<Buffer<float>> scale2{"scale2", 2};
   Input<Buffer<float>> bias{"bias", 1};   // [N]; unused without has_bias
@@ -43,37 +41,25 @@ public:
 
   Var l{"l"}, n{"n"}, r{"r"};
 
-  /// Weight (k, n) of buffer `b` as float, scaled.
-  Expr weight(const Input<Buffer<>> &b, const Input<Buffer<float>> &s, Expr k, Expr col) {
+  /// Weight (k, n) of buffer `b` as float (int8: before its row's scale).
+  Expr weight(const Input<Buffer<>> &b, Expr k, Expr col) {
     const std::string q = quant;
     if (q == "f32")
       return b(k, col);
     if (q == "bf16")
       return reinterpret<float>(cast<uint32_t>(b(k, col)) << 16);
-    if (q == "int8") // the row's scale is applied to the finished sum
+    if (q == "int8")
       return cast<float>(b(k, col));
-    return Expr(); // int4 is read a byte at a time in dotProduct
+    throw std::runtime_error("qwen_matmul: unknown quant '" + q + "' (f32, bf16, int8)");
   }
 
-  /// sum_k x(k, r) * W(k, n) with 32 vector lanes of partial sums (int4:
-  /// 16 lanes over bytes, each adding its low and high nibble's products).
+  /// sum_k x(k, r) * W(k, n) with 32 vector lanes of partial sums.
   Func dotProduct(const std::string &name, const Input<Buffer<>> &b, const Input<Buffer<float>> &s) {
-    const bool int4 = std::string(quant) == "int4";
-    const int L = int4 ? 16 : 32;       // lanes
-    const int step = int4 ? 32 : 32;    // columns of K per step
-    RDom ko(0, int(K) / step, name + "_ko");
+    const int L = 32;
+    RDom ko(0, int(K) / L, name + "_ko");
     Func partial(name + "_partial"), total(name);
     partial(l, n, r) = 0.0f;
-    if (int4) {
-      // One step is 16 bytes = 32 columns, inside one scale group; byte l
-      // holds column l (low nibble) and l + 16 (high).
-      Expr byte = b(ko * 16 + l, n);
-      Expr lo = cast<float>(cast<int16_t>(byte & 15) - 8), hi = cast<float>(cast<int16_t>(byte >> 4) - 8);
-      Expr k0 = ko * 32 + l;
-      partial(l, n, r) += (x(k0, r) * lo + x(k0 + 16, r) * hi) * s((ko * 32) / int(group), n);
-    } else {
-      partial(l, n, r) += x(ko * L + l, r) * weight(b, s, ko * L + l, n);
-    }
+    partial(l, n, r) += x(ko * L + l, r) * weight(b, ko * L + l, n);
     RDom lr(0, L, name + "_lr");
     total(n, r) = 0.0f;
     total(n, r) += partial(lr, n, r);
@@ -81,7 +67,7 @@ public:
     totals.push_back(total);
     lanes.push_back(lr);
     blocks.push_back(ko);
-    if (std::string(quant) == "int8") {
+    if (std::string(quant) == "int8") { // the row's scale, once per sum
       Func scaled(name + "_scaled");
       scaled(n, r) = total(n, r) * s(0, n);
       return scaled;
@@ -118,7 +104,7 @@ public:
           .vectorize(l);
     }
 
-    const int kw = std::string(quant) == "int4" ? int(K) / 2 : int(K);
+    const int kw = int(K);
     x.dim(0).set_bounds(0, K);
     w.dim(0).set_bounds(0, kw).dim(1).set_bounds(0, N).dim(1).set_stride(kw);
     w2.dim(0).set_bounds(0, kw).dim(1).set_bounds(0, N).dim(1).set_stride(kw);
