@@ -371,8 +371,7 @@ struct TextSink {
 };
 
 int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
-  const int32_t im_end = tok.added_id("<|im_end|>");
-  if (im_end < 0)
+  if (tok.added_id("<|im_end|>") < 0)
     fail("the tokenizer has no <|im_end|> token, so it cannot chat; use --prompt-ids");
   const std::string system = o.have_system ? o.system : kModel.default_system_prompt;
   std::string err;
@@ -409,6 +408,13 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
   // Interactive: the history stays in the KV cache; each turn feeds only the
   // new tokens (closing the last answer, the user's message, the prompt).
   const bool tty = isatty(STDIN_FILENO);
+  // The answer's last id is never fed back: a turn is closed in the cache
+  // with <|im_end|>\n, as the template renders a past answer.
+  const std::vector<int32_t> close_turn = encode_or_fail(tok, "<|im_end|>\n", "chat");
+  auto context_full = [&] {
+    std::fprintf(stderr, "error: the context of %d tokens is full; start a new chat (or raise --ctx)\n", o.ctx);
+    return 1;
+  };
   std::string pending = system.empty() ? "" : chatml_message("system", system);
   std::string line;
   while (true) {
@@ -425,35 +431,21 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
     }
     std::vector<int32_t> ids =
         encode_or_fail(tok, pending + chatml_message("user", line) + chatml_generation_prompt(), "message");
-    if (int(ids.size()) >= g.room()) {
-      std::fprintf(stderr, "error: the context of %d tokens is full; start a new chat (or raise --ctx)\n", o.ctx);
-      return 1;
-    }
+    if (int(ids.size()) >= g.room())
+      return context_full();
     if (o.verbose)
       std::fprintf(stderr, "[turn: %zu new prompt tokens after %d in the cache]\n", ids.size(),
                    g.position());
     TextSink sink(tok);
     bool full = false;
-    std::vector<int32_t> answer = generate(g, ids, o.max_new < 0 ? o.ctx : o.max_new, o.sampling,
-                                           rng, st, std::ref(sink), full);
+    generate(g, ids, o.max_new < 0 ? o.ctx : o.max_new, o.sampling, rng, st, std::ref(sink), full);
     sink.finish();
     write_stdout("\n");
     if (g_interrupted)
       std::fprintf(stderr, "[stopped]\n");
-    if (full) {
-      std::fprintf(stderr, "error: the context of %d tokens is full; start a new chat (or raise --ctx)\n", o.ctx);
-      return 1;
-    }
-    // The answer's last id is never fed back: close the turn in the cache
-    // with <|im_end|>\n, as the template renders a past answer.
     pending.clear();
-    std::vector<int32_t> close = {im_end};
-    std::vector<int32_t> nl = encode_or_fail(tok, "\n", "chat");
-    close.insert(close.end(), nl.begin(), nl.end());
-    if (!g.feed(close.data(), int(close.size()))) {
-      std::fprintf(stderr, "error: the context of %d tokens is full; start a new chat\n", o.ctx);
-      return 1;
-    }
+    if (full || !g.feed(close_turn.data(), int(close_turn.size())))
+      return context_full();
   }
   if (tty)
     std::fprintf(stderr, "\n");
