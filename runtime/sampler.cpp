@@ -30,7 +30,6 @@ void apply_repetition_penalty(float *logits, int vocab, const std::vector<int32_
 }
 
 void sampling_distribution(float *logits, int vocab, const SamplingParams &p) {
-  const float ninf = -INFINITY;
   if (p.temperature != 1.0f)
     for (int i = 0; i < vocab; ++i)
       logits[i] /= p.temperature;
@@ -45,9 +44,7 @@ void sampling_distribution(float *logits, int vocab, const SamplingParams &p) {
     // TopKLogitsWarper removes logits below the k-th largest: ties with it stay.
     const float kth = logits[order[size_t(keep - 1)]];
     for (int i = keep; i < vocab; ++i)
-      if (logits[order[size_t(i)]] < kth)
-        logits[order[size_t(i)]] = ninf;
-      else
+      if (logits[order[size_t(i)]] >= kth)
         std::swap(order[size_t(keep++)], order[size_t(i)]);
     std::stable_sort(order.begin(), order.begin() + keep, desc);
   } else {
@@ -70,21 +67,15 @@ void sampling_distribution(float *logits, int vocab, const SamplingParams &p) {
       else
         break;
     }
-    for (int i = cut; i < keep; ++i)
-      logits[order[size_t(i)]] = ninf;
     keep = cut;
     sum = 0;
     for (int i = 0; i < keep; ++i)
       sum += prob[size_t(i)];
   }
-  std::vector<bool> kept(static_cast<size_t>(vocab), false);
-  for (int i = 0; i < keep; ++i) {
-    kept[size_t(order[size_t(i)])] = true;
+  // order[0, keep) survive, with their probabilities; the rest get 0.
+  std::fill(logits, logits + vocab, 0.0f);
+  for (int i = 0; i < keep; ++i)
     logits[order[size_t(i)]] = float(prob[size_t(i)] / sum);
-  }
-  for (int i = 0; i < vocab; ++i)
-    if (!kept[size_t(i)])
-      logits[i] = 0.0f;
 }
 
 int32_t sample_next(float *logits, int vocab, const std::vector<int32_t> &seen,

@@ -340,12 +340,10 @@ std::string drain(std::string &pending, bool final) {
     if (i + size_t(need) > n) {
       // Could still complete: wait, unless a continuation byte is already wrong.
       bool ok = true;
-      int32_t cp;
       for (size_t k = i + 1; k < n; ++k)
         ok &= (s[k] & 0xc0) == 0x80;
       if (ok && !final)
         break;
-      (void)cp;
       out += "\xEF\xBF\xBD";
       ++i;
       continue;
