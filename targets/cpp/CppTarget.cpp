@@ -442,6 +442,10 @@ FailureOr<CppModel> Emitter::run() {
     if (!isa<qwen::EmbeddingOp>(user))
       return user->emitOpError("uses the token ids; only qwen.embedding may");
 
+  // Activations live in the arena; weights in the blob, logits in s.logits.
+  auto inArena = [&](Value v) {
+    return !isa<qwen::WeightOp, qwen::ConcatOp>(v.getDefiningOp()) && v != returned;
+  };
   // Live ranges: an activation dies after the last op that reads it.
   llvm::DenseMap<Operation *, unsigned> index;
   unsigned n = 0;
@@ -450,7 +454,7 @@ FailureOr<CppModel> Emitter::run() {
   llvm::DenseMap<unsigned, SmallVector<Value>> dyingAfter;
   for (Operation &op : block)
     for (Value r : op.getResults()) {
-      if (isa<qwen::WeightOp, qwen::ConcatOp>(&op) || r == returned)
+      if (!inArena(r))
         continue;
       unsigned last = index[&op];
       for (Operation *user : r.getUsers())
@@ -463,7 +467,7 @@ FailureOr<CppModel> Emitter::run() {
     // Results are placed while the operands are still live, so no kernel
     // writes over its own input.
     for (Value r : op.getResults())
-      if (!isa<qwen::WeightOp, qwen::ConcatOp>(&op) && r != returned)
+      if (inArena(r))
         arenaOffset[r] = arena.allocate(uint64_t(opts.maxRows) * cols(r));
     if (failed(emitOp(&op)))
       return failure();
