@@ -59,6 +59,13 @@ inline float dot(const float *x, const W *w) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+/// Rows of int8 activations (see Q8Rows) from a given row on: row i of K
+/// columns starts at q + i * K, its block scales and sums at d, sum8 + i * K / block.
+struct Q8View {
+  const int8_t *q;
+  const float *d, *sum8;
+};
+
 // Weight views: how a kernel reads row n of a [N, K] weight. Each has
 //   dot(n, x): sum_k W[n, k] * x[k]   and   row(n, out): W[n, :] as floats.
 
@@ -66,12 +73,14 @@ inline float dot(const float *x, const W *w) {
 template <typename T, int K>
 struct Dense {
   static constexpr bool kQ8Input = false;
+  static constexpr int kWeightRows = 1, kTokenRows = 4;
   const T *p;
   float dot(int64_t n, const float *x) const { return qwenc_rt::dot<K>(x, p + n * K); }
-  template <int R>
+  template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
-    for (int i = 0; i < R; ++i)
-      out[i] = dot(n, x + i * stride);
+    for (int j = 0; j < NW; ++j)
+      for (int i = 0; i < R; ++i)
+        out[j * R + i] = dot(n + j, x + i * stride);
   }
   void row(int64_t n, float *out) const {
     for (int k = 0; k < K; ++k)
@@ -90,27 +99,23 @@ inline float hsum(__m256 v) {
 inline __m256 load8_i8(const int8_t *p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
 }
-/// 32 int4 as unsigned bytes 0..15 (q + 8), columns in order.
-inline __m256i load32_u4(const uint8_t *p) {
-  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
-  const __m128i mask = _mm_set1_epi8(15);
-  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), _mm_and_si128(bytes, mask));
-}
 #endif
 
-/// int8 rows, one float scale per row. dotR computes R rows of x at once,
-/// so prefill widens each weight once for R tokens.
+/// int8 rows, one float scale per row. dotR computes NW weight rows against
+/// R rows of x at once (out[j * R + i]), so prefill widens each weight once
+/// for R tokens and loads each token's columns once for NW weight rows.
 template <int K>
 struct Int8Rows {
   static_assert(K % 8 == 0, "int8 rows are read eight columns at a time");
   static constexpr bool kQ8Input = false;
+  static constexpr int kWeightRows = 2, kTokenRows = 6;
   const int8_t *q;
   const float *scale;
-  template <int R>
+  template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
-    const int8_t *r = q + n * K;
 #ifdef QWENC_AVX2
-    if (R == 1 && K % 32 == 0) { // four independent sums hide the FMA latency
+    if (NW == 1 && R == 1 && K % 32 == 0) {
+      const int8_t *r = q + n * K; // four independent sums hide the FMA latency
       __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
       for (int k = 0; k < K; k += 32) {
         a0 = _mm256_fmadd_ps(load8_i8(r + k), _mm256_loadu_ps(x + k), a0);
@@ -121,29 +126,38 @@ struct Int8Rows {
       out[0] = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) * scale[n];
       return;
     }
-    __m256 acc[R];
-    for (int i = 0; i < R; ++i)
-      acc[i] = _mm256_setzero_ps();
-    for (int k = 0; k < K; k += 8) {
-      const __m256 w = load8_i8(r + k);
+    __m256 acc[NW][R];
+    for (int j = 0; j < NW; ++j)
       for (int i = 0; i < R; ++i)
-        acc[i] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i * stride + k), acc[i]);
+        acc[j][i] = _mm256_setzero_ps();
+    for (int k = 0; k < K; k += 8) {
+      __m256 w[NW];
+      for (int j = 0; j < NW; ++j)
+        w[j] = load8_i8(q + (n + j) * K + k);
+      for (int i = 0; i < R; ++i) {
+        const __m256 xv = _mm256_loadu_ps(x + i * stride + k);
+        for (int j = 0; j < NW; ++j)
+          acc[j][i] = _mm256_fmadd_ps(w[j], xv, acc[j][i]);
+      }
     }
-    for (int i = 0; i < R; ++i)
-      out[i] = hsum(acc[i]) * scale[n];
+    for (int j = 0; j < NW; ++j)
+      for (int i = 0; i < R; ++i)
+        out[j * R + i] = hsum(acc[j][i]) * scale[n + j];
 #else
-    for (int i = 0; i < R; ++i) {
-      float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      for (int k = 0; k < K; k += 8)
-        for (int j = 0; j < 8; ++j)
-          acc[j] += x[i * stride + k + j] * float(r[k + j]);
-      out[i] = (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) * scale[n];
-    }
+    for (int j = 0; j < NW; ++j)
+      for (int i = 0; i < R; ++i) {
+        const int8_t *r = q + (n + j) * K;
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (int k = 0; k < K; k += 8)
+          for (int c = 0; c < 8; ++c)
+            acc[c] += x[i * stride + k + c] * float(r[k + c]);
+        out[j * R + i] = (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) * scale[n + j];
+      }
 #endif
   }
   float dot(int64_t n, const float *x) const {
     float out;
-    dotR<1>(n, x, 0, &out);
+    dotR<1, 1>(n, x, 0, &out);
     return out;
   }
   void row(int64_t n, float *out) const {
@@ -156,10 +170,12 @@ struct Int8Rows {
 template <int K, int G>
 struct Int4Groups {
   static_assert(G % 32 == 0 && K % G == 0, "int4 groups are read 32 columns at a time");
+  static constexpr int kWeightRows = 1, kTokenRows = 4;
   const uint8_t *q;
   const float *scale;
-  template <int R>
+  template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
+    static_assert(NW == 1, "one weight row at a time");
     // Portable: AVX2 builds multiply int4 by int8 activations (dotQ8).
     const uint8_t *r = q + n * (K / 2);
     const float *s = scale + n * (K / G);
@@ -183,7 +199,7 @@ struct Int4Groups {
   }
   float dot(int64_t n, const float *x) const {
     float out;
-    dotR<1>(n, x, 0, &out);
+    dotR<1, 1>(n, x, 0, &out);
     return out;
   }
   void row(int64_t n, float *out) const {
@@ -193,37 +209,53 @@ struct Int4Groups {
     }
   }
 #ifdef QWENC_AVX2
-  /// Against activations quantized to int8 per 32 columns (Q8Rows): integer
-  /// products with vpmaddubsw, a float multiply-add per 32 columns.
+  /// Against activations quantized to int8 per G columns (Q8Rows, block G):
+  /// vpmaddubsw of the stored q + 8 with x, summed in int16 across the group
+  /// (|sum| <= 4 * 2 * 15 * 127 < 2^15 for G <= 128), one float multiply-add
+  /// per group; the +8 is taken off at the end with x's group sums. R rows of
+  /// x at once, so prefill unpacks each weight block once for R tokens.
   static constexpr bool kQ8Input = true;
-  template <int R>
-  void dotQ8(int64_t n, const int8_t *xq, const float *xd, int64_t stride, float *out) const {
+  static constexpr int kQ8Block = G;
+  template <int NW, int R>
+  void dotQ8(int64_t n, const Q8View &x, float *out) const {
+    static_assert(NW == 1, "one weight row at a time");
+    static_assert(G <= 128, "the int16 group sum holds at most four blocks");
     const uint8_t *r = q + n * (K / 2);
     const float *s = scale + n * (K / G);
-    const __m256i ones = _mm256_set1_epi16(1), eight = _mm256_set1_epi8(8);
+    const __m256i nibble = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+    const __m256i high_lane = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
     __m256 total[R];
-    for (int i = 0; i < R; ++i)
+    float corr[R];
+    for (int i = 0; i < R; ++i) {
       total[i] = _mm256_setzero_ps();
+      corr[i] = 0;
+    }
     for (int g = 0; g < K / G; ++g) {
-      __m256 acc[R];
+      __m256i sum16[R];
       for (int i = 0; i < R; ++i)
-        acc[i] = _mm256_setzero_ps();
+        sum16[i] = _mm256_setzero_si256();
+#pragma GCC unroll 4
       for (int b = g * G; b < (g + 1) * G; b += 32) {
-        const __m256i w = load32_u4(r + b / 2);
+        // Both 128-bit lanes get the 16 bytes; the high lane shifts its
+        // nibbles down: columns 0..15 low, 16..31 high, as x is laid out.
+        const __m256i bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(r + b / 2)));
+        const __m256i w = _mm256_and_si256(_mm256_srlv_epi32(bytes, high_lane), nibble);
+#pragma GCC unroll 4
         for (int i = 0; i < R; ++i) {
-          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(xq + i * stride + b));
-          // (q + 8) * x - 8 * x, pairwise in int16, then in int32.
-          const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(w, xv), _mm256_maddubs_epi16(eight, xv));
-          const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
-          acc[i] = _mm256_fmadd_ps(p, _mm256_set1_ps(xd[(i * stride + b) / 32]), acc[i]);
+          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.q + i * K + b));
+          sum16[i] = _mm256_add_epi16(sum16[i], _mm256_maddubs_epi16(w, xv));
         }
       }
-      const __m256 sg = _mm256_set1_ps(s[g]);
-      for (int i = 0; i < R; ++i)
-        total[i] = _mm256_fmadd_ps(acc[i], sg, total[i]);
+#pragma GCC unroll 4
+      for (int i = 0; i < R; ++i) {
+        const float *d = x.d + i * (K / G), *c = x.sum8 + i * (K / G);
+        const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(sum16[i], ones));
+        total[i] = _mm256_fmadd_ps(p, _mm256_set1_ps(d[g] * s[g]), total[i]);
+        corr[i] += c[g] * s[g];
+      }
     }
     for (int i = 0; i < R; ++i)
-      out[i] = hsum(total[i]);
+      out[i] = hsum(total[i]) - corr[i];
   }
 #else
   static constexpr bool kQ8Input = false;
@@ -259,23 +291,29 @@ void add_rms_norm(const float *a, const float *b, const W *weight, double eps, i
   rms_norm<H>(sum, weight, eps, rows, normed);
 }
 
-/// Rows of x as int8 per 32 columns (scale = max|x| / 127), for weights that
-/// multiply in integers. Kept between calls: generating allocates nothing
-/// after the first step.
+/// Rows of x as int8 in blocks of B columns (scale = max|x| / 127), for
+/// weights that multiply in integers; sum8 is 8 * scale * the block's sum of
+/// q, what the +8 of stored int4 adds. Kept between calls: generating
+/// allocates nothing after the first step.
 struct Q8Rows {
   std::vector<int8_t> q;
-  std::vector<float> d;
-  void quantize(const float *x, int rows, int k) {
+  std::vector<float> d, sum8;
+  void quantize(const float *x, int rows, int k, int block) {
     q.resize(size_t(rows) * k);
-    d.resize(size_t(rows) * k / 32);
-    for (int64_t b = 0; b < int64_t(rows) * k; b += 32) {
+    d.resize(size_t(rows) * k / block);
+    sum8.resize(d.size());
+    for (int64_t b = 0; b < int64_t(rows) * k; b += block) {
       float amax = 0;
-      for (int j = 0; j < 32; ++j)
+      for (int j = 0; j < block; ++j)
         amax = std::fmax(amax, std::fabs(x[b + j]));
       const float scale = amax / 127.0f, inv = scale > 0 ? 1.0f / scale : 0.0f;
-      d[size_t(b / 32)] = scale;
-      for (int j = 0; j < 32; ++j)
+      int sum = 0;
+      for (int j = 0; j < block; ++j) {
         q[size_t(b + j)] = int8_t(std::lrint(x[b + j] * inv));
+        sum += q[size_t(b + j)];
+      }
+      d[size_t(b / block)] = scale;
+      sum8[size_t(b / block)] = 8.0f * scale * float(sum);
     }
   }
 };
@@ -286,11 +324,12 @@ inline Q8Rows &q8_scratch() {
 }
 
 /// x in the form a weight view reads it: floats as they are, or (kQ8Input)
-/// int8 per 32 columns, quantized once per call before the threads start.
+/// int8 per kQ8Block columns, quantized once per call before the threads start.
 template <int K, typename Weights>
 const Q8Rows *prepare_rows(const float *x, int rows) {
   if constexpr (Weights::kQ8Input) {
-    q8_scratch().quantize(x, rows, K);
+    static_assert(K % Weights::kQ8Block == 0, "rows are quantized in whole blocks");
+    q8_scratch().quantize(x, rows, K, Weights::kQ8Block);
     return &q8_scratch();
   }
   return nullptr;
@@ -302,57 +341,77 @@ struct RowDots {
   Weights w;
   const float *x;
   const Q8Rows *q8;
-  /// out[i] = W[n, :] . x[r + i, :] for i < R.
-  template <int R>
+  static constexpr int kWeightRows = Weights::kWeightRows, kTokenRows = Weights::kTokenRows;
+  /// out[j * R + i] = W[n + j, :] . x[r + i, :] for j < NW, i < R.
+  template <int NW, int R>
   void run(int64_t n, int r, float *out) const {
-    if constexpr (Weights::kQ8Input)
-      w.template dotQ8<R>(n, q8->q.data() + int64_t(r) * K, q8->d.data() + int64_t(r) * K / 32, K, out);
-    else
-      w.template dotR<R>(n, x + int64_t(r) * K, K, out);
+    if constexpr (Weights::kQ8Input) {
+      const int64_t blocks = int64_t(r) * (K / Weights::kQ8Block);
+      w.template dotQ8<NW, R>(n, {q8->q.data() + int64_t(r) * K, q8->d.data() + blocks, q8->sum8.data() + blocks}, out);
+    } else {
+      w.template dotR<NW, R>(n, x + int64_t(r) * K, K, out);
+    }
   }
 };
 
-/// Calls block.run<R>(n, r, out) over all rows, four tokens per widened
-/// weight row where it can, then emit(r, value) for each row.
+/// Calls block.run<NW, R>(n, r, out) for weight rows [begin, end) and all
+/// rows of x, then emit(n, r, value): NW = the view's kWeightRows weight rows
+/// against four tokens where it can, one by one for a single token. Weight
+/// rows go in tiles of 8, so that while a tile's rows take turns on a block
+/// of four tokens those stay in cache.
 template <typename Block, typename Emit>
-void for_row_blocks(const Block &block, int64_t n, int rows, Emit emit) {
-  float out[4];
-  int r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    block.template run<4>(n, r, out);
-    for (int i = 0; i < 4; ++i)
-      emit(r + i, out[i]);
-  }
-  for (; r < rows; ++r) {
-    block.template run<1>(n, r, out);
-    emit(r, out[0]);
+void for_row_blocks(const Block &block, int64_t begin, int64_t end, int rows, Emit emit) {
+  constexpr int NW = Block::kWeightRows, R = Block::kTokenRows;
+  float out[NW * R];
+  for (int64_t tile = begin; tile < end; tile += 8) {
+    const int64_t tile_end = tile + 8 < end ? tile + 8 : end;
+    int r = 0;
+    for (; r + R <= rows; r += R) {
+      int64_t n = tile;
+      for (; n + NW <= tile_end; n += NW) {
+        block.template run<NW, R>(n, r, out);
+        for (int j = 0; j < NW; ++j)
+          for (int i = 0; i < R; ++i)
+            emit(n + j, r + i, out[j * R + i]);
+      }
+      for (; n < tile_end; ++n) {
+        block.template run<1, R>(n, r, out);
+        for (int i = 0; i < R; ++i)
+          emit(n, r + i, out[i]);
+      }
+    }
+    for (; r < rows; ++r)
+      for (int64_t n = tile; n < tile_end; ++n) {
+        block.template run<1, 1>(n, r, out);
+        emit(n, r, out[0]);
+      }
   }
 }
 
-/// y[r, n] = W[n, :] . x[r, :] (+ bias[n]). The weight row is the outer loop
-/// so each row of W is read once per call, whatever the row count; output
-/// columns are split across the threads.
+/// y[r, n] = W[n, :] . x[r, :] (+ bias[n]). Each row of W is read from memory
+/// once per call, whatever the row count; output columns are split across
+/// the threads.
 template <int N, int K, typename Weights, typename B>
 void linear(const float *x, Weights w, const B *bias, int rows, float *y) {
   const RowDots<K, Weights> dots{w, x, prepare_rows<K, Weights>(x, rows)};
   parallel_for(N, [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; ++n) {
-      const float b = bias ? widen(bias[n]) : 0.0f;
-      for_row_blocks(dots, n, rows, [&](int r, float v) { y[int64_t(r) * N + n] = v + b; });
-    }
+    for_row_blocks(dots, begin, end, rows, [&](int64_t n, int r, float v) {
+      y[int64_t(r) * N + n] = v + (bias ? widen(bias[n]) : 0.0f);
+    });
   }, 16);
 }
 
 /// The gate and up products of one output column, combined as silu(g) * u.
 template <int K, typename Weights>
 struct GatedDots {
+  static constexpr int kWeightRows = Weights::kWeightRows, kTokenRows = Weights::kTokenRows;
   RowDots<K, Weights> gate, up;
-  template <int R>
+  template <int NW, int R>
   void run(int64_t n, int r, float *out) const {
-    float g[R], u[R];
-    gate.template run<R>(n, r, g);
-    up.template run<R>(n, r, u);
-    for (int i = 0; i < R; ++i)
+    float g[NW * R], u[NW * R];
+    gate.template run<NW, R>(n, r, g);
+    up.template run<NW, R>(n, r, u);
+    for (int i = 0; i < NW * R; ++i)
       out[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
   }
 };
@@ -363,8 +422,7 @@ void gated_linear(const float *x, Weights gate, Weights up, int rows, float *y) 
   const Q8Rows *q8 = prepare_rows<K, Weights>(x, rows); // shared by both products
   const GatedDots<K, Weights> dots{{gate, x, q8}, {up, x, q8}};
   parallel_for(N, [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; ++n)
-      for_row_blocks(dots, n, rows, [&](int r, float v) { y[int64_t(r) * N + n] = v; });
+    for_row_blocks(dots, begin, end, rows, [&](int64_t n, int r, float v) { y[int64_t(r) * N + n] = v; });
   }, 16);
 }
 

@@ -18,7 +18,7 @@ public:
     threads_ = threads < 1 ? 1 : threads;
     quit_ = false;
     for (int i = 1; i < threads_; ++i)
-      workers_.emplace_back([this, i] { work(i); });
+      workers_.emplace_back([this] { work(); });
   }
 
   int threads() const { return threads_; }
@@ -27,28 +27,36 @@ public:
     fn_ = &fn;
     n_ = n;
     align_ = align;
+    units_ = (n + align - 1) / align;
+    grain_ = units_ / (int64_t(threads_) * 8);
+    grain_ = grain_ < 1 ? 1 : grain_;
+    next_.store(0, std::memory_order_relaxed);
     pending_.store(threads_ - 1, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
-    chunk(0);
+    chunks();
     while (pending_.load(std::memory_order_acquire) != 0)
       ;
   }
 
 private:
-  void chunk(int i) {
-    int64_t units = (n_ + align_ - 1) / align_;
-    int64_t begin = units * i / threads_ * align_, end = units * (i + 1) / threads_ * align_;
-    if (end > n_)
-      end = n_;
-    if (begin < end)
-      (*fn_)(begin, end);
+  // Threads claim chunks of grain_ units until none are left: a thread that a
+  // busy neighbour on the host slows down takes fewer, instead of the others
+  // waiting for its fixed share.
+  void chunks() {
+    while (true) {
+      const int64_t unit = next_.fetch_add(grain_, std::memory_order_relaxed);
+      if (unit >= units_)
+        return;
+      const int64_t end = (unit + grain_) * align_;
+      (*fn_)(unit * align_, end < n_ ? end : n_);
+    }
   }
 
-  void work(int i) {
+  void work() {
     uint64_t seen = 0;
     while (true) {
       // Spin a while for the next loop, then sleep until one comes.
@@ -62,7 +70,7 @@ private:
       if (quit_)
         return;
       seen = generation_.load(std::memory_order_acquire);
-      chunk(i);
+      chunks();
       pending_.fetch_sub(1, std::memory_order_acq_rel);
     }
   }
@@ -86,7 +94,8 @@ private:
   std::atomic<int> pending_{0};
   std::atomic<bool> quit_{false};
   const std::function<void(int64_t, int64_t)> *fn_ = nullptr;
-  int64_t n_ = 0, align_ = 1;
+  int64_t n_ = 0, align_ = 1, units_ = 0, grain_ = 1;
+  std::atomic<int64_t> next_{0};
 };
 
 Pool &pool() {

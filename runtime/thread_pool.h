@@ -12,8 +12,9 @@ namespace qwenc_rt {
 void set_num_threads(int n);
 int num_threads();
 
-/// Runs fn(begin, end) over [0, n) split into contiguous chunks, one per
-/// thread, and returns when all are done. Chunks are multiples of `align`.
+/// Runs fn(begin, end) over [0, n) split into contiguous chunks that the
+/// threads take in turn, and returns when all are done. Chunks are multiples
+/// of `align`.
 void parallel_for_chunks(int64_t n, int64_t align, const std::function<void(int64_t, int64_t)> &fn);
 
 template <typename F>
