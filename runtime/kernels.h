@@ -175,26 +175,27 @@ struct Int4Groups {
   const float *scale;
   template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
-    static_assert(NW == 1, "one weight row at a time");
     // Portable: AVX2 builds multiply int4 by int8 activations (dotQ8).
-    const uint8_t *r = q + n * (K / 2);
-    const float *s = scale + n * (K / G);
-    for (int i = 0; i < R; ++i) {
-      const float *xi = x + i * stride;
-      float t = 0;
-      for (int g = 0; g < K / G; ++g) {
-        float acc[16] = {};
-        for (int b = g * G; b < (g + 1) * G; b += 32)
-          for (int j = 0; j < 16; ++j) {
-            const uint8_t byte = r[b / 2 + j];
-            acc[j] += xi[b + j] * float(int(byte & 15) - 8) + xi[b + j + 16] * float(int(byte >> 4) - 8);
-          }
-        float sum = 0;
-        for (float a : acc)
-          sum += a;
-        t += sum * s[g];
+    for (int w = 0; w < NW; ++w) {
+      const uint8_t *r = q + (n + w) * (K / 2);
+      const float *s = scale + (n + w) * (K / G);
+      for (int i = 0; i < R; ++i) {
+        const float *xi = x + i * stride;
+        float t = 0;
+        for (int g = 0; g < K / G; ++g) {
+          float acc[16] = {};
+          for (int b = g * G; b < (g + 1) * G; b += 32)
+            for (int j = 0; j < 16; ++j) {
+              const uint8_t byte = r[b / 2 + j];
+              acc[j] += xi[b + j] * float(int(byte & 15) - 8) + xi[b + j + 16] * float(int(byte >> 4) - 8);
+            }
+          float sum = 0;
+          for (float a : acc)
+            sum += a;
+          t += sum * s[g];
+        }
+        out[w * R + i] = t;
       }
-      out[i] = t;
     }
   }
   float dot(int64_t n, const float *x) const {
@@ -218,44 +219,56 @@ struct Int4Groups {
   static constexpr int kQ8Block = G;
   template <int NW, int R>
   void dotQ8(int64_t n, const Q8View &x, float *out) const {
-    static_assert(NW == 1, "one weight row at a time");
     static_assert(G <= 128, "the int16 group sum holds at most four blocks");
-    const uint8_t *r = q + n * (K / 2);
-    const float *s = scale + n * (K / G);
     const __m256i nibble = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
     const __m256i high_lane = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
-    __m256 total[R];
-    float corr[R];
-    for (int i = 0; i < R; ++i) {
-      total[i] = _mm256_setzero_ps();
-      corr[i] = 0;
-    }
+    __m256 total[NW][R];
+    float corr[NW][R];
+    for (int j = 0; j < NW; ++j)
+      for (int i = 0; i < R; ++i) {
+        total[j][i] = _mm256_setzero_ps();
+        corr[j][i] = 0;
+      }
     for (int g = 0; g < K / G; ++g) {
-      __m256i sum16[R];
-      for (int i = 0; i < R; ++i)
-        sum16[i] = _mm256_setzero_si256();
+      __m256i sum16[NW][R];
+      for (int j = 0; j < NW; ++j)
+        for (int i = 0; i < R; ++i)
+          sum16[j][i] = _mm256_setzero_si256();
 #pragma GCC unroll 4
-      for (int b = g * G; b < (g + 1) * G; b += 32) {
-        // Both 128-bit lanes get the 16 bytes; the high lane shifts its
-        // nibbles down: columns 0..15 low, 16..31 high, as x is laid out.
-        const __m256i bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(r + b / 2)));
-        const __m256i w = _mm256_and_si256(_mm256_srlv_epi32(bytes, high_lane), nibble);
+      for (int block = 0; block < G / 32; ++block) { // constant trip count: unrolled
+        const int64_t b = int64_t(g) * G + block * 32;
+        if (R == 1 && block == 0) // decode: ask for the weights 2 KiB ahead of use
+          _mm_prefetch(reinterpret_cast<const char *>(q + n * (K / 2) + b / 2) + 2048, _MM_HINT_T0);
+        __m256i w[NW];
+        for (int j = 0; j < NW; ++j) {
+          // Both 128-bit lanes get the 16 bytes; the high lane shifts its
+          // nibbles down: columns 0..15 low, 16..31 high, as x is laid out.
+          const uint8_t *bytes = q + (n + j) * (K / 2) + b / 2;
+          w[j] = _mm256_and_si256(
+              _mm256_srlv_epi32(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes))),
+                                high_lane),
+              nibble);
+        }
 #pragma GCC unroll 4
         for (int i = 0; i < R; ++i) {
           const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.q + i * K + b));
-          sum16[i] = _mm256_add_epi16(sum16[i], _mm256_maddubs_epi16(w, xv));
+          for (int j = 0; j < NW; ++j)
+            sum16[j][i] = _mm256_add_epi16(sum16[j][i], _mm256_maddubs_epi16(w[j], xv));
         }
       }
+      for (int j = 0; j < NW; ++j) {
+        const float sg = scale[(n + j) * (K / G) + g];
 #pragma GCC unroll 4
-      for (int i = 0; i < R; ++i) {
-        const float *d = x.d + i * (K / G), *c = x.sum8 + i * (K / G);
-        const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(sum16[i], ones));
-        total[i] = _mm256_fmadd_ps(p, _mm256_set1_ps(d[g] * s[g]), total[i]);
-        corr[i] += c[g] * s[g];
+        for (int i = 0; i < R; ++i) {
+          const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(sum16[j][i], ones));
+          total[j][i] = _mm256_fmadd_ps(p, _mm256_set1_ps(x.d[i * (K / G) + g] * sg), total[j][i]);
+          corr[j][i] += x.sum8[i * (K / G) + g] * sg;
+        }
       }
     }
-    for (int i = 0; i < R; ++i)
-      out[i] = hsum(total[i]) - corr[i];
+    for (int j = 0; j < NW; ++j)
+      for (int i = 0; i < R; ++i)
+        out[j * R + i] = hsum(total[j][i]) - corr[j][i];
   }
 #else
   static constexpr bool kQ8Input = false;
@@ -302,19 +315,39 @@ struct Q8Rows {
     q.resize(size_t(rows) * k);
     d.resize(size_t(rows) * k / block);
     sum8.resize(d.size());
-    for (int64_t b = 0; b < int64_t(rows) * k; b += block) {
-      float amax = 0;
-      for (int j = 0; j < block; ++j)
-        amax = std::fmax(amax, std::fabs(x[b + j]));
-      const float scale = amax / 127.0f, inv = scale > 0 ? 1.0f / scale : 0.0f;
-      int sum = 0;
-      for (int j = 0; j < block; ++j) {
-        q[size_t(b + j)] = int8_t(std::lrint(x[b + j] * inv));
-        sum += q[size_t(b + j)];
-      }
-      d[size_t(b / block)] = scale;
-      sum8[size_t(b / block)] = 8.0f * scale * float(sum);
+    // Blocks are independent; prefill has thousands of them.
+    parallel_for(int64_t(rows) * k / block, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+        quantize_block(x + i * block, block, q.data() + i * block, d[size_t(i)], sum8[size_t(i)]);
+    }, 64);
+  }
+  static void quantize_block(const float *x, int block, int8_t *q, float &d, float &sum8) {
+    float amax = 0;
+    for (int j = 0; j < block; ++j) {
+      const float a = std::fabs(x[j]);
+      amax = a > amax ? a : amax; // not fmax: that one is a call, this vectorises
     }
+    const float scale = amax / 127.0f, inv = scale > 0 ? 1.0f / scale : 0.0f;
+    int sum = 0;
+#ifdef QWENC_AVX2
+    // Round to nearest even, as lrint; eight at a time.
+    for (int j = 0; j < block; j += 8) {
+      const __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j), _mm256_set1_ps(inv)));
+      alignas(32) int32_t lanes[8];
+      _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), v);
+      for (int l = 0; l < 8; ++l) {
+        q[j + l] = int8_t(lanes[l]);
+        sum += lanes[l];
+      }
+    }
+#else
+    for (int j = 0; j < block; ++j) {
+      q[j] = int8_t(std::lrint(x[j] * inv));
+      sum += q[j];
+    }
+#endif
+    d = scale;
+    sum8 = 8.0f * scale * float(sum);
   }
 };
 

@@ -28,7 +28,7 @@ public:
     n_ = n;
     align_ = align;
     units_ = (n + align - 1) / align;
-    grain_ = units_ / (int64_t(threads_) * 8);
+    grain_ = units_ / (int64_t(threads_) * 16);
     grain_ = grain_ < 1 ? 1 : grain_;
     next_.store(0, std::memory_order_relaxed);
     pending_.store(threads_ - 1, std::memory_order_relaxed);

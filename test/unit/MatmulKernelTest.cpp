@@ -1,0 +1,86 @@
+// The AVX2 matrix kernels of the x86-64-avx2 target (this file is compiled
+// with -mavx2 -mfma) against a double-precision product of the same packed
+// weights: every tiling path — weight-row pairs, token blocks and their
+// remainders, one token (decode) — for int8 rows and int4 groups.
+#include "runtime/kernels.h"
+#include "targets/cpp/WeightPacking.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+using namespace qwenc;
+
+namespace {
+
+constexpr int N = 21, K = 256; // N odd: a weight row left over after the pairs and tiles
+
+struct Case {
+  std::vector<float> w, x;
+  TensorRef tensor;
+  Case() {
+    std::mt19937 rng(9);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    w.resize(N * K);
+    x.resize(13 * K);
+    for (float &v : w)
+      v = 0.05f * dist(rng);
+    for (float &v : x)
+      v = dist(rng);
+    tensor = {"w", DType::F32, {N, K}, reinterpret_cast<const uint8_t *>(w.data()), w.size() * 4, "test"};
+  }
+};
+
+/// linear() over `rows` tokens against sum_k row(n)[k] * x[k] in double;
+/// returns the largest error relative to the largest |output|.
+template <typename View>
+double relativeError(const View &view, const std::vector<float> &x, int rows) {
+  std::vector<float> y(size_t(rows) * N), wrow(K);
+  qwenc_rt::linear<N, K>(x.data(), view, static_cast<const float *>(nullptr), rows, y.data());
+  double maxErr = 0, maxOut = 0;
+  for (int n = 0; n < N; ++n) {
+    view.row(n, wrow.data());
+    for (int r = 0; r < rows; ++r) {
+      double expect = 0;
+      for (int k = 0; k < K; ++k)
+        expect += double(wrow[size_t(k)]) * x[size_t(r * K + k)];
+      maxErr = std::max(maxErr, std::fabs(expect - y[size_t(r * N + n)]));
+      maxOut = std::max(maxOut, std::fabs(expect));
+    }
+  }
+  return maxErr / maxOut;
+}
+
+bool hostHasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+
+TEST(MatmulKernels, Int8RowsFloatActivations) {
+  if (!hostHasAvx2())
+    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+  Case c;
+  PackedWeight p = packRows({&c.tensor}, Storage::Int8, K);
+  qwenc_rt::Int8Rows<K> view{reinterpret_cast<const int8_t *>(p.bytes.data()),
+                             reinterpret_cast<const float *>(p.bytes.data() + p.scalesOffset)};
+  for (int rows : {1, 5, 6, 13}) // decode; a block of six with and without remainders
+    EXPECT_LT(relativeError(view, c.x, rows), 1e-5) << rows << " rows";
+}
+
+template <int G>
+void checkInt4(const Case &c) {
+  PackedWeight p = packRows({&c.tensor}, Storage::Int4, G);
+  qwenc_rt::Int4Groups<K, G> view{p.bytes.data(), reinterpret_cast<const float *>(p.bytes.data() + p.scalesOffset)};
+  // Activations are int8 per group (about 40 dB): the products carry that error, no more.
+  for (int rows : {1, 4, 7, 13})
+    EXPECT_LT(relativeError(view, c.x, rows), 2e-2) << "g" << G << ", " << rows << " rows";
+}
+
+TEST(MatmulKernels, Int4GroupsInt8Activations) {
+  if (!hostHasAvx2())
+    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+  Case c;
+  checkInt4<32>(c);
+  checkInt4<64>(c);
+  checkInt4<128>(c);
+}
+
+} // namespace
