@@ -78,9 +78,9 @@ struct Dense {
   float dot(int64_t n, const float *x) const { return qwenc_rt::dot<K>(x, p + n * K); }
   template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
-    for (int j = 0; j < NW; ++j)
-      for (int i = 0; i < R; ++i)
-        out[j * R + i] = dot(n + j, x + i * stride);
+    static_assert(NW == kWeightRows, "one weight row at a time");
+    for (int i = 0; i < R; ++i)
+      out[i] = dot(n, x + i * stride);
   }
   void row(int64_t n, float *out) const {
     for (int k = 0; k < K; ++k)
@@ -175,27 +175,26 @@ struct Int4Groups {
   const float *scale;
   template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
+    static_assert(NW == kWeightRows, "one weight row at a time");
     // Portable: AVX2 builds multiply int4 by int8 activations (dotQ8).
-    for (int w = 0; w < NW; ++w) {
-      const uint8_t *r = q + (n + w) * (K / 2);
-      const float *s = scale + (n + w) * (K / G);
-      for (int i = 0; i < R; ++i) {
-        const float *xi = x + i * stride;
-        float t = 0;
-        for (int g = 0; g < K / G; ++g) {
-          float acc[16] = {};
-          for (int b = g * G; b < (g + 1) * G; b += 32)
-            for (int j = 0; j < 16; ++j) {
-              const uint8_t byte = r[b / 2 + j];
-              acc[j] += xi[b + j] * float(int(byte & 15) - 8) + xi[b + j + 16] * float(int(byte >> 4) - 8);
-            }
-          float sum = 0;
-          for (float a : acc)
-            sum += a;
-          t += sum * s[g];
-        }
-        out[w * R + i] = t;
+    const uint8_t *r = q + n * (K / 2);
+    const float *s = scale + n * (K / G);
+    for (int i = 0; i < R; ++i) {
+      const float *xi = x + i * stride;
+      float t = 0;
+      for (int g = 0; g < K / G; ++g) {
+        float acc[16] = {};
+        for (int b = g * G; b < (g + 1) * G; b += 32)
+          for (int j = 0; j < 16; ++j) {
+            const uint8_t byte = r[b / 2 + j];
+            acc[j] += xi[b + j] * float(int(byte & 15) - 8) + xi[b + j + 16] * float(int(byte >> 4) - 8);
+          }
+        float sum = 0;
+        for (float a : acc)
+          sum += a;
+        t += sum * s[g];
       }
+      out[i] = t;
     }
   }
   float dot(int64_t n, const float *x) const {
@@ -219,56 +218,47 @@ struct Int4Groups {
   static constexpr int kQ8Block = G;
   template <int NW, int R>
   void dotQ8(int64_t n, const Q8View &x, float *out) const {
+    // One weight row: two rows interleaved were measured slower for decode.
+    static_assert(NW == kWeightRows, "one weight row at a time");
     static_assert(G <= 128, "the int16 group sum holds at most four blocks");
+    const uint8_t *r = q + n * (K / 2);
+    const float *s = scale + n * (K / G);
     const __m256i nibble = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
     const __m256i high_lane = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
-    __m256 total[NW][R];
-    float corr[NW][R];
-    for (int j = 0; j < NW; ++j)
-      for (int i = 0; i < R; ++i) {
-        total[j][i] = _mm256_setzero_ps();
-        corr[j][i] = 0;
-      }
+    __m256 total[R];
+    float corr[R];
+    for (int i = 0; i < R; ++i) {
+      total[i] = _mm256_setzero_ps();
+      corr[i] = 0;
+    }
     for (int g = 0; g < K / G; ++g) {
-      __m256i sum16[NW][R];
-      for (int j = 0; j < NW; ++j)
-        for (int i = 0; i < R; ++i)
-          sum16[j][i] = _mm256_setzero_si256();
+      __m256i sum16[R];
+      for (int i = 0; i < R; ++i)
+        sum16[i] = _mm256_setzero_si256();
 #pragma GCC unroll 4
       for (int block = 0; block < G / 32; ++block) { // constant trip count: unrolled
         const int64_t b = int64_t(g) * G + block * 32;
         if (R == 1 && block == 0) // decode: ask for the weights 2 KiB ahead of use
-          _mm_prefetch(reinterpret_cast<const char *>(q + n * (K / 2) + b / 2) + 2048, _MM_HINT_T0);
-        __m256i w[NW];
-        for (int j = 0; j < NW; ++j) {
-          // Both 128-bit lanes get the 16 bytes; the high lane shifts its
-          // nibbles down: columns 0..15 low, 16..31 high, as x is laid out.
-          const uint8_t *bytes = q + (n + j) * (K / 2) + b / 2;
-          w[j] = _mm256_and_si256(
-              _mm256_srlv_epi32(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes))),
-                                high_lane),
-              nibble);
-        }
+          _mm_prefetch(reinterpret_cast<const char *>(r + b / 2) + 2048, _MM_HINT_T0);
+        // Both 128-bit lanes get the 16 bytes; the high lane shifts its
+        // nibbles down: columns 0..15 low, 16..31 high, as x is laid out.
+        const __m256i bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(r + b / 2)));
+        const __m256i w = _mm256_and_si256(_mm256_srlv_epi32(bytes, high_lane), nibble);
 #pragma GCC unroll 4
         for (int i = 0; i < R; ++i) {
           const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.q + i * K + b));
-          for (int j = 0; j < NW; ++j)
-            sum16[j][i] = _mm256_add_epi16(sum16[j][i], _mm256_maddubs_epi16(w[j], xv));
+          sum16[i] = _mm256_add_epi16(sum16[i], _mm256_maddubs_epi16(w, xv));
         }
       }
-      for (int j = 0; j < NW; ++j) {
-        const float sg = scale[(n + j) * (K / G) + g];
 #pragma GCC unroll 4
-        for (int i = 0; i < R; ++i) {
-          const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(sum16[j][i], ones));
-          total[j][i] = _mm256_fmadd_ps(p, _mm256_set1_ps(x.d[i * (K / G) + g] * sg), total[j][i]);
-          corr[j][i] += x.sum8[i * (K / G) + g] * sg;
-        }
+      for (int i = 0; i < R; ++i) {
+        const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(sum16[i], ones));
+        total[i] = _mm256_fmadd_ps(p, _mm256_set1_ps(x.d[i * (K / G) + g] * s[g]), total[i]);
+        corr[i] += x.sum8[i * (K / G) + g] * s[g];
       }
     }
-    for (int j = 0; j < NW; ++j)
-      for (int i = 0; i < R; ++i)
-        out[j * R + i] = hsum(total[j][i]) - corr[j][i];
+    for (int i = 0; i < R; ++i)
+      out[i] = hsum(total[i]) - corr[i];
   }
 #else
   static constexpr bool kQ8Input = false;
@@ -388,10 +378,10 @@ struct RowDots {
 };
 
 /// Calls block.run<NW, R>(n, r, out) for weight rows [begin, end) and all
-/// rows of x, then emit(n, r, value): NW = the view's kWeightRows weight rows
-/// against four tokens where it can, one by one for a single token. Weight
-/// rows go in tiles of 8, so that while a tile's rows take turns on a block
-/// of four tokens those stay in cache.
+/// rows of x, then emit(n, r, value): the view's kWeightRows weight rows
+/// against its kTokenRows tokens where it can, one by one for the tokens left
+/// over (decode: one token). Weight rows go in tiles of 8, so that while a
+/// tile's rows take turns on a block of tokens those stay in cache.
 template <typename Block, typename Emit>
 void for_row_blocks(const Block &block, int64_t begin, int64_t end, int rows, Emit emit) {
   constexpr int NW = Block::kWeightRows, R = Block::kTokenRows;
