@@ -6,6 +6,7 @@
 #define QWENC_HALIDE_GLUE_H
 
 #include "HalideRuntime.h"
+#include "kernels.h"
 #include "thread_pool.h"
 
 #include <atomic>
@@ -46,6 +47,26 @@ inline void check_kernel(int status, const char *name) {
   if (status != 0) {
     std::fprintf(stderr, "error: kernel %s failed (Halide status %d)\n", name, status);
     std::exit(1);
+  }
+}
+
+/// Causal attention through a Halide qwen_attention kernel (its heads,
+/// kv_heads and head_dim are NH, NKV, HD): the cache takes this step's K and
+/// V rows, then each query row attends to cached positions 0..its own, one
+/// call per row.
+template <int NH, int NKV, int HD>
+void halide_attention(int (*kernel)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
+                                    halide_buffer_t *),
+                      const char *name, const float *q, const float *k, const float *v,
+                      const int32_t *positions, int rows, float *k_cache, float *v_cache, float *out) {
+  constexpr int KV = NKV * HD;
+  store_kv<KV>(k, v, positions, rows, k_cache, v_cache);
+  for (int r = 0; r < rows; ++r) {
+    const int length = positions[r] + 1;
+    HlBuf q_(q + int64_t(r) * NH * HD, halide_type_float, 32, HD, NH);
+    HlBuf k_(k_cache, halide_type_float, 32, KV, length), v_(v_cache, halide_type_float, 32, KV, length);
+    HlBuf out_(out + int64_t(r) * NH * HD, halide_type_float, 32, HD, NH);
+    check_kernel(kernel(&q_.b, &k_.b, &v_.b, &out_.b), name);
   }
 }
 

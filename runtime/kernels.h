@@ -296,11 +296,18 @@ void add_rms_norm(const float *a, const float *b, const W *weight, double eps, i
 
 /// Rows of x as int8 in blocks of B columns (scale = max|x| / 127), for
 /// weights that multiply in integers; sum8 is 8 * scale * the block's sum of
-/// q, what the +8 of stored int4 adds. Kept between calls: generating
-/// allocates nothing after the first step.
+/// q, what the +8 of stored int4 adds. Kept between calls, and reserved for
+/// the largest input at start (kModel.q8_columns), so forward() allocates
+/// nothing.
 struct Q8Rows {
   std::vector<int8_t> q;
   std::vector<float> d, sum8;
+  static constexpr int kMinBlock = 32;
+  void reserve(size_t values) {
+    q.reserve(values);
+    d.reserve(values / kMinBlock);
+    sum8.reserve(values / kMinBlock);
+  }
   void quantize(const float *x, int rows, int k, int block) {
     q.resize(size_t(rows) * k);
     d.resize(size_t(rows) * k / block);
@@ -351,7 +358,8 @@ inline Q8Rows &q8_scratch() {
 template <int K, typename Weights>
 const Q8Rows *prepare_rows(const float *x, int rows) {
   if constexpr (Weights::kQ8Input) {
-    static_assert(K % Weights::kQ8Block == 0, "rows are quantized in whole blocks");
+    static_assert(K % Weights::kQ8Block == 0 && Weights::kQ8Block >= Q8Rows::kMinBlock,
+                  "rows are quantized in whole blocks");
     q8_scratch().quantize(x, rows, K, Weights::kQ8Block);
     return &q8_scratch();
   }
@@ -480,18 +488,25 @@ void rope(const float *x, const int32_t *positions, double theta, int rows, floa
   }
 }
 
+/// This step's K and V rows into the layer's cache, at their positions.
+template <int KV>
+void store_kv(const float *k, const float *v, const int32_t *positions, int rows, float *k_cache,
+              float *v_cache) {
+  for (int r = 0; r < rows; ++r) {
+    std::memcpy(k_cache + int64_t(positions[r]) * KV, k + int64_t(r) * KV, KV * sizeof(float));
+    std::memcpy(v_cache + int64_t(positions[r]) * KV, v + int64_t(r) * KV, KV * sizeof(float));
+  }
+}
+
 /// Causal grouped-query attention. Stores this step's K and V rows into the
-/// layer's cache at their positions, then each query row attends to cached
-/// positions 0..its own. Heads are split across the threads; head h uses
+/// layer's cache, then each query row attends to cached positions 0..its
+/// own. Heads are split across the threads; head h uses
 /// scores[h * ctx, (h + 1) * ctx).
 template <int NH, int NKV, int HD>
 void attention(const float *q, const float *k, const float *v, const int32_t *positions,
                int rows, float *k_cache, float *v_cache, float *scores, int ctx, float *out) {
   constexpr int KV = NKV * HD, group = NH / NKV;
-  for (int r = 0; r < rows; ++r) {
-    std::memcpy(k_cache + int64_t(positions[r]) * KV, k + int64_t(r) * KV, KV * sizeof(float));
-    std::memcpy(v_cache + int64_t(positions[r]) * KV, v + int64_t(r) * KV, KV * sizeof(float));
-  }
+  store_kv<KV>(k, v, positions, rows, k_cache, v_cache);
   const float scale = float(1.0 / std::sqrt(double(HD)));
   parallel_for(NH, [&](int64_t h0, int64_t h1) {
     for (int64_t h = h0; h < h1; ++h) {

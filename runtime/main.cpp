@@ -227,6 +227,7 @@ public:
     s_.scratch = alloc_floats(kModel.scratch_floats_per_position * ctx, "attention scratch");
     s_.logits = alloc_floats(size_t(all_logits ? kModel.max_rows : 1) * kModel.vocab_size, "logits");
     positions_.resize(size_t(kModel.max_rows));
+    seen_.reserve(size_t(ctx)); // generating allocates nothing (test/e2e/no-allocation.test)
   }
   int position() const { return pos_; }
   int room() const { return s_.ctx - pos_; }
@@ -283,6 +284,7 @@ std::vector<int32_t> generate(Generator &g, const std::vector<int32_t> &prompt, 
                               const SamplingParams &p, Rng &rng, Stats &st, Emit emit,
                               bool &context_full) {
   std::vector<int32_t> out;
+  out.reserve(size_t(max_new < g.room() + 1 ? max_new : g.room() + 1));
   context_full = false;
   auto t0 = Clock::now();
   if (!g.feed(prompt.data(), int(prompt.size()))) {

@@ -19,11 +19,12 @@ void apply_repetition_penalty(float *logits, int vocab, const std::vector<int32_
                               float penalty) {
   if (penalty == 1.0f)
     return;
-  std::vector<bool> done(static_cast<size_t>(vocab), false);
+  static thread_local std::vector<uint8_t> done; // kept: a step allocates nothing
+  done.assign(size_t(vocab), 0);
   for (int32_t id : seen) {
     if (id < 0 || id >= vocab || done[size_t(id)])
       continue;
-    done[size_t(id)] = true;
+    done[size_t(id)] = 1;
     float &l = logits[id];
     l = l < 0 ? l * penalty : l / penalty;
   }
@@ -33,10 +34,15 @@ void sampling_distribution(float *logits, int vocab, const SamplingParams &p) {
   if (p.temperature != 1.0f)
     for (int i = 0; i < vocab; ++i)
       logits[i] /= p.temperature;
-  std::vector<int32_t> order(static_cast<size_t>(vocab));
+  // Kept between calls: a step allocates nothing.
+  static thread_local std::vector<int32_t> order;
+  static thread_local std::vector<double> prob;
+  order.resize(size_t(vocab));
   std::iota(order.begin(), order.end(), 0);
-  // Descending by logit; ties keep the lower id first (stable).
-  auto desc = [&](int32_t a, int32_t b) { return logits[a] > logits[b]; };
+  // Descending by logit, ties by lower id first, NaN last: a total order, so
+  // the in-place sorts (which allocate nothing, unlike stable_sort) are exact.
+  auto key = [&](int32_t i) { return std::isnan(logits[i]) ? -INFINITY : logits[i]; };
+  auto desc = [&](int32_t a, int32_t b) { return key(a) > key(b) || (key(a) == key(b) && a < b); };
   int keep = vocab;
   if (p.top_k > 0 && p.top_k < vocab) {
     keep = p.top_k;
@@ -46,13 +52,13 @@ void sampling_distribution(float *logits, int vocab, const SamplingParams &p) {
     for (int i = keep; i < vocab; ++i)
       if (logits[order[size_t(i)]] >= kth)
         std::swap(order[size_t(keep++)], order[size_t(i)]);
-    std::stable_sort(order.begin(), order.begin() + keep, desc);
+    std::sort(order.begin(), order.begin() + keep, desc);
   } else {
-    std::stable_sort(order.begin(), order.end(), desc);
+    std::sort(order.begin(), order.end(), desc);
   }
   const float mx = logits[order[0]];
   double sum = 0;
-  std::vector<double> prob(static_cast<size_t>(keep));
+  prob.resize(size_t(keep));
   for (int i = 0; i < keep; ++i)
     sum += prob[size_t(i)] = std::exp(double(logits[order[size_t(i)]]) - mx);
   if (p.top_p < 1.0f) {

@@ -23,7 +23,7 @@ public:
 
   int threads() const { return threads_; }
 
-  void run(int64_t n, int64_t align, const std::function<void(int64_t, int64_t)> &fn) {
+  void run(int64_t n, int64_t align, ChunkFn fn) {
     fn_ = &fn;
     n_ = n;
     align_ = align;
@@ -93,7 +93,7 @@ private:
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> quit_{false};
-  const std::function<void(int64_t, int64_t)> *fn_ = nullptr;
+  const ChunkFn *fn_ = nullptr;
   int64_t n_ = 0, align_ = 1, units_ = 0, grain_ = 1;
   std::atomic<int64_t> next_{0};
 };
@@ -113,7 +113,7 @@ void set_num_threads(int n) {
 
 int num_threads() { return pool().threads(); }
 
-void parallel_for_chunks(int64_t n, int64_t align, const std::function<void(int64_t, int64_t)> &fn) {
+void parallel_for_chunks(int64_t n, int64_t align, ChunkFn fn) {
   pool().run(n, align, fn);
 }
 

@@ -4,7 +4,6 @@
 #define QWENC_THREAD_POOL_H
 
 #include <cstdint>
-#include <functional>
 
 namespace qwenc_rt {
 
@@ -12,10 +11,24 @@ namespace qwenc_rt {
 void set_num_threads(int n);
 int num_threads();
 
+/// A loop body fn(begin, end) by reference: unlike std::function it never
+/// copies the callable to the heap, so a parallel loop allocates nothing.
+class ChunkFn {
+public:
+  template <typename F>
+  ChunkFn(F &fn)
+      : object_(const_cast<void *>(static_cast<const void *>(&fn))), call_([](void *o, int64_t b, int64_t e) { (*static_cast<F *>(o))(b, e); }) {}
+  void operator()(int64_t begin, int64_t end) const { call_(object_, begin, end); }
+
+private:
+  void *object_;
+  void (*call_)(void *, int64_t, int64_t);
+};
+
 /// Runs fn(begin, end) over [0, n) split into contiguous chunks that the
 /// threads take in turn, and returns when all are done. Chunks are multiples
 /// of `align`.
-void parallel_for_chunks(int64_t n, int64_t align, const std::function<void(int64_t, int64_t)> &fn);
+void parallel_for_chunks(int64_t n, int64_t align, ChunkFn fn);
 
 template <typename F>
 void parallel_for(int64_t n, F &&fn, int64_t align = 1) {
@@ -23,7 +36,7 @@ void parallel_for(int64_t n, F &&fn, int64_t align = 1) {
     fn(int64_t(0), n);
     return;
   }
-  parallel_for_chunks(n, align, fn);
+  parallel_for_chunks(n, align, ChunkFn(fn));
 }
 
 } // namespace qwenc_rt

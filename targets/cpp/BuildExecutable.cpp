@@ -134,13 +134,9 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
   // Halide kernels: one generator run per distinct shape and format.
   std::vector<std::string> kernelObjects;
   for (const KernelSpec &k : model.kernels) {
-    std::vector<std::string> gen = {
-        envOr("QWENC_KERNELGEN", QWENC_KERNELGEN), "-g", "qwen_matmul", "-o", dir, "-f", k.name,
-        "-e", "object,h", "target=x86-64-linux-avx2-fma-f16c-no_runtime",
-        "N=" + std::to_string(k.n), "K=" + std::to_string(k.k), "quant=" + k.quant,
-        std::string("has_bias=") + (k.bias ? "true" : "false"),
-        std::string("gated=") + (k.gated ? "true" : "false"), "w.type=" + k.weightType,
-        "w2.type=" + k.weightType};
+    std::vector<std::string> gen = {envOr("QWENC_KERNELGEN", QWENC_KERNELGEN), "-g", k.generator, "-o", dir,
+                                    "-f", k.name, "-e", "object,h", "target=x86-64-linux-avx2-fma-f16c-no_runtime"};
+    gen.insert(gen.end(), k.params.begin(), k.params.end());
     std::string err = runCommand(gen, verbose, "the Halide kernel generator");
     if (!err.empty()) {
       std::remove(tmpExe.c_str());

@@ -106,6 +106,9 @@ private:
   std::string weightView(Value v);  // a Dense/Int8Rows/Int4Groups view
   /// A call of a Halide kernel for y = x W^T (+ bias) or the gated form, or
   /// "" when the weights are in a format the generator does not take.
+  /// The function name of the Halide kernel `generator` makes with `params`
+  /// (one per distinct set).
+  std::string halideKernel(const std::string &generator, const std::vector<std::string> &params);
   std::string halideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
                            Value bias, const std::string &yExpr, int64_t n);
   std::string vectorPtr(Value v);   // a pointer to a 1-D weight
@@ -122,7 +125,8 @@ private:
   Value returned;
   int numLayers = 0;
   int64_t kvDim = -1;
-  int64_t maxHeads = 1;
+  int64_t maxHeads = 0; // of the C++ attention, which keeps scores in s.scratch
+  int64_t q8Columns = 0;
 };
 
 LogicalResult Emitter::loadCheckpoint() {
@@ -247,6 +251,7 @@ std::string Emitter::weightView(Value v) {
                          "reinterpret_cast<const float *>(W + {2})}",
                          k, offset, scales)
         .str();
+  q8Columns = std::max(q8Columns, k); // its input is quantized to int8 (Q8Rows)
   return llvm::formatv("Int4Groups<{0}, {1}>{{reinterpret_cast<const uint8_t *>(W + {2}), "
                        "reinterpret_cast<const float *>(W + {3})}",
                        k, group, offset, scales)
@@ -258,6 +263,18 @@ std::string Emitter::vectorPtr(Value v) {
   return llvm::formatv("reinterpret_cast<const {0} *>(W + {1})", storageType(type.getElementType()),
                        *pack(v))
       .str();
+}
+
+std::string Emitter::halideKernel(const std::string &generator, const std::vector<std::string> &params) {
+  std::string key = generator;
+  for (const std::string &p : params)
+    key += " " + p;
+  std::string &fn = kernelNames[key];
+  if (fn.empty()) {
+    fn = "qwen_k" + std::to_string(kernelNames.size() - 1);
+    model.kernels.push_back({fn, generator, params});
+  }
+  return fn;
 }
 
 std::string Emitter::halideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w,
@@ -282,14 +299,10 @@ std::string Emitter::halideMatmul(const std::string &xExpr, const std::string &r
   if (k % 32 != 0)
     return "";
 
-  std::string key = llvm::formatv("N={0} K={1} quant={2} has_bias={3} gated={4} w.type={5} w2.type={5}",
-                                  n, k, quant, bias ? "true" : "false", w2 ? "true" : "false", wType)
-                        .str();
-  std::string &fn = kernelNames[key];
-  if (fn.empty()) {
-    fn = "qwen_k" + std::to_string(kernelNames.size() - 1);
-    model.kernels.push_back({fn, quant, wType, n, k, bool(bias), bool(w2)});
-  }
+  const std::string fn = halideKernel(
+      "qwen_matmul", {"N=" + std::to_string(n), "K=" + std::to_string(k), "quant=" + quant,
+                      std::string("has_bias=") + (bias ? "true" : "false"),
+                      std::string("gated=") + (w2 ? "true" : "false"), "w.type=" + wType, "w2.type=" + wType});
   auto weightBuf = [&](Value v) {
     return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *pack(v), code, bits, k, n).str();
   };
@@ -364,9 +377,20 @@ LogicalResult Emitter::emitOp(Operation *op) {
         if (kvDim >= 0 && kv != kvDim)
           return a.emitOpError("every layer must cache the same number of key columns");
         kvDim = kv;
-        maxHeads = std::max<int64_t>(maxHeads, a.getNumHeads());
         numLayers = std::max<int>(numLayers, int(a.getLayer()) + 1);
         std::string cacheOffset = llvm::formatv("size_t({0}) * s.ctx * {1}", a.getLayer(), kv).str();
+        if (opts.halideKernels && a.getHeadDim() % 8 == 0) {
+          std::string fn = halideKernel(
+              "qwen_attention", {"heads=" + std::to_string(a.getNumHeads()),
+                                 "kv_heads=" + std::to_string(a.getNumKvHeads()),
+                                 "head_dim=" + std::to_string(a.getHeadDim())});
+          line(llvm::formatv("halide_attention<{0}, {1}, {2}>({3}, \"{3}\", {4}, {5}, {6}, positions, rows, "
+                             "s.k_cache + {7}, s.v_cache + {7}, {8})",
+                             a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim(), fn, buf(a.getQuery()),
+                             buf(a.getKey()), buf(a.getValue()), cacheOffset, buf(a.getResult())));
+          return success();
+        }
+        maxHeads = std::max<int64_t>(maxHeads, a.getNumHeads());
         line(llvm::formatv("attention<{0}, {1}, {2}>({3}, {4}, {5}, positions, rows, s.k_cache + {6}, "
                            "s.v_cache + {6}, s.scratch, s.ctx, {7})",
                            a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim(), buf(a.getQuery()),
@@ -518,6 +542,11 @@ FailureOr<CppModel> Emitter::run() {
     s += "// Halide's parallel loops run on the runtime's thread pool.\n"
          "static const bool kHalideOnOurThreads =\n"
          "    (halide_set_custom_do_par_for(&qwenc_rt::do_par_for), true);\n\n";
+  if (q8Columns > 0)
+    s += llvm::formatv("// Room for the widest input quantized for int4 weights: forward() allocates nothing.\n"
+                       "static const bool kQ8Reserved = (q8_scratch().reserve({0}), true);\n\n",
+                       int64_t(opts.maxRows) * q8Columns)
+             .str();
   s += "static const int32_t kEosIds[] = {" + eos + "-1};\n";
   s += llvm::formatv("const ModelDesc kModel = {{\n"
                      "    {0}, /*vocab_size=*/{1}, /*num_layers=*/{2}, /*kv_dim=*/{3},\n"

@@ -18,17 +18,18 @@ struct CppTargetOptions {
   /// executable checks for at start ("" for none).
   std::vector<std::string> cxxFlags = {"-O2"};
   std::string requiredIsa;
-  /// Decode-step (one row) matrix kernels from the Halide generator
-  /// (qwenc-kernelgen), specialised to each shape and weight format (f32,
-  /// bf16, int8); the C++ templates for prefill blocks and other formats.
+  /// Kernels from the Halide generators (qwenc-kernelgen), specialised to
+  /// each shape: decode-step (one row) matrix products of f32, bf16 and int8
+  /// weights, and attention over the KV cache; the C++ templates for prefill
+  /// blocks and int4.
   bool halideKernels = false;
 };
 
-/// One Halide kernel the model needs: qwen_matmul with these parameters.
+/// One Halide kernel the model needs: function `name`, made by running the
+/// generator (qwen_matmul, qwen_attention) with these "key=value" parameters.
 struct KernelSpec {
-  std::string name, quant, weightType;
-  int64_t n, k;
-  bool bias, gated;
+  std::string name, generator;
+  std::vector<std::string> params;
 };
 
 /// The targets this build of qwenc can compile for: cpp (portable C++) and
