@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -59,12 +60,78 @@ inline float dot(const float *x, const W *w) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-/// Rows of int8 activations (see Q8Rows) from a given row on: row i of K
-/// columns starts at q + i * K, its block scales and sums at d, sum8 + i * K / block.
-struct Q8View {
-  const int8_t *q;
+/// Rows of integer activations (see QuantRows) from a given row on: row i of
+/// K columns starts at q + i * K, its block scales and sums at d, sum8 + i * K / block.
+template <typename T>
+struct QuantView {
+  const T *q;
   const float *d, *sum8;
 };
+
+/// The Input of a weight view that reads float activations as they are.
+struct FloatRows {};
+
+/// Rows of x as integers T (int8, int16) in blocks of B columns, scale =
+/// max|x| / qmax, for weights that multiply in integers; sum8 is 8 * scale *
+/// the block's sum of q, what the +8 of stored int4 adds. Kept between calls
+/// (quant_scratch), and reserved at start for the model's widest input
+/// (reserve_inputs in the generated code), so forward() allocates nothing.
+template <typename T>
+struct QuantRows {
+  std::vector<T> q;
+  std::vector<float> d, sum8;
+  void reserve(size_t values, int block) {
+    q.reserve(values);
+    d.reserve(values / size_t(block));
+    sum8.reserve(values / size_t(block));
+  }
+  void quantize(const float *x, int rows, int k, int block, int qmax) {
+    q.resize(size_t(rows) * k);
+    d.resize(size_t(rows) * k / block);
+    sum8.resize(d.size());
+    // Blocks are independent; prefill has thousands of them.
+    parallel_for(int64_t(rows) * k / block, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+        quantize_block(x + i * block, block, qmax, q.data() + i * block, d[size_t(i)], sum8[size_t(i)]);
+    }, 64);
+  }
+  static void quantize_block(const float *x, int block, int qmax, T *q, float &d, float &sum8) {
+    float amax = 0;
+    for (int j = 0; j < block; ++j) {
+      const float a = std::fabs(x[j]);
+      amax = a > amax ? a : amax; // not fmax: that one is a call, this vectorises
+    }
+    const float scale = amax / float(qmax), inv = scale > 0 ? 1.0f / scale : 0.0f;
+    int64_t sum = 0;
+#ifdef QWENC_AVX2
+    // Round to nearest even, as lrint; eight at a time.
+    for (int j = 0; j < block; j += 8) {
+      const __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j), _mm256_set1_ps(inv)));
+      alignas(32) int32_t lanes[8];
+      _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), v);
+      for (int l = 0; l < 8; ++l) {
+        q[j + l] = T(lanes[l]);
+        sum += lanes[l];
+      }
+    }
+#else
+    for (int j = 0; j < block; ++j) {
+      q[j] = T(std::lrint(x[j] * inv));
+      sum += q[j];
+    }
+#endif
+    d = scale;
+    sum8 = 8.0f * scale * float(sum);
+  }
+};
+
+/// One set of quantized rows per integer type, shared by all products.
+template <typename Rows>
+Rows &quant_scratch() {
+  static Rows rows;
+  return rows;
+}
+
 
 // Weight views: how a kernel reads row n of a [N, K] weight. Each has
 //   dot(n, x): sum_k W[n, k] * x[k]   and   row(n, out): W[n, :] as floats.
@@ -72,8 +139,8 @@ struct Q8View {
 /// Rows stored as float, bf16 or f16.
 template <typename T, int K>
 struct Dense {
-  static constexpr bool kQ8Input = false;
-  static constexpr int kWeightRows = 1, kTokenRows = 4;
+  using Input = FloatRows;
+  static constexpr int kColumns = K, kWeightRows = 1, kTokenRows = 4;
   const T *p;
   float dot(int64_t n, const float *x) const { return qwenc_rt::dot<K>(x, p + n * K); }
   template <int NW, int R>
@@ -99,7 +166,21 @@ inline float hsum(__m256 v) {
 inline __m256 load8_i8(const int8_t *p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
 }
+/// Products of sixteen int8 weights at w with sixteen int16 activations at x,
+/// added in pairs: eight int32.
+inline __m256i madd16_i8(const int8_t *w, const int16_t *x) {
+  return _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w))),
+                           _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x)));
+}
 #endif
+
+/// The largest int16 activation that int8 weights may meet in a row of K
+/// columns: each of eight int32 lanes sums K / 8 products of |w| <= 127 with
+/// |x| <= this, which must stay below 2^31.
+constexpr int int16_input_max(int K) {
+  const int64_t bound = ((int64_t(1) << 31) - 1) / (int64_t(K / 8) * 127);
+  return bound < 32767 ? int(bound) : 32767;
+}
 
 /// int8 rows, one float scale per row. dotR computes NW weight rows against
 /// R rows of x at once (out[j * R + i]), so prefill widens each weight once
@@ -107,25 +188,56 @@ inline __m256 load8_i8(const int8_t *p) {
 template <int K>
 struct Int8Rows {
   static_assert(K % 8 == 0, "int8 rows are read eight columns at a time");
-  static constexpr bool kQ8Input = false;
-  static constexpr int kWeightRows = 2, kTokenRows = 6;
+  static constexpr int kColumns = K, kWeightRows = 2, kTokenRows = 6;
   const int8_t *q;
   const float *scale;
+#ifdef QWENC_AVX2
+  /// AVX2 multiplies by activations quantized to int16 with one scale per
+  /// row (relative step 1 / int16_input_max(K), far below the int8 weights'
+  /// own): vpmaddwd of sixteen widened weights at a time, summed in int32
+  /// over the whole row, then one float step. Twice the products per
+  /// instruction of widening the weights to float.
+  using Input = std::conditional_t<K % 16 == 0, QuantRows<int16_t>, FloatRows>;
+  static constexpr int kInputBlock = K, kInputMax = int16_input_max(K);
+  template <int NW, int R>
+  void dotQ(int64_t n, const QuantView<int16_t> &x, float *out) const {
+    if constexpr (NW == 1 && R == 1) {
+      const int8_t *r = q + n * K;
+      __m256i a0 = _mm256_setzero_si256(), a1 = a0;
+      int k = 0;
+      for (; k + 32 <= K; k += 32) {
+        a0 = _mm256_add_epi32(a0, madd16_i8(r + k, x.q + k));
+        a1 = _mm256_add_epi32(a1, madd16_i8(r + k + 16, x.q + k + 16));
+      }
+      if (k < K)
+        a0 = _mm256_add_epi32(a0, madd16_i8(r + k, x.q + k));
+      out[0] = hsum(_mm256_cvtepi32_ps(_mm256_add_epi32(a0, a1))) * x.d[0] * scale[n];
+      return;
+    }
+    __m256i acc[NW][R];
+    for (int j = 0; j < NW; ++j)
+      for (int i = 0; i < R; ++i)
+        acc[j][i] = _mm256_setzero_si256();
+    for (int k = 0; k < K; k += 16) {
+      __m256i w[NW];
+      for (int j = 0; j < NW; ++j)
+        w[j] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(q + (n + j) * K + k)));
+      for (int i = 0; i < R; ++i) {
+        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.q + i * K + k));
+        for (int j = 0; j < NW; ++j)
+          acc[j][i] = _mm256_add_epi32(acc[j][i], _mm256_madd_epi16(w[j], xv));
+      }
+    }
+    for (int j = 0; j < NW; ++j)
+      for (int i = 0; i < R; ++i)
+        out[j * R + i] = hsum(_mm256_cvtepi32_ps(acc[j][i])) * x.d[i] * scale[n + j];
+  }
+#else
+  using Input = FloatRows;
+#endif
   template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
 #ifdef QWENC_AVX2
-    if (NW == 1 && R == 1 && K % 32 == 0) {
-      const int8_t *r = q + n * K; // four independent sums hide the FMA latency
-      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-      for (int k = 0; k < K; k += 32) {
-        a0 = _mm256_fmadd_ps(load8_i8(r + k), _mm256_loadu_ps(x + k), a0);
-        a1 = _mm256_fmadd_ps(load8_i8(r + k + 8), _mm256_loadu_ps(x + k + 8), a1);
-        a2 = _mm256_fmadd_ps(load8_i8(r + k + 16), _mm256_loadu_ps(x + k + 16), a2);
-        a3 = _mm256_fmadd_ps(load8_i8(r + k + 24), _mm256_loadu_ps(x + k + 24), a3);
-      }
-      out[0] = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) * scale[n];
-      return;
-    }
     __m256 acc[NW][R];
     for (int j = 0; j < NW; ++j)
       for (int i = 0; i < R; ++i)
@@ -170,13 +282,13 @@ struct Int8Rows {
 template <int K, int G>
 struct Int4Groups {
   static_assert(G % 32 == 0 && K % G == 0, "int4 groups are read 32 columns at a time");
-  static constexpr int kWeightRows = 1, kTokenRows = 4;
+  static constexpr int kColumns = K, kWeightRows = 1, kTokenRows = 4;
   const uint8_t *q;
   const float *scale;
   template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
     static_assert(NW == kWeightRows, "one weight row at a time");
-    // Portable: AVX2 builds multiply int4 by int8 activations (dotQ8).
+    // Portable: AVX2 builds multiply int4 by int8 activations (dotQ).
     const uint8_t *r = q + n * (K / 2);
     const float *s = scale + n * (K / G);
     for (int i = 0; i < R; ++i) {
@@ -209,15 +321,15 @@ struct Int4Groups {
     }
   }
 #ifdef QWENC_AVX2
-  /// Against activations quantized to int8 per G columns (Q8Rows, block G):
+  /// Against activations quantized to int8 per G columns (block G):
   /// vpmaddubsw of the stored q + 8 with x, summed in int16 across the group
   /// (|sum| <= 4 * 2 * 15 * 127 < 2^15 for G <= 128), one float multiply-add
   /// per group; the +8 is taken off at the end with x's group sums. R rows of
   /// x at once, so prefill unpacks each weight block once for R tokens.
-  static constexpr bool kQ8Input = true;
-  static constexpr int kQ8Block = G;
+  using Input = QuantRows<int8_t>;
+  static constexpr int kInputBlock = G, kInputMax = 127;
   template <int NW, int R>
-  void dotQ8(int64_t n, const Q8View &x, float *out) const {
+  void dotQ(int64_t n, const QuantView<int8_t> &x, float *out) const {
     // One weight row: two rows interleaved were measured slower for decode.
     static_assert(NW == kWeightRows, "one weight row at a time");
     static_assert(G <= 128, "the int16 group sum holds at most four blocks");
@@ -261,7 +373,7 @@ struct Int4Groups {
       out[i] = hsum(total[i]) - corr[i];
   }
 #else
-  static constexpr bool kQ8Input = false;
+  using Input = FloatRows;
 #endif
 };
 
@@ -294,76 +406,31 @@ void add_rms_norm(const float *a, const float *b, const W *weight, double eps, i
   rms_norm<H>(sum, weight, eps, rows, normed);
 }
 
-/// Rows of x as int8 in blocks of B columns (scale = max|x| / 127), for
-/// weights that multiply in integers; sum8 is 8 * scale * the block's sum of
-/// q, what the +8 of stored int4 adds. Kept between calls, and reserved for
-/// the largest input at start (kModel.q8_columns), so forward() allocates
-/// nothing.
-struct Q8Rows {
-  std::vector<int8_t> q;
-  std::vector<float> d, sum8;
-  static constexpr int kMinBlock = 32;
-  void reserve(size_t values) {
-    q.reserve(values);
-    d.reserve(values / kMinBlock);
-    sum8.reserve(values / kMinBlock);
-  }
-  void quantize(const float *x, int rows, int k, int block) {
-    q.resize(size_t(rows) * k);
-    d.resize(size_t(rows) * k / block);
-    sum8.resize(d.size());
-    // Blocks are independent; prefill has thousands of them.
-    parallel_for(int64_t(rows) * k / block, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i)
-        quantize_block(x + i * block, block, q.data() + i * block, d[size_t(i)], sum8[size_t(i)]);
-    }, 64);
-  }
-  static void quantize_block(const float *x, int block, int8_t *q, float &d, float &sum8) {
-    float amax = 0;
-    for (int j = 0; j < block; ++j) {
-      const float a = std::fabs(x[j]);
-      amax = a > amax ? a : amax; // not fmax: that one is a call, this vectorises
-    }
-    const float scale = amax / 127.0f, inv = scale > 0 ? 1.0f / scale : 0.0f;
-    int sum = 0;
-#ifdef QWENC_AVX2
-    // Round to nearest even, as lrint; eight at a time.
-    for (int j = 0; j < block; j += 8) {
-      const __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j), _mm256_set1_ps(inv)));
-      alignas(32) int32_t lanes[8];
-      _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), v);
-      for (int l = 0; l < 8; ++l) {
-        q[j + l] = int8_t(lanes[l]);
-        sum += lanes[l];
-      }
-    }
-#else
-    for (int j = 0; j < block; ++j) {
-      q[j] = int8_t(std::lrint(x[j] * inv));
-      sum += q[j];
-    }
-#endif
-    d = scale;
-    sum8 = 8.0f * scale * float(sum);
-  }
-};
 
-inline Q8Rows &q8_scratch() {
-  static Q8Rows rows;
-  return rows;
+/// x in the form a weight view reads it (its Input): floats as they are
+/// (nullptr), or integers per kInputBlock columns, quantized once per call
+/// before the threads start.
+template <int K, typename Weights>
+const typename Weights::Input *prepare_rows(const float *x, int rows) {
+  using Input = typename Weights::Input;
+  if constexpr (std::is_same_v<Input, FloatRows>) {
+    return nullptr;
+  } else {
+    static_assert(K % Weights::kInputBlock == 0 && Weights::kInputBlock % 8 == 0,
+                  "rows are quantized in whole blocks of eight");
+    Input &rows_q = quant_scratch<Input>();
+    rows_q.quantize(x, rows, K, Weights::kInputBlock, Weights::kInputMax);
+    return &rows_q;
+  }
 }
 
-/// x in the form a weight view reads it: floats as they are, or (kQ8Input)
-/// int8 per kQ8Block columns, quantized once per call before the threads start.
-template <int K, typename Weights>
-const Q8Rows *prepare_rows(const float *x, int rows) {
-  if constexpr (Weights::kQ8Input) {
-    static_assert(K % Weights::kQ8Block == 0 && Weights::kQ8Block >= Q8Rows::kMinBlock,
-                  "rows are quantized in whole blocks");
-    q8_scratch().quantize(x, rows, K, Weights::kQ8Block);
-    return &q8_scratch();
-  }
-  return nullptr;
+/// Room for `rows` rows of the view's quantized input, made at start.
+template <typename Weights>
+bool reserve_inputs(int rows) {
+  using Input = typename Weights::Input;
+  if constexpr (!std::is_same_v<Input, FloatRows>)
+    quant_scratch<Input>().reserve(size_t(rows) * Weights::kColumns, Weights::kInputBlock);
+  return true;
 }
 
 /// Dot products of weight rows with the rows of x (see prepare_rows).
@@ -371,16 +438,16 @@ template <int K, typename Weights>
 struct RowDots {
   Weights w;
   const float *x;
-  const Q8Rows *q8;
+  const typename Weights::Input *xq;
   static constexpr int kWeightRows = Weights::kWeightRows, kTokenRows = Weights::kTokenRows;
   /// out[j * R + i] = W[n + j, :] . x[r + i, :] for j < NW, i < R.
   template <int NW, int R>
   void run(int64_t n, int r, float *out) const {
-    if constexpr (Weights::kQ8Input) {
-      const int64_t blocks = int64_t(r) * (K / Weights::kQ8Block);
-      w.template dotQ8<NW, R>(n, {q8->q.data() + int64_t(r) * K, q8->d.data() + blocks, q8->sum8.data() + blocks}, out);
-    } else {
+    if constexpr (std::is_same_v<typename Weights::Input, FloatRows>) {
       w.template dotR<NW, R>(n, x + int64_t(r) * K, K, out);
+    } else {
+      const int64_t blocks = int64_t(r) * (K / Weights::kInputBlock);
+      w.template dotQ<NW, R>(n, {xq->q.data() + int64_t(r) * K, xq->d.data() + blocks, xq->sum8.data() + blocks}, out);
     }
   }
 };
@@ -450,8 +517,8 @@ struct GatedDots {
 /// y = silu(x gate^T) * (x up^T).
 template <int N, int K, typename Weights>
 void gated_linear(const float *x, Weights gate, Weights up, int rows, float *y) {
-  const Q8Rows *q8 = prepare_rows<K, Weights>(x, rows); // shared by both products
-  const GatedDots<K, Weights> dots{{gate, x, q8}, {up, x, q8}};
+  const auto *xq = prepare_rows<K, Weights>(x, rows); // shared by both products
+  const GatedDots<K, Weights> dots{{gate, x, xq}, {up, x, xq}};
   parallel_for(N, [&](int64_t begin, int64_t end) {
     for_row_blocks(dots, begin, end, rows, [&](int64_t n, int r, float v) { y[int64_t(r) * N + n] = v; });
   }, 16);

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <set>
 
 using namespace mlir;
 
@@ -126,7 +127,7 @@ private:
   int numLayers = 0;
   int64_t kvDim = -1;
   int64_t maxHeads = 0; // of the C++ attention, which keeps scores in s.scratch
-  int64_t q8Columns = 0;
+  std::set<std::string> quantizedInputViews; // weight view types with integer inputs
 };
 
 LogicalResult Emitter::loadCheckpoint() {
@@ -246,15 +247,12 @@ std::string Emitter::weightView(Value v) {
   for (qwen::WeightOp w : *weightParts(v))
     group = *w.getGroupSize();
   uint64_t scales = scalesOffset.lookup(v);
-  if (element.isInteger(8))
-    return llvm::formatv("Int8Rows<{0}>{{reinterpret_cast<const int8_t *>(W + {1}), "
-                         "reinterpret_cast<const float *>(W + {2})}",
-                         k, offset, scales)
-        .str();
-  q8Columns = std::max(q8Columns, k); // its input is quantized to int8 (Q8Rows)
-  return llvm::formatv("Int4Groups<{0}, {1}>{{reinterpret_cast<const uint8_t *>(W + {2}), "
-                       "reinterpret_cast<const float *>(W + {3})}",
-                       k, group, offset, scales)
+  // Integer views may quantize their input (QuantRows): room for it is made at start.
+  std::string view = element.isInteger(8) ? llvm::formatv("Int8Rows<{0}>", k).str()
+                                          : llvm::formatv("Int4Groups<{0}, {1}>", k, group).str();
+  quantizedInputViews.insert(view);
+  return llvm::formatv("{0}{{reinterpret_cast<const {1} *>(W + {2}), reinterpret_cast<const float *>(W + {3})}",
+                       view, element.isInteger(8) ? "int8_t" : "uint8_t", offset, scales)
       .str();
 }
 
@@ -298,11 +296,13 @@ std::string Emitter::halideMatmul(const std::string &xExpr, const std::string &r
   }
   if (k % 32 != 0)
     return "";
+  const bool intInput = quant == "int8"; // x quantized to int16 as Int8Rows reads it
 
   const std::string fn = halideKernel(
       "qwen_matmul", {"N=" + std::to_string(n), "K=" + std::to_string(k), "quant=" + quant,
                       std::string("has_bias=") + (bias ? "true" : "false"),
-                      std::string("gated=") + (w2 ? "true" : "false"), "w.type=" + wType, "w2.type=" + wType});
+                      std::string("gated=") + (w2 ? "true" : "false"), "w.type=" + wType, "w2.type=" + wType,
+                      std::string("x.type=") + (intInput ? "int16" : "float32")});
   auto weightBuf = [&](Value v) {
     return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *pack(v), code, bits, k, n).str();
   };
@@ -325,10 +325,19 @@ std::string Emitter::halideMatmul(const std::string &xExpr, const std::string &r
     biasBuf = llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1})", f32Offset.lookup(bias), n).str();
   }
   Value second = w2 ? w2 : w;
-  return llvm::formatv("{\n    HlBuf x_({0}, halide_type_float, 32, {1}, {2}), y_({3}, halide_type_float, "
-                       "32, {4}, {2});\n    HlBuf w_ = {5}, s_ = {6}, w2_ = {7}, s2_ = {8}, b_ = {9};\n"
-                       "    check_kernel({10}(&x_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), \"{10}\");\n  }",
-                       xExpr, k, rowsExpr, yExpr, n, weightBuf(w), scaleBuf(w), weightBuf(second),
+  std::string input =
+      intInput ? llvm::formatv("const auto *xq_ = prepare_rows<{0}, Int8Rows<{0}>>({1}, {2});\n"
+                               "    HlBuf x_(xq_->q.data(), halide_type_int, 16, {0}, {2}), "
+                               "xs_(xq_->d.data(), halide_type_float, 32, 1, {2});",
+                               k, xExpr, rowsExpr)
+                     .str()
+               : llvm::formatv("HlBuf x_({0}, halide_type_float, 32, {1}, {2}), xs_(W, halide_type_float, 32, 1, 1);",
+                               xExpr, k, rowsExpr)
+                     .str();
+  return llvm::formatv("{\n    {0}\n    HlBuf y_({1}, halide_type_float, 32, {2}, {3});\n"
+                       "    HlBuf w_ = {4}, s_ = {5}, w2_ = {6}, s2_ = {7}, b_ = {8};\n"
+                       "    check_kernel({9}(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), \"{9}\");\n  }",
+                       input, yExpr, n, rowsExpr, weightBuf(w), scaleBuf(w), weightBuf(second),
                        scaleBuf(second), biasBuf, fn)
       .str();
 }
@@ -542,11 +551,13 @@ FailureOr<CppModel> Emitter::run() {
     s += "// Halide's parallel loops run on the runtime's thread pool.\n"
          "static const bool kHalideOnOurThreads =\n"
          "    (halide_set_custom_do_par_for(&qwenc_rt::do_par_for), true);\n\n";
-  if (q8Columns > 0)
-    s += llvm::formatv("// Room for the widest input quantized for int4 weights: forward() allocates nothing.\n"
-                       "static const bool kQ8Reserved = (q8_scratch().reserve({0}), true);\n\n",
-                       int64_t(opts.maxRows) * q8Columns)
-             .str();
+  if (!quantizedInputViews.empty()) {
+    s += "// Room for the inputs integer weights quantize: forward() allocates nothing.\n"
+         "static const bool kInputsReserved =";
+    for (const std::string &view : quantizedInputViews)
+      s += llvm::formatv("\n    reserve_inputs<{0}>({1}) &&", view, opts.maxRows).str();
+    s += " true;\n\n";
+  }
   s += "static const int32_t kEosIds[] = {" + eos + "-1};\n";
   s += llvm::formatv("const ModelDesc kModel = {{\n"
                      "    {0}, /*vocab_size=*/{1}, /*num_layers=*/{2}, /*kv_dim=*/{3},\n"

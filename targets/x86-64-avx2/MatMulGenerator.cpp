@@ -7,19 +7,24 @@
 //
 // Weight formats (the layouts of targets/cpp/WeightPacking.h), buffers in
 // Halide's column-first order, i.e. w(k, n):
-//   f32: float w(K, N)      bf16: uint16 w(K, N)
-//   int8: int8 w(K, N), scale(1, N)
+//   f32: float w(K, N)      bf16: uint16 w(K, N)     with float x(K, rows)
+//   int8: int8 w(K, N), scale(1, N), with x(K, rows) quantized to int16 and
+//         xscale(1, rows) (QuantRows<int16_t> of runtime/kernels.h, whose
+//         int16_input_max keeps the int32 sums from overflowing)
 // (int4 runs on the C++ AVX2 kernel: a schedule tried here decoded at a third
 // of its speed.)
 //
-// Schedule: output columns in blocks of 256 run in parallel; each dot product
-// keeps 32 lanes of partial sums (four independent AVX2 accumulators) over
-// K, then adds them up; prompt rows are processed four at a time per
-// widened weight chunk.
+// Schedule: output columns in blocks of 256 run in parallel. Float formats:
+// each dot product keeps 32 lanes of partial sums (four independent AVX2
+// accumulators) over K, then adds them up; prompt rows are processed four at
+// a time per widened weight chunk. int8: eight int32 lanes, each adding
+// adjacent pairs of int8 x int16 products (a vector reduction that Halide
+// emits as vpmovsxbw + vpmaddwd).
 //===----------------------------------------------------------------------===//
 #include "Halide.h"
 
 using namespace Halide;
+using namespace Halide::ConciseCasts;
 
 namespace {
 
@@ -31,7 +36,8 @@ public:
   GeneratorParam<bool> has_bias{"has_bias", false};
   GeneratorParam<bool> gated{"gated", false};
 
-  Input<Buffer<float>> x{"x", 2};         // [K, rows]
+  Input<Buffer<>> x{"x", 2};              // [K, rows]: float; int16 for int8 weights
+  Input<Buffer<float>> xscale{"xscale", 2}; // int8: [1, rows]; unused for floats
   Input<Buffer<>> w{"w", 2};              // see the formats above
   Input<Buffer<float>> scale{"scale", 2}; // int8: [1, N]; unused for floats
   Input<Buffer<>> w2{"w2", 2};            // the up projection when gated
@@ -53,8 +59,29 @@ public:
     throw std::runtime_error("qwen_matmul: unknown quant '" + q + "' (f32, bf16, int8)");
   }
 
+  /// sum_k x(k, r) * W(k, n) for int8 weights and int16 x: eight int32
+  /// lanes, lane l adding columns 2l and 2l + 1 of every 16 (vpmaddwd).
+  Func intDotProduct(const std::string &name, const Input<Buffer<>> &b, const Input<Buffer<float>> &s) {
+    RDom rk(0, int(K) / 16, 0, 2, name + "_rk");
+    Expr k = rk.x * 16 + l * 2 + rk.y;
+    Func partial(name + "_partial"), total(name);
+    partial(l, n, r) = 0;
+    partial(l, n, r) += i32(b(k, n)) * i32(x(k, r));
+    RDom lr(0, 8, name + "_lr");
+    total(n, r) = 0.0f;
+    total(n, r) += f32(partial(lr, n, r));
+    Func scaled(name + "_scaled");
+    scaled(n, r) = total(n, r) * (xscale(0, r) * s(0, n));
+    intPartials.push_back(partial);
+    intTotals.push_back(total);
+    intBlocks.push_back(rk);
+    return scaled;
+  }
+
   /// sum_k x(k, r) * W(k, n) with 32 vector lanes of partial sums.
   Func dotProduct(const std::string &name, const Input<Buffer<>> &b, const Input<Buffer<float>> &s) {
+    if (std::string(quant) == "int8")
+      return intDotProduct(name, b, s);
     const int L = 32;
     RDom ko(0, int(K) / L, name + "_ko");
     Func partial(name + "_partial"), total(name);
@@ -67,11 +94,6 @@ public:
     totals.push_back(total);
     lanes.push_back(lr);
     blocks.push_back(ko);
-    if (std::string(quant) == "int8") { // the row's scale, once per sum
-      Func scaled(name + "_scaled");
-      scaled(n, r) = total(n, r) * s(0, n);
-      return scaled;
-    }
     return total;
   }
 
@@ -92,6 +114,11 @@ public:
     y.split(n, no, ni, 256, TailStrategy::GuardWithIf).reorder(ni, r, no).parallel(no);
     // Decoding runs one row: a version where that is a constant.
     y.specialize(y.dim(1).extent() == 1);
+    for (size_t i = 0; i < intTotals.size(); ++i) {
+      intTotals[i].compute_at(y, no);
+      intPartials[i].compute_at(intTotals[i], n).vectorize(l);
+      intPartials[i].update().reorder(intBlocks[i].y, l, intBlocks[i].x).atomic().vectorize(intBlocks[i].y).vectorize(l);
+    }
     for (size_t i = 0; i < totals.size(); ++i) {
       totals[i].compute_at(y, no);
       totals[i].update().reorder(lanes[i].x, r, n);
@@ -114,8 +141,8 @@ public:
   }
 
 private:
-  std::vector<Func> partials, totals;
-  std::vector<RDom> lanes, blocks;
+  std::vector<Func> partials, totals, intPartials, intTotals;
+  std::vector<RDom> lanes, blocks, intBlocks;
 };
 
 } // namespace
