@@ -1,7 +1,8 @@
-// Throughput of the runtime's quantized matrix kernels alone, on the 1.5B
-// shapes, over weights far larger than the caches: decode (1 row) in GB/s of
-// weights read, prefill (128 rows) in GMAC/s. For tuning kernels without
-// compiling a model; bench/run is the benchmark of record.
+// Throughput of the runtime's C++ int4 matrix kernels alone (int8 runs on
+// Halide kernels, see docs/DESIGN.md), on the 1.5B shapes, over weights far
+// larger than the caches: decode (1 row) in GB/s of weights read, prefill
+// (128 rows) in GMAC/s. For tuning kernels without compiling a model;
+// bench/run is the benchmark of record.
 //
 //   g++ -O3 -mavx2 -mfma -mf16c -I. -pthread bench/kernels.cpp runtime/thread_pool.cpp -o kernels
 //   ./kernels [threads]
@@ -48,22 +49,6 @@ void measure(const char *name, double bytes_per_weight, Make make_view) {
   }
 }
 
-template <int N, int K>
-std::vector<Int8Rows<K>> int8_views(std::mt19937 &rng, std::vector<std::vector<int8_t>> &q,
-                                    std::vector<float> &scale) {
-  std::uniform_int_distribution<int> d(-127, 127);
-  scale.assign(N, 0.01f);
-  std::vector<Int8Rows<K>> v;
-  q.resize(kCopies);
-  for (auto &c : q) {
-    c.resize(size_t(N) * K);
-    for (auto &b : c)
-      b = int8_t(d(rng));
-    v.push_back({c.data(), scale.data()});
-  }
-  return v;
-}
-
 template <int N, int K, int G>
 std::vector<Int4Groups<K, G>> int4_views(std::mt19937 &rng, std::vector<std::vector<uint8_t>> &q,
                                          std::vector<float> &scale) {
@@ -82,13 +67,9 @@ std::vector<Int4Groups<K, G>> int4_views(std::mt19937 &rng, std::vector<std::vec
 
 template <int N, int K>
 void shape() {
-  std::vector<std::vector<int8_t>> q8;
   std::vector<std::vector<uint8_t>> q4;
   std::vector<float> scale;
   char name[64];
-  std::snprintf(name, sizeof name, "int8 %dx%d", N, K);
-  measure<N, K>(name, 1.0, [&](std::mt19937 &rng) { return int8_views<N, K>(rng, q8, scale); });
-  q8.clear();
   std::snprintf(name, sizeof name, "int4 g32 %dx%d", N, K);
   measure<N, K>(name, 0.5 + 4.0 / 32, [&](std::mt19937 &rng) { return int4_views<N, K, 32>(rng, q4, scale); });
   std::snprintf(name, sizeof name, "int4 g128 %dx%d", N, K);

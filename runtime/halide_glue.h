@@ -50,6 +50,23 @@ inline void check_kernel(int status, const char *name) {
   }
 }
 
+/// The largest int16 activation that int8 weights may meet in a row of K
+/// columns: each of eight int32 lanes of the Halide kernel sums K / 8
+/// products of |w| <= 127 with |x| <= this, which must stay below 2^31.
+constexpr int int16_input_max(int K) {
+  const int64_t bound = ((int64_t(1) << 31) - 1) / (int64_t(K / 8) * 127);
+  return bound < 32767 ? int(bound) : 32767;
+}
+
+/// x as the int8 Halide kernels read it: int16 rows, one scale per row
+/// (relative step 1 / int16_input_max(K), a hundredth of int8 weights' error).
+template <int K>
+const QuantRows<int16_t> &int16_rows(const float *x, int rows) {
+  QuantRows<int16_t> &q = quant_scratch<QuantRows<int16_t>>();
+  q.quantize(x, rows, K, K, int16_input_max(K));
+  return q;
+}
+
 /// Causal attention through a Halide qwen_attention kernel (its heads,
 /// kv_heads and head_dim are NH, NKV, HD): the cache takes this step's K and
 /// V rows, then each query row attends to cached positions 0..its own, one

@@ -80,10 +80,10 @@ template <typename T>
 struct QuantRows {
   std::vector<T> q;
   std::vector<float> d, sum8;
-  void reserve(size_t values, int block) {
-    q.reserve(values);
-    d.reserve(values / size_t(block));
-    sum8.reserve(values / size_t(block));
+  void reserve(int rows, int k, int block) {
+    q.reserve(size_t(rows) * k);
+    d.reserve(size_t(rows) * (k / block));
+    sum8.reserve(size_t(rows) * (k / block));
   }
   void quantize(const float *x, int rows, int k, int block, int qmax) {
     q.resize(size_t(rows) * k);
@@ -166,21 +166,7 @@ inline float hsum(__m256 v) {
 inline __m256 load8_i8(const int8_t *p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
 }
-/// Products of sixteen int8 weights at w with sixteen int16 activations at x,
-/// added in pairs: eight int32.
-inline __m256i madd16_i8(const int8_t *w, const int16_t *x) {
-  return _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w))),
-                           _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x)));
-}
 #endif
-
-/// The largest int16 activation that int8 weights may meet in a row of K
-/// columns: each of eight int32 lanes sums K / 8 products of |w| <= 127 with
-/// |x| <= this, which must stay below 2^31.
-constexpr int int16_input_max(int K) {
-  const int64_t bound = ((int64_t(1) << 31) - 1) / (int64_t(K / 8) * 127);
-  return bound < 32767 ? int(bound) : 32767;
-}
 
 /// int8 rows, one float scale per row. dotR computes NW weight rows against
 /// R rows of x at once (out[j * R + i]), so prefill widens each weight once
@@ -191,53 +177,22 @@ struct Int8Rows {
   static constexpr int kColumns = K, kWeightRows = 2, kTokenRows = 6;
   const int8_t *q;
   const float *scale;
-#ifdef QWENC_AVX2
-  /// AVX2 multiplies by activations quantized to int16 with one scale per
-  /// row (relative step 1 / int16_input_max(K), far below the int8 weights'
-  /// own): vpmaddwd of sixteen widened weights at a time, summed in int32
-  /// over the whole row, then one float step. Twice the products per
-  /// instruction of widening the weights to float.
-  using Input = std::conditional_t<K % 16 == 0, QuantRows<int16_t>, FloatRows>;
-  static constexpr int kInputBlock = K, kInputMax = int16_input_max(K);
-  template <int NW, int R>
-  void dotQ(int64_t n, const QuantView<int16_t> &x, float *out) const {
-    if constexpr (NW == 1 && R == 1) {
-      const int8_t *r = q + n * K;
-      __m256i a0 = _mm256_setzero_si256(), a1 = a0;
-      int k = 0;
-      for (; k + 32 <= K; k += 32) {
-        a0 = _mm256_add_epi32(a0, madd16_i8(r + k, x.q + k));
-        a1 = _mm256_add_epi32(a1, madd16_i8(r + k + 16, x.q + k + 16));
-      }
-      if (k < K)
-        a0 = _mm256_add_epi32(a0, madd16_i8(r + k, x.q + k));
-      out[0] = hsum(_mm256_cvtepi32_ps(_mm256_add_epi32(a0, a1))) * x.d[0] * scale[n];
-      return;
-    }
-    __m256i acc[NW][R];
-    for (int j = 0; j < NW; ++j)
-      for (int i = 0; i < R; ++i)
-        acc[j][i] = _mm256_setzero_si256();
-    for (int k = 0; k < K; k += 16) {
-      __m256i w[NW];
-      for (int j = 0; j < NW; ++j)
-        w[j] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(q + (n + j) * K + k)));
-      for (int i = 0; i < R; ++i) {
-        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.q + i * K + k));
-        for (int j = 0; j < NW; ++j)
-          acc[j][i] = _mm256_add_epi32(acc[j][i], _mm256_madd_epi16(w[j], xv));
-      }
-    }
-    for (int j = 0; j < NW; ++j)
-      for (int i = 0; i < R; ++i)
-        out[j * R + i] = hsum(_mm256_cvtepi32_ps(acc[j][i])) * x.d[i] * scale[n + j];
-  }
-#else
-  using Input = FloatRows;
-#endif
+  using Input = FloatRows; // x86-64-avx2 runs int8 products as Halide kernels on int16 rows
   template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
 #ifdef QWENC_AVX2
+    if (NW == 1 && R == 1 && K % 32 == 0) {
+      const int8_t *r = q + n * K; // four independent sums hide the FMA latency
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (int k = 0; k < K; k += 32) {
+        a0 = _mm256_fmadd_ps(load8_i8(r + k), _mm256_loadu_ps(x + k), a0);
+        a1 = _mm256_fmadd_ps(load8_i8(r + k + 8), _mm256_loadu_ps(x + k + 8), a1);
+        a2 = _mm256_fmadd_ps(load8_i8(r + k + 16), _mm256_loadu_ps(x + k + 16), a2);
+        a3 = _mm256_fmadd_ps(load8_i8(r + k + 24), _mm256_loadu_ps(x + k + 24), a3);
+      }
+      out[0] = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) * scale[n];
+      return;
+    }
     __m256 acc[NW][R];
     for (int j = 0; j < NW; ++j)
       for (int i = 0; i < R; ++i)
@@ -429,7 +384,7 @@ template <typename Weights>
 bool reserve_inputs(int rows) {
   using Input = typename Weights::Input;
   if constexpr (!std::is_same_v<Input, FloatRows>)
-    quant_scratch<Input>().reserve(size_t(rows) * Weights::kColumns, Weights::kInputBlock);
+    quant_scratch<Input>().reserve(rows, Weights::kColumns, Weights::kInputBlock);
   return true;
 }
 

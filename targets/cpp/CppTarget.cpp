@@ -92,6 +92,13 @@ private:
   uint64_t peak = 0;
 };
 
+/// A call of a Halide matrix kernel ("" if none takes the weights), and
+/// whether it serves every row count (else only one row).
+struct HalideCall {
+  std::string code;
+  bool allRows = false;
+};
+
 class Emitter {
 public:
   Emitter(ModuleOp module, const CppTargetOptions &opts) : module(module), opts(opts) {}
@@ -110,8 +117,8 @@ private:
   /// The function name of the Halide kernel `generator` makes with `params`
   /// (one per distinct set).
   std::string halideKernel(const std::string &generator, const std::vector<std::string> &params);
-  std::string halideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
-                           Value bias, const std::string &yExpr, int64_t n);
+  HalideCall halideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
+                          Value bias, const std::string &yExpr, int64_t n);
   std::string vectorPtr(Value v);   // a pointer to a 1-D weight
 
   ModuleOp module;
@@ -128,6 +135,7 @@ private:
   int64_t kvDim = -1;
   int64_t maxHeads = 0; // of the C++ attention, which keeps scores in s.scratch
   std::set<std::string> quantizedInputViews; // weight view types with integer inputs
+  int64_t int16Columns = 0; // widest input of the int8 Halide kernels
 };
 
 LogicalResult Emitter::loadCheckpoint() {
@@ -247,10 +255,10 @@ std::string Emitter::weightView(Value v) {
   for (qwen::WeightOp w : *weightParts(v))
     group = *w.getGroupSize();
   uint64_t scales = scalesOffset.lookup(v);
-  // Integer views may quantize their input (QuantRows): room for it is made at start.
   std::string view = element.isInteger(8) ? llvm::formatv("Int8Rows<{0}>", k).str()
                                           : llvm::formatv("Int4Groups<{0}, {1}>", k, group).str();
-  quantizedInputViews.insert(view);
+  if (!element.isInteger(8)) // int4 (AVX2) quantizes its input: room for it is made at start
+    quantizedInputViews.insert(view);
   return llvm::formatv("{0}{{reinterpret_cast<const {1} *>(W + {2}), reinterpret_cast<const float *>(W + {3})}",
                        view, element.isInteger(8) ? "int8_t" : "uint8_t", offset, scales)
       .str();
@@ -275,10 +283,10 @@ std::string Emitter::halideKernel(const std::string &generator, const std::vecto
   return fn;
 }
 
-std::string Emitter::halideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w,
-                                  Value w2, Value bias, const std::string &yExpr, int64_t n) {
+HalideCall Emitter::halideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
+                                 Value bias, const std::string &yExpr, int64_t n) {
   if (!opts.halideKernels)
-    return "";
+    return {};
   auto type = cast<RankedTensorType>(w.getType());
   Type element = type.getElementType();
   int64_t k = type.getDimSize(1);
@@ -292,17 +300,23 @@ std::string Emitter::halideMatmul(const std::string &xExpr, const std::string &r
   } else {
     // f16, and int4: a Halide int4 schedule decoded at a third of the speed
     // of the C++ AVX2 kernel (int8 activations, vpmaddubsw), so that one runs.
-    return "";
+    return {};
   }
   if (k % 32 != 0)
-    return "";
-  const bool intInput = quant == "int8"; // x quantized to int16 as Int8Rows reads it
-
-  const std::string fn = halideKernel(
-      "qwen_matmul", {"N=" + std::to_string(n), "K=" + std::to_string(k), "quant=" + quant,
-                      std::string("has_bias=") + (bias ? "true" : "false"),
-                      std::string("gated=") + (w2 ? "true" : "false"), "w.type=" + wType, "w2.type=" + wType,
-                      std::string("x.type=") + (intInput ? "int16" : "float32")});
+    return {};
+  // int8 weights meet x as int16 rows (int16_rows), in a decode kernel and a
+  // prefill kernel (tokens in fours, so at least four rows): all rows run on
+  // Halide. Float formats: Halide for one row, the C++ kernels for more.
+  const bool intInput = quant == "int8";
+  auto kernel = [&](bool prefill) {
+    return halideKernel("qwen_matmul",
+                        {"N=" + std::to_string(n), "K=" + std::to_string(k), "quant=" + quant,
+                         std::string("has_bias=") + (bias ? "true" : "false"),
+                         std::string("gated=") + (w2 ? "true" : "false"), "w.type=" + wType, "w2.type=" + wType,
+                         std::string("x.type=") + (intInput ? "int16" : "float32"),
+                         std::string("prefill=") + (prefill ? "true" : "false")});
+  };
+  const std::string fn = kernel(false);
   auto weightBuf = [&](Value v) {
     return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *pack(v), code, bits, k, n).str();
   };
@@ -325,21 +339,32 @@ std::string Emitter::halideMatmul(const std::string &xExpr, const std::string &r
     biasBuf = llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1})", f32Offset.lookup(bias), n).str();
   }
   Value second = w2 ? w2 : w;
-  std::string input =
-      intInput ? llvm::formatv("const auto *xq_ = prepare_rows<{0}, Int8Rows<{0}>>({1}, {2});\n"
-                               "    HlBuf x_(xq_->q.data(), halide_type_int, 16, {0}, {2}), "
-                               "xs_(xq_->d.data(), halide_type_float, 32, 1, {2});",
-                               k, xExpr, rowsExpr)
-                     .str()
-               : llvm::formatv("HlBuf x_({0}, halide_type_float, 32, {1}, {2}), xs_(W, halide_type_float, 32, 1, 1);",
-                               xExpr, k, rowsExpr)
-                     .str();
-  return llvm::formatv("{\n    {0}\n    HlBuf y_({1}, halide_type_float, 32, {2}, {3});\n"
-                       "    HlBuf w_ = {4}, s_ = {5}, w2_ = {6}, s2_ = {7}, b_ = {8};\n"
-                       "    check_kernel({9}(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), \"{9}\");\n  }",
-                       input, yExpr, n, rowsExpr, weightBuf(w), scaleBuf(w), weightBuf(second),
-                       scaleBuf(second), biasBuf, fn)
-      .str();
+  std::string input, call = fn + "(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b)",
+                     name = "\"" + fn + "\"";
+  if (intInput) {
+    int16Columns = std::max(int16Columns, k);
+    input = llvm::formatv("const QuantRows<int16_t> &xq_ = int16_rows<{0}>({1}, {2});\n"
+                          "    HlBuf x_(xq_.q.data(), halide_type_int, 16, {0}, {2}), "
+                          "xs_(xq_.d.data(), halide_type_float, 32, 1, {2});",
+                          k, xExpr, rowsExpr)
+                .str();
+    const std::string prefillFn = kernel(true);
+    call = llvm::formatv("{1} >= 4 ? {0}(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b) : {2}",
+                         prefillFn, rowsExpr, call)
+               .str();
+    name = llvm::formatv("{1} >= 4 ? \"{0}\" : {2}", prefillFn, rowsExpr, name).str();
+  } else {
+    input = llvm::formatv("HlBuf x_({0}, halide_type_float, 32, {1}, {2}), xs_(W, halide_type_float, 32, 1, 1);",
+                          xExpr, k, rowsExpr)
+                .str();
+  }
+  return {llvm::formatv("{\n    {0}\n    HlBuf y_({1}, halide_type_float, 32, {2}, {3});\n"
+                        "    HlBuf w_ = {4}, s_ = {5}, w2_ = {6}, s2_ = {7}, b_ = {8};\n"
+                        "    check_kernel({9}, {10});\n  }",
+                        input, yExpr, n, rowsExpr, weightBuf(w), scaleBuf(w), weightBuf(second),
+                        scaleBuf(second), biasBuf, call, name)
+              .str(),
+          intInput};
 }
 
 LogicalResult Emitter::emitOp(Operation *op) {
@@ -365,10 +390,14 @@ LogicalResult Emitter::emitOp(Operation *op) {
         return success();
       })
       .Case([&](qwen::LinearOp l) {
-        std::string call = halideMatmul(buf(l.getInput()), "rows", l.getWeight(), Value(),
-                                        l.getBias(), buf(l.getResult()), cols(l.getResult()));
-        if (!call.empty())
-          body += "  if (rows == 1) " + call + " else\n  ";
+        HalideCall call = halideMatmul(buf(l.getInput()), "rows", l.getWeight(), Value(), l.getBias(),
+                                       buf(l.getResult()), cols(l.getResult()));
+        if (call.allRows) {
+          body += "  " + call.code + "\n";
+          return success();
+        }
+        if (!call.code.empty())
+          body += "  if (rows == 1) " + call.code + " else\n  ";
         std::string bias = l.getBias() ? vectorPtr(l.getBias()) : "static_cast<const float *>(nullptr)";
         line(llvm::formatv("linear<{0}, {1}>({2}, {3}, {4}, rows, {5})", cols(l.getResult()),
                            cols(l.getInput()), buf(l.getInput()), weightView(l.getWeight()), bias,
@@ -420,20 +449,30 @@ LogicalResult Emitter::emitOp(Operation *op) {
         if (l.getResult() != returned)
           return l.emitOpError("the cpp target needs the logits to be what @forward returns");
         auto w = l.getWeight().getType();
-        std::string call = halideMatmul(
-            llvm::formatv("{0} + (all_logits ? 0 : int64_t(rows - 1) * {1})", buf(l.getInput()), w.getDimSize(1)),
-            "1", l.getWeight(), Value(), Value(), "s.logits", w.getDimSize(0));
-        if (!call.empty())
-          body += "  if (rows == 1 || !all_logits) " + call + " else\n  ";
+        std::string lastRows =
+            llvm::formatv("{0} + (all_logits ? 0 : int64_t(rows - 1) * {1})", buf(l.getInput()), w.getDimSize(1));
+        HalideCall all = halideMatmul(lastRows, "(all_logits ? rows : 1)", l.getWeight(), Value(), Value(),
+                                      "s.logits", w.getDimSize(0));
+        if (all.allRows) {
+          body += "  " + all.code + "\n";
+          return success();
+        }
+        HalideCall one = halideMatmul(lastRows, "1", l.getWeight(), Value(), Value(), "s.logits", w.getDimSize(0));
+        if (!one.code.empty())
+          body += "  if (rows == 1 || !all_logits) " + one.code + " else\n  ";
         line(llvm::formatv("logits<{0}, {1}>({2}, {3}, rows, all_logits, s.logits)", w.getDimSize(0),
                            w.getDimSize(1), buf(l.getInput()), weightView(l.getWeight())));
         return success();
       })
       .Case([&](qwen::GatedLinearOp g) {
-        std::string call = halideMatmul(buf(g.getInput()), "rows", g.getGate(), g.getUp(),
-                                        Value(), buf(g.getResult()), cols(g.getResult()));
-        if (!call.empty())
-          body += "  if (rows == 1) " + call + " else\n  ";
+        HalideCall call = halideMatmul(buf(g.getInput()), "rows", g.getGate(), g.getUp(), Value(),
+                                       buf(g.getResult()), cols(g.getResult()));
+        if (call.allRows) {
+          body += "  " + call.code + "\n";
+          return success();
+        }
+        if (!call.code.empty())
+          body += "  if (rows == 1) " + call.code + " else\n  ";
         line(llvm::formatv("gated_linear<{0}, {1}>({2}, {3}, {4}, rows, {5})", cols(g.getResult()),
                            cols(g.getInput()), buf(g.getInput()), weightView(g.getGate()),
                            weightView(g.getUp()), buf(g.getResult())));
@@ -551,11 +590,15 @@ FailureOr<CppModel> Emitter::run() {
     s += "// Halide's parallel loops run on the runtime's thread pool.\n"
          "static const bool kHalideOnOurThreads =\n"
          "    (halide_set_custom_do_par_for(&qwenc_rt::do_par_for), true);\n\n";
-  if (!quantizedInputViews.empty()) {
+  if (!quantizedInputViews.empty() || int16Columns > 0) {
     s += "// Room for the inputs integer weights quantize: forward() allocates nothing.\n"
          "static const bool kInputsReserved =";
     for (const std::string &view : quantizedInputViews)
       s += llvm::formatv("\n    reserve_inputs<{0}>({1}) &&", view, opts.maxRows).str();
+    if (int16Columns > 0)
+      s += llvm::formatv("\n    (quant_scratch<QuantRows<int16_t>>().reserve({0}, {1}, {1}), true) &&",
+                         opts.maxRows, int16Columns)
+               .str();
     s += " true;\n\n";
   }
   s += "static const int32_t kEosIds[] = {" + eos + "-1};\n";

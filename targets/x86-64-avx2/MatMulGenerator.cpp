@@ -35,6 +35,7 @@ public:
   GeneratorParam<std::string> quant{"quant", "f32"}; // f32, bf16, int8
   GeneratorParam<bool> has_bias{"has_bias", false};
   GeneratorParam<bool> gated{"gated", false};
+  GeneratorParam<bool> prefill{"prefill", false}; // scheduled for blocks of tokens
 
   Input<Buffer<>> x{"x", 2};              // [K, rows]: float; int16 for int8 weights
   Input<Buffer<float>> xscale{"xscale", 2}; // int8: [1, rows]; unused for floats
@@ -75,6 +76,7 @@ public:
     intPartials.push_back(partial);
     intTotals.push_back(total);
     intBlocks.push_back(rk);
+    intLanes.push_back(lr);
     return scaled;
   }
 
@@ -111,24 +113,44 @@ public:
     y(n, r) = out;
 
     Var no("no"), ni("ni"), ro("ro"), ri("ri");
-    y.split(n, no, ni, 256, TailStrategy::GuardWithIf).reorder(ni, r, no).parallel(no);
-    // Decoding runs one row: a version where that is a constant.
-    y.specialize(y.dim(1).extent() == 1);
-    for (size_t i = 0; i < intTotals.size(); ++i) {
-      intTotals[i].compute_at(y, no);
-      intPartials[i].compute_at(intTotals[i], n).vectorize(l);
-      intPartials[i].update().reorder(intBlocks[i].y, l, intBlocks[i].x).atomic().vectorize(intBlocks[i].y).vectorize(l);
-    }
-    for (size_t i = 0; i < totals.size(); ++i) {
-      totals[i].compute_at(y, no);
-      totals[i].update().reorder(lanes[i].x, r, n);
-      partials[i].compute_at(totals[i], n).vectorize(l);
-      partials[i]
-          .update()
-          .split(r, ro, ri, 4, TailStrategy::GuardWithIf)
-          .reorder(l, ri, blocks[i].x, ro)
-          .unroll(ri)
-          .vectorize(l);
+    if (prefill) {
+      if (intTotals.empty())
+        throw std::runtime_error("qwen_matmul: the prefill schedule is for int8 weights");
+      // Column blocks of about 128 KiB of weights stay in L2 while the tokens
+      // pass over them four at a time: each widened weight vector meets four
+      // tokens. ShiftInwards: the last four overlap the ones before (the
+      // caller passes at least four rows), so every buffer has a fixed size.
+      const int block = std::max(16, std::min(256, (128 << 10) / int(K) / 16 * 16));
+      y.split(n, no, ni, block, TailStrategy::GuardWithIf)
+          .split(r, ro, ri, 4, TailStrategy::ShiftInwards)
+          .reorder(ri, ni, ro, no)
+          .parallel(no);
+      for (size_t i = 0; i < intTotals.size(); ++i) {
+        intTotals[i].compute_at(y, ni);
+        intTotals[i].update().reorder(intLanes[i].x, r, n);
+        intPartials[i].compute_at(intTotals[i], n).vectorize(l);
+        intPartials[i]
+            .update()
+            .reorder(intBlocks[i].y, l, r, intBlocks[i].x)
+            .atomic()
+            .vectorize(intBlocks[i].y)
+            .vectorize(l)
+            .unroll(r);
+      }
+    } else {
+      // Decode: one row at a time (the rows loop outermost keeps every
+      // buffer a fixed size), its columns in parallel blocks of 256.
+      y.split(n, no, ni, 256, TailStrategy::GuardWithIf).reorder(ni, no, r).parallel(no);
+      for (size_t i = 0; i < intTotals.size(); ++i) {
+        intTotals[i].compute_at(y, no);
+        intPartials[i].compute_at(intTotals[i], n).vectorize(l);
+        intPartials[i].update().reorder(intBlocks[i].y, l, intBlocks[i].x).atomic().vectorize(intBlocks[i].y).vectorize(l);
+      }
+      for (size_t i = 0; i < totals.size(); ++i) {
+        totals[i].compute_at(y, no);
+        partials[i].compute_at(totals[i], n).vectorize(l);
+        partials[i].update().reorder(l, blocks[i].x).vectorize(l);
+      }
     }
 
     const int kw = int(K);
@@ -142,7 +164,7 @@ public:
 
 private:
   std::vector<Func> partials, totals, intPartials, intTotals;
-  std::vector<RDom> lanes, blocks, intBlocks;
+  std::vector<RDom> lanes, blocks, intBlocks, intLanes;
 };
 
 } // namespace

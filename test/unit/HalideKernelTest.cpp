@@ -1,0 +1,158 @@
+// The Halide kernels of the x86-64-avx2 target, generated at build time by
+// qwenc-kernelgen for small shapes (test/CMakeLists.txt), against double
+// references: the int8 decode and prefill matrix kernels on int16 rows (every
+// row count from 1 to 13: the prefill kernel's last four tokens overlap the
+// ones before), with bias and gated, and attention over a cache of every
+// length from 1 to 40 with two query heads per kv head.
+#include "runtime/halide_glue.h"
+
+#include "test_attention.h"
+#include "test_int8_decode.h"
+#include "test_int8_gated_prefill.h"
+#include "test_int8_prefill.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+using namespace qwenc_rt;
+
+namespace {
+
+constexpr int N = 40, K = 256, kMaxRows = 13;
+
+bool hostHasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+
+struct MatmulCase {
+  std::vector<int8_t> w, w2;
+  std::vector<float> scale, scale2, bias, x;
+  MatmulCase() {
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<int> q(-127, 127);
+    std::normal_distribution<float> dist;
+    for (auto *v : {&w, &w2}) {
+      v->resize(size_t(N) * K);
+      for (int8_t &b : *v)
+        b = int8_t(q(rng));
+    }
+    for (auto *v : {&scale, &scale2, &bias}) {
+      v->resize(N);
+      for (float &f : *v)
+        f = 0.01f * std::fabs(dist(rng)) + 1e-3f;
+    }
+    x.resize(size_t(kMaxRows) * K);
+    for (float &f : x)
+      f = dist(rng);
+  }
+  /// W[n, :] . x[r, :] in double, from float x (the int16 rows' error included in the bound).
+  double dot(const std::vector<int8_t> &m, const std::vector<float> &s, int n, int r) const {
+    double acc = 0;
+    for (int k = 0; k < K; ++k)
+      acc += double(m[size_t(n) * K + k]) * x[size_t(r) * K + k];
+    return acc * s[size_t(n)];
+  }
+};
+
+using Kernel = int (*)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
+                       halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *);
+
+/// Runs `kernel` over `rows` rows; returns the largest error relative to the largest |output|.
+template <typename Expect>
+double matmulError(const MatmulCase &c, Kernel kernel, int rows, Expect expect) {
+  const QuantRows<int16_t> &xq = int16_rows<K>(c.x.data(), rows);
+  std::vector<float> y(size_t(rows) * N);
+  HlBuf x_(xq.q.data(), halide_type_int, 16, K, rows), xs_(xq.d.data(), halide_type_float, 32, 1, rows);
+  HlBuf w_(c.w.data(), halide_type_int, 8, K, N), s_(c.scale.data(), halide_type_float, 32, 1, N);
+  HlBuf w2_(c.w2.data(), halide_type_int, 8, K, N), s2_(c.scale2.data(), halide_type_float, 32, 1, N);
+  HlBuf b_(c.bias.data(), halide_type_float, 32, N), y_(y.data(), halide_type_float, 32, N, rows);
+  EXPECT_EQ(kernel(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), 0);
+  double maxErr = 0, maxOut = 0;
+  for (int r = 0; r < rows; ++r)
+    for (int n = 0; n < N; ++n) {
+      const double e = expect(n, r);
+      maxErr = std::max(maxErr, std::fabs(e - y[size_t(r) * N + n]));
+      maxOut = std::max(maxOut, std::fabs(e));
+    }
+  return maxErr / maxOut;
+}
+
+// x as int16 rows: about 2e-5 relative here; an indexing mistake is O(1).
+constexpr double kInt16Bound = 2e-4;
+
+TEST(HalideKernels, Int8DecodeWithBias) {
+  if (!hostHasAvx2())
+    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+  MatmulCase c;
+  for (int rows : {1, 2, 3})
+    EXPECT_LT(matmulError(c, test_int8_decode, rows,
+                          [&](int n, int r) { return c.dot(c.w, c.scale, n, r) + c.bias[size_t(n)]; }),
+              kInt16Bound)
+        << rows << " rows";
+}
+
+TEST(HalideKernels, Int8PrefillEveryRowCount) {
+  if (!hostHasAvx2())
+    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+  MatmulCase c;
+  for (int rows = 4; rows <= kMaxRows; ++rows)
+    EXPECT_LT(matmulError(c, test_int8_prefill, rows,
+                          [&](int n, int r) { return c.dot(c.w, c.scale, n, r) + c.bias[size_t(n)]; }),
+              kInt16Bound)
+        << rows << " rows";
+}
+
+TEST(HalideKernels, Int8GatedPrefill) {
+  if (!hostHasAvx2())
+    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+  MatmulCase c;
+  for (int rows : {4, 7, 13})
+    EXPECT_LT(matmulError(c, test_int8_gated_prefill, rows,
+                          [&](int n, int r) {
+                            const double g = c.dot(c.w, c.scale, n, r), u = c.dot(c.w2, c.scale2, n, r);
+                            return g / (1.0 + std::exp(-g)) * u;
+                          }),
+              kInt16Bound)
+        << rows << " rows";
+}
+
+TEST(HalideKernels, AttentionEveryLength) {
+  if (!hostHasAvx2())
+    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+  constexpr int NH = 4, NKV = 2, HD = 64, KV = NKV * HD, kLength = 40;
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist;
+  std::vector<float> q(NH * HD), kc(size_t(kLength) * KV), vc(size_t(kLength) * KV), out(NH * HD);
+  for (auto *v : {&q, &kc, &vc})
+    for (float &f : *v)
+      f = dist(rng);
+  double worst = 0;
+  for (int length = 1; length <= kLength; ++length) {
+    HlBuf q_(q.data(), halide_type_float, 32, HD, NH), out_(out.data(), halide_type_float, 32, HD, NH);
+    HlBuf k_(kc.data(), halide_type_float, 32, KV, length), v_(vc.data(), halide_type_float, 32, KV, length);
+    ASSERT_EQ(test_attention(&q_.b, &k_.b, &v_.b, &out_.b), 0);
+    for (int h = 0; h < NH; ++h) {
+      const int kvh = h / (NH / NKV);
+      std::vector<double> p(static_cast<size_t>(length));
+      double mx = -1e300, sum = 0;
+      for (int t = 0; t < length; ++t) {
+        double s = 0;
+        for (int d = 0; d < HD; ++d)
+          s += double(q[size_t(h) * HD + d]) * kc[size_t(t) * KV + kvh * HD + d];
+        p[size_t(t)] = s / std::sqrt(double(HD));
+        mx = std::max(mx, p[size_t(t)]);
+      }
+      for (double &v : p)
+        sum += v = std::exp(v - mx);
+      for (int d = 0; d < HD; ++d) {
+        double e = 0;
+        for (int t = 0; t < length; ++t)
+          e += p[size_t(t)] / sum * vc[size_t(t) * KV + kvh * HD + d];
+        worst = std::max(worst, std::fabs(e - out[size_t(h) * HD + d]));
+      }
+    }
+  }
+  EXPECT_LT(worst, 1e-5);
+}
+
+} // namespace
