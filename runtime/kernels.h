@@ -132,7 +132,6 @@ Rows &quant_scratch() {
   return rows;
 }
 
-
 // Weight views: how a kernel reads row n of a [N, K] weight. Each has
 //   dot(n, x): sum_k W[n, k] * x[k]   and   row(n, out): W[n, :] as floats.
 

@@ -1,25 +1,25 @@
 //===- MatMulGenerator.cpp - Halide AOT generator of the matrix kernels ---===//
 //
 // qwen_matmul: y[r, n] = sum_k x[r, k] * W[n, k] (+ bias[n]), or with `gated`
-// y = silu(x W^T) * (x W2^T), for one (N, K, weight format) of a model. `qwenc compile --target x86-64-avx2` runs this generator once per
-// distinct shape, as its own process (Halide 14 links LLVM 14; qwenc links
-// MLIR's LLVM 19).
+// y = silu(x W^T) * (x W2^T), for one (N, K, weight format) of a model.
+// `qwenc compile --target x86-64-avx2` runs this generator once per kernel,
+// as its own process (Halide 14 links LLVM 14; qwenc links MLIR's LLVM 19).
 //
 // Weight formats (the layouts of targets/cpp/WeightPacking.h), buffers in
 // Halide's column-first order, i.e. w(k, n):
 //   f32: float w(K, N)      bf16: uint16 w(K, N)     with float x(K, rows)
 //   int8: int8 w(K, N), scale(1, N), with x(K, rows) quantized to int16 and
-//         xscale(1, rows) (QuantRows<int16_t> of runtime/kernels.h, whose
+//         xscale(1, rows) (int16_rows of runtime/halide_glue.h, whose
 //         int16_input_max keeps the int32 sums from overflowing)
 // (int4 runs on the C++ AVX2 kernel: a schedule tried here decoded at a third
 // of its speed.)
 //
-// Schedule: output columns in blocks of 256 run in parallel. Float formats:
-// each dot product keeps 32 lanes of partial sums (four independent AVX2
-// accumulators) over K, then adds them up; prompt rows are processed four at
-// a time per widened weight chunk. int8: eight int32 lanes, each adding
-// adjacent pairs of int8 x int16 products (a vector reduction that Halide
-// emits as vpmovsxbw + vpmaddwd).
+// Products: float formats keep 32 lanes of partial sums (four independent
+// AVX2 accumulators) over K, then add them up; int8 keeps eight int32 lanes,
+// each adding adjacent pairs of int8 x int16 products (a vector reduction
+// that Halide emits as vpmovsxbw + vpmaddwd). Decode schedule: rows one at a
+// time, output columns in parallel blocks of 256. Prefill schedule (int8,
+// `prefill=true`): see generate().
 //===----------------------------------------------------------------------===//
 #include "Halide.h"
 
@@ -117,25 +117,31 @@ public:
       if (intTotals.empty())
         throw std::runtime_error("qwen_matmul: the prefill schedule is for int8 weights");
       // Column blocks of about 128 KiB of weights stay in L2 while the tokens
-      // pass over them four at a time: each widened weight vector meets four
-      // tokens. ShiftInwards: the last four overlap the ones before (the
-      // caller passes at least four rows), so every buffer has a fixed size.
+      // pass over them in tiles of 2 columns x 4 tokens: each widened weight
+      // vector meets four tokens, each token vector two columns (measured on
+      // 8960x1536, 64 rows: 160 GMAC/s; 1x4 135, 1x8 137, 3x4 136, 2x6 114,
+      // 4x4 98 - more accumulators than registers). ShiftInwards: the last
+      // four tokens overlap the ones before (the caller passes at least four
+      // rows), so every buffer has a fixed size.
       const int block = std::max(16, std::min(256, (128 << 10) / int(K) / 16 * 16));
+      Var nio("nio"), nii("nii");
       y.split(n, no, ni, block, TailStrategy::GuardWithIf)
+          .split(ni, nio, nii, 2, TailStrategy::GuardWithIf)
           .split(r, ro, ri, 4, TailStrategy::ShiftInwards)
-          .reorder(ri, ni, ro, no)
+          .reorder(ri, nii, nio, ro, no)
           .parallel(no);
       for (size_t i = 0; i < intTotals.size(); ++i) {
-        intTotals[i].compute_at(y, ni);
+        intTotals[i].compute_at(y, nio);
         intTotals[i].update().reorder(intLanes[i].x, r, n);
-        intPartials[i].compute_at(intTotals[i], n).vectorize(l);
+        intPartials[i].compute_at(intTotals[i], Var::outermost()).vectorize(l);
         intPartials[i]
             .update()
-            .reorder(intBlocks[i].y, l, r, intBlocks[i].x)
+            .reorder(intBlocks[i].y, l, r, n, intBlocks[i].x)
             .atomic()
             .vectorize(intBlocks[i].y)
             .vectorize(l)
-            .unroll(r);
+            .unroll(r)
+            .unroll(n);
       }
     } else {
       // Decode: one row at a time (the rows loop outermost keeps every
