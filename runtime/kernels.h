@@ -292,11 +292,8 @@ struct Int4Groups {
     const __m256i nibble = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
     const __m256i high_lane = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
     __m256 total[R];
-    float corr[R];
-    for (int i = 0; i < R; ++i) {
+    for (int i = 0; i < R; ++i)
       total[i] = _mm256_setzero_ps();
-      corr[i] = 0;
-    }
     for (int g = 0; g < K / G; ++g) {
       __m256i sum16[R];
       for (int i = 0; i < R; ++i)
@@ -316,15 +313,27 @@ struct Int4Groups {
           sum16[i] = _mm256_add_epi16(sum16[i], _mm256_maddubs_epi16(w, xv));
         }
       }
+      // scale(x) from memory per token, scale(w) once for the group.
+      const __m256 sg = _mm256_set1_ps(s[g]);
 #pragma GCC unroll 4
       for (int i = 0; i < R; ++i) {
-        const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(sum16[i], ones));
-        total[i] = _mm256_fmadd_ps(p, _mm256_set1_ps(x.d[i * (K / G) + g] * s[g]), total[i]);
-        corr[i] += x.sum8[i * (K / G) + g] * s[g];
+        const __m256 p = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sum16[i], ones)),
+                                       _mm256_broadcast_ss(x.d + i * (K / G) + g));
+        total[i] = _mm256_fmadd_ps(p, sg, total[i]);
       }
     }
-    for (int i = 0; i < R; ++i)
-      out[i] = hsum(total[i]) - corr[i];
+    // The +8: sum over groups of 8 * scale(x) * sum(x) * scale(w), eight groups at a time.
+    for (int i = 0; i < R; ++i) {
+      const float *sum8 = x.sum8 + i * (K / G);
+      __m256 c = _mm256_setzero_ps();
+      int g = 0;
+      for (; g + 8 <= K / G; g += 8)
+        c = _mm256_fmadd_ps(_mm256_loadu_ps(sum8 + g), _mm256_loadu_ps(s + g), c);
+      float corr = hsum(c);
+      for (; g < K / G; ++g)
+        corr += sum8[g] * s[g];
+      out[i] = hsum(total[i]) - corr;
+    }
   }
 #else
   using Input = FloatRows;
