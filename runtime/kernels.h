@@ -139,7 +139,7 @@ Rows &quant_scratch() {
 template <typename T, int K>
 struct Dense {
   using Input = FloatRows;
-  static constexpr int kColumns = K, kWeightRows = 1, kTokenRows = 4;
+  static constexpr int kWeightRows = 1, kTokenRows = 4;
   const T *p;
   float dot(int64_t n, const float *x) const { return qwenc_rt::dot<K>(x, p + n * K); }
   template <int NW, int R>
@@ -173,7 +173,7 @@ inline __m256 load8_i8(const int8_t *p) {
 template <int K>
 struct Int8Rows {
   static_assert(K % 8 == 0, "int8 rows are read eight columns at a time");
-  static constexpr int kColumns = K, kWeightRows = 2, kTokenRows = 6;
+  static constexpr int kWeightRows = 2, kTokenRows = 6;
   const int8_t *q;
   const float *scale;
   using Input = FloatRows; // x86-64-avx2 runs int8 products as Halide kernels on int16 rows

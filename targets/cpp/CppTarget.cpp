@@ -92,13 +92,6 @@ private:
   uint64_t peak = 0;
 };
 
-/// A call of a Halide matrix kernel ("" if none takes the weights), and
-/// whether it serves every row count (else only one row).
-struct HalideCall {
-  std::string code;
-  bool allRows = false;
-};
-
 class Emitter {
 public:
   Emitter(ModuleOp module, const CppTargetOptions &opts) : module(module), opts(opts) {}
@@ -112,13 +105,15 @@ private:
   LogicalResult emitOp(Operation *op);
   std::string buf(Value v); // C++ expression for the buffer of an activation
   std::string weightView(Value v);  // a Dense/Int8Rows/Int4Groups view
-  /// A call of a Halide kernel for y = x W^T (+ bias) or the gated form, or
-  /// "" when the weights are in a format the generator does not take.
   /// The function name of the Halide kernel `generator` makes with `params`
   /// (one per distinct set).
   std::string halideKernel(const std::string &generator, const std::vector<std::string> &params);
-  HalideCall halideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
-                          Value bias, const std::string &yExpr, int64_t n);
+  /// Emits a call of a Halide kernel for y = x W^T (+ bias) or the gated
+  /// form, when the generator takes the weights: for every row count (int8;
+  /// returns true, no C++ kernel is needed), or under `oneRow` (float
+  /// formats; the C++ kernel call that follows becomes its else branch).
+  bool emitHalideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
+                        Value bias, const std::string &yExpr, int64_t n, const std::string &oneRow);
   std::string vectorPtr(Value v);   // a pointer to a 1-D weight
 
   ModuleOp module;
@@ -283,10 +278,10 @@ std::string Emitter::halideKernel(const std::string &generator, const std::vecto
   return fn;
 }
 
-HalideCall Emitter::halideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
-                                 Value bias, const std::string &yExpr, int64_t n) {
+bool Emitter::emitHalideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
+                               Value bias, const std::string &yExpr, int64_t n, const std::string &oneRow) {
   if (!opts.halideKernels)
-    return {};
+    return false;
   auto type = cast<RankedTensorType>(w.getType());
   Type element = type.getElementType();
   int64_t k = type.getDimSize(1);
@@ -300,10 +295,10 @@ HalideCall Emitter::halideMatmul(const std::string &xExpr, const std::string &ro
   } else {
     // f16, and int4: a Halide int4 schedule decoded at a third of the speed
     // of the C++ AVX2 kernel (int8 activations, vpmaddubsw), so that one runs.
-    return {};
+    return false;
   }
   if (k % 32 != 0)
-    return {};
+    return false;
   // int8 weights meet x as int16 rows (int16_rows), in a decode kernel and a
   // prefill kernel (tokens in fours, so at least four rows): all rows run on
   // Halide. Float formats: Halide for one row, the C++ kernels for more.
@@ -358,13 +353,14 @@ HalideCall Emitter::halideMatmul(const std::string &xExpr, const std::string &ro
                           xExpr, k, rowsExpr)
                 .str();
   }
-  return {llvm::formatv("{\n    {0}\n    HlBuf y_({1}, halide_type_float, 32, {2}, {3});\n"
-                        "    HlBuf w_ = {4}, s_ = {5}, w2_ = {6}, s2_ = {7}, b_ = {8};\n"
-                        "    check_kernel({9}, {10});\n  }",
-                        input, yExpr, n, rowsExpr, weightBuf(w), scaleBuf(w), weightBuf(second),
-                        scaleBuf(second), biasBuf, call, name)
-              .str(),
-          intInput};
+  std::string block = llvm::formatv("{\n    {0}\n    HlBuf y_({1}, halide_type_float, 32, {2}, {3});\n"
+                                   "    HlBuf w_ = {4}, s_ = {5}, w2_ = {6}, s2_ = {7}, b_ = {8};\n"
+                                   "    check_kernel({9}, {10});\n  }",
+                                   input, yExpr, n, rowsExpr, weightBuf(w), scaleBuf(w), weightBuf(second),
+                                   scaleBuf(second), biasBuf, call, name)
+                         .str();
+  body += intInput ? "  " + block + "\n" : "  if (" + oneRow + ") " + block + " else\n  ";
+  return intInput;
 }
 
 LogicalResult Emitter::emitOp(Operation *op) {
@@ -390,14 +386,9 @@ LogicalResult Emitter::emitOp(Operation *op) {
         return success();
       })
       .Case([&](qwen::LinearOp l) {
-        HalideCall call = halideMatmul(buf(l.getInput()), "rows", l.getWeight(), Value(), l.getBias(),
-                                       buf(l.getResult()), cols(l.getResult()));
-        if (call.allRows) {
-          body += "  " + call.code + "\n";
+        if (emitHalideMatmul(buf(l.getInput()), "rows", l.getWeight(), Value(), l.getBias(), buf(l.getResult()),
+                             cols(l.getResult()), "rows == 1"))
           return success();
-        }
-        if (!call.code.empty())
-          body += "  if (rows == 1) " + call.code + " else\n  ";
         std::string bias = l.getBias() ? vectorPtr(l.getBias()) : "static_cast<const float *>(nullptr)";
         line(llvm::formatv("linear<{0}, {1}>({2}, {3}, {4}, rows, {5})", cols(l.getResult()),
                            cols(l.getInput()), buf(l.getInput()), weightView(l.getWeight()), bias,
@@ -451,28 +442,18 @@ LogicalResult Emitter::emitOp(Operation *op) {
         auto w = l.getWeight().getType();
         std::string lastRows =
             llvm::formatv("{0} + (all_logits ? 0 : int64_t(rows - 1) * {1})", buf(l.getInput()), w.getDimSize(1));
-        HalideCall all = halideMatmul(lastRows, "(all_logits ? rows : 1)", l.getWeight(), Value(), Value(),
-                                      "s.logits", w.getDimSize(0));
-        if (all.allRows) {
-          body += "  " + all.code + "\n";
+        // Under the one-row condition, (all_logits ? rows : 1) is 1.
+        if (emitHalideMatmul(lastRows, "(all_logits ? rows : 1)", l.getWeight(), Value(), Value(), "s.logits",
+                             w.getDimSize(0), "rows == 1 || !all_logits"))
           return success();
-        }
-        HalideCall one = halideMatmul(lastRows, "1", l.getWeight(), Value(), Value(), "s.logits", w.getDimSize(0));
-        if (!one.code.empty())
-          body += "  if (rows == 1 || !all_logits) " + one.code + " else\n  ";
         line(llvm::formatv("logits<{0}, {1}>({2}, {3}, rows, all_logits, s.logits)", w.getDimSize(0),
                            w.getDimSize(1), buf(l.getInput()), weightView(l.getWeight())));
         return success();
       })
       .Case([&](qwen::GatedLinearOp g) {
-        HalideCall call = halideMatmul(buf(g.getInput()), "rows", g.getGate(), g.getUp(), Value(),
-                                       buf(g.getResult()), cols(g.getResult()));
-        if (call.allRows) {
-          body += "  " + call.code + "\n";
+        if (emitHalideMatmul(buf(g.getInput()), "rows", g.getGate(), g.getUp(), Value(), buf(g.getResult()),
+                             cols(g.getResult()), "rows == 1"))
           return success();
-        }
-        if (!call.code.empty())
-          body += "  if (rows == 1) " + call.code + " else\n  ";
         line(llvm::formatv("gated_linear<{0}, {1}>({2}, {3}, {4}, rows, {5})", cols(g.getResult()),
                            cols(g.getInput()), buf(g.getInput()), weightView(g.getGate()),
                            weightView(g.getUp()), buf(g.getResult())));
