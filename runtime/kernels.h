@@ -278,8 +278,9 @@ struct Int4Groups {
   /// Against activations quantized to int8 per G columns (block G):
   /// vpmaddubsw of the stored q + 8 with x, summed in int16 across the group
   /// (|sum| <= 4 * 2 * 15 * 127 < 2^15 for G <= 128), one float multiply-add
-  /// per group; the +8 is taken off at the end with x's group sums. R rows of
-  /// x at once, so prefill unpacks each weight block once for R tokens.
+  /// per group by scale(w) * scale(x) (g32: per four groups, see below);
+  /// the +8 is taken off at the end with x's group sums. R rows of x at once,
+  /// so prefill unpacks each weight block once for R tokens.
   using Input = QuantRows<int8_t>;
   static constexpr int kInputBlock = G, kInputMax = 127;
   template <int NW, int R>
@@ -287,52 +288,101 @@ struct Int4Groups {
     // One weight row: two rows interleaved were measured slower for decode.
     static_assert(NW == kWeightRows, "one weight row at a time");
     static_assert(G <= 128, "the int16 group sum holds at most four blocks");
+    constexpr int groups = K / G;
     const uint8_t *r = q + n * (K / 2);
-    const float *s = scale + n * (K / G);
+    const float *s = scale + n * groups;
+    // Prefill: scale(w) * scale(x) of every group and token, made before
+    // the loop (one multiply per eight groups instead of one per group).
+    // Decode multiplies as it goes: made up front, the row's scales were a
+    // cache miss the loop waited for (measured 7 % slower decoding).
+    float group_scale[R > 1 ? R : 1][R > 1 ? groups : 1];
+    if constexpr (R > 1)
+      for (int i = 0; i < R; ++i) {
+        const float *d = x.d + i * groups;
+        int g = 0;
+        for (; g + 8 <= groups; g += 8)
+          _mm256_storeu_ps(group_scale[i] + g, _mm256_mul_ps(_mm256_loadu_ps(s + g), _mm256_loadu_ps(d + g)));
+        for (; g < groups; ++g)
+          group_scale[i][g] = s[g] * d[g];
+      }
     const __m256i nibble = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
     const __m256i high_lane = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
+    // 32 stored bytes -> 32 columns: both 128-bit lanes get the 16 bytes; the
+    // high lane shifts its nibbles down: columns 0..15 low, 16..31 high, as
+    // x is laid out.
+    auto unpack = [&](int64_t column) {
+      const __m256i bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(r + column / 2)));
+      return _mm256_and_si256(_mm256_srlv_epi32(bytes, high_lane), nibble);
+    };
+    auto x_block = [&](int i, int64_t column) {
+      return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.q + i * K + column));
+    };
     __m256 total[R];
     for (int i = 0; i < R; ++i)
       total[i] = _mm256_setzero_ps();
-    for (int g = 0; g < K / G; ++g) {
-      __m256i sum16[R];
-      for (int i = 0; i < R; ++i)
-        sum16[i] = _mm256_setzero_si256();
-#pragma GCC unroll 4
-      for (int block = 0; block < G / 32; ++block) { // constant trip count: unrolled
-        const int64_t b = int64_t(g) * G + block * 32;
-        if (R == 1 && block == 0) // decode: ask for the weights 2 KiB ahead of use
-          _mm_prefetch(reinterpret_cast<const char *>(r + b / 2) + 2048, _MM_HINT_T0);
-        // Both 128-bit lanes get the 16 bytes; the high lane shifts its
-        // nibbles down: columns 0..15 low, 16..31 high, as x is laid out.
-        const __m256i bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(r + b / 2)));
-        const __m256i w = _mm256_and_si256(_mm256_srlv_epi32(bytes, high_lane), nibble);
-#pragma GCC unroll 4
+    if constexpr (G == 32 && K % 128 == 0) {
+      // Four groups per step: two rounds of vphaddw fold their four int16
+      // products into one vector whose int32 lanes are groups g..g+3 (twice),
+      // so one convert and one multiply-add serve four groups. Decode runs
+      // 1.6x faster than one group per step, prefill 1.06x (measured).
+      for (int g = 0; g < groups; g += 4) {
+        if (R == 1) // decode: ask for the weights 2 KiB ahead of use
+          _mm_prefetch(reinterpret_cast<const char *>(r + g * 16) + 2048, _MM_HINT_T0);
+        __m256i w[4];
+        for (int j = 0; j < 4; ++j)
+          w[j] = unpack((g + j) * 32);
+#pragma GCC unroll 8
         for (int i = 0; i < R; ++i) {
-          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.q + i * K + b));
-          sum16[i] = _mm256_add_epi16(sum16[i], _mm256_maddubs_epi16(w, xv));
+          __m256i p[4];
+          for (int j = 0; j < 4; ++j)
+            p[j] = _mm256_maddubs_epi16(w[j], x_block(i, (g + j) * 32));
+          // One token's products at a time (unconstrained, GCC interleaves
+          // the tokens' and spills; measured 6 % slower).
+          asm("" : "+x"(p[0]), "+x"(p[1]), "+x"(p[2]), "+x"(p[3]));
+          const __m256i h = _mm256_hadd_epi16(_mm256_hadd_epi16(p[0], p[1]), _mm256_hadd_epi16(p[2], p[3]));
+          const __m256 sc = R > 1 ? _mm256_broadcast_ps(reinterpret_cast<const __m128 *>(group_scale[i] + g))
+                                  : _mm256_mul_ps(_mm256_broadcast_ps(reinterpret_cast<const __m128 *>(s + g)),
+                                                  _mm256_broadcast_ps(reinterpret_cast<const __m128 *>(x.d + g)));
+          total[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(h, ones)), sc, total[i]);
         }
       }
-      // scale(x) from memory per token, scale(w) once for the group.
-      const __m256 sg = _mm256_set1_ps(s[g]);
+    } else {
+      for (int g = 0; g < groups; ++g) {
+        __m256i sum16[R];
+        for (int i = 0; i < R; ++i)
+          sum16[i] = _mm256_setzero_si256();
 #pragma GCC unroll 4
-      for (int i = 0; i < R; ++i) {
-        const __m256 p = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sum16[i], ones)),
-                                       _mm256_broadcast_ss(x.d + i * (K / G) + g));
-        total[i] = _mm256_fmadd_ps(p, sg, total[i]);
+        for (int block = 0; block < G / 32; ++block) { // constant trip count: unrolled
+          const int64_t b = int64_t(g) * G + block * 32;
+          if (R == 1 && block == 0) // decode: ask for the weights 2 KiB ahead of use
+            _mm_prefetch(reinterpret_cast<const char *>(r + b / 2) + 2048, _MM_HINT_T0);
+          const __m256i w = unpack(b);
+#pragma GCC unroll 8
+          for (int i = 0; i < R; ++i) {
+            sum16[i] = _mm256_add_epi16(sum16[i], _mm256_maddubs_epi16(w, x_block(i, b)));
+            // Keeps each sum a running one: left free, GCC turns the unrolled
+            // blocks into an add tree whose partial products spill (measured
+            // 25 % slower).
+            asm("" : "+x"(sum16[i]));
+          }
+        }
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i)
+          total[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sum16[i], ones)),
+                                     R > 1 ? _mm256_broadcast_ss(group_scale[i] + g) : _mm256_set1_ps(s[g] * x.d[g]), total[i]);
       }
     }
-    // The +8: sum over groups of 8 * scale(x) * sum(x) * scale(w), eight groups at a time.
+    // The +8: sum over groups of scale(w) * 8 * scale(x) * sum(x), eight groups at a time.
     for (int i = 0; i < R; ++i) {
-      const float *sum8 = x.sum8 + i * (K / G);
+      const float *sum8 = x.sum8 + i * groups;
       __m256 c = _mm256_setzero_ps();
       int g = 0;
-      for (; g + 8 <= K / G; g += 8)
+      for (; g + 8 <= groups; g += 8)
         c = _mm256_fmadd_ps(_mm256_loadu_ps(sum8 + g), _mm256_loadu_ps(s + g), c);
-      float corr = hsum(c);
-      for (; g < K / G; ++g)
-        corr += sum8[g] * s[g];
-      out[i] = hsum(total[i]) - corr;
+      float correction = hsum(c);
+      for (; g < groups; ++g)
+        correction += sum8[g] * s[g];
+      out[i] = hsum(total[i]) - correction;
     }
   }
 #else
