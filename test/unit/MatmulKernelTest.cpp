@@ -83,4 +83,51 @@ TEST(MatmulKernels, Int4GroupsInt8Activations) {
   checkInt4<128>(c);
 }
 
+/// QuantRows<T>::quantize against lrint(x / scale) element by element, and
+/// its block sums, for the int8 (per group) and int16 (per row) inputs.
+template <typename T>
+void checkQuantRows(const std::vector<float> &x, int rows, int block, int qmax) {
+  qwenc_rt::QuantRows<T> q;
+  q.quantize(x.data(), rows, K, block, qmax);
+  for (int b = 0; b < rows * K / block; ++b) {
+    const float *xb = x.data() + size_t(b) * block;
+    float amax = 0;
+    for (int j = 0; j < block; ++j)
+      amax = std::max(amax, std::fabs(xb[j]));
+    ASSERT_FLOAT_EQ(q.d[size_t(b)], amax / float(qmax));
+    long sum = 0;
+    for (int j = 0; j < block; ++j) {
+      const long expect = std::lrint(xb[j] * (1.0f / q.d[size_t(b)]));
+      ASSERT_EQ(long(q.q[size_t(b) * block + j]), expect) << "block " << b << ", column " << j;
+      sum += expect;
+    }
+    EXPECT_FLOAT_EQ(q.sum8[size_t(b)], 8.0f * q.d[size_t(b)] * float(sum));
+  }
+}
+
+TEST(MatmulKernels, QuantRowsRoundToNearest) {
+  Case c;
+  checkQuantRows<int8_t>(c.x, 13, 32, 127);
+  checkQuantRows<int8_t>(c.x, 13, 128, 127);
+  checkQuantRows<int16_t>(c.x, 13, K, 8191);
+}
+
+// The vector exp behind the gated products' SiLU: within two float ulps of
+// exp over the range it does not clamp, finite and >= 0 outside it.
+TEST(MatmulKernels, Exp8IsWithinTwoUlps) {
+  double worst = 0;
+  for (float x = -100.0f; x < 100.0f; x += 0.0037f) {
+    alignas(32) float in[8], out[8];
+    for (int i = 0; i < 8; ++i)
+      in[i] = x + float(i) * 0.0004f;
+    _mm256_store_ps(out, qwenc_rt::exp8(_mm256_load_ps(in)));
+    for (int i = 0; i < 8; ++i) {
+      ASSERT_TRUE(std::isfinite(out[i]) && out[i] >= 0) << in[i];
+      if (in[i] >= -87.3f && in[i] <= 88.3f)
+        worst = std::max(worst, std::fabs(out[i] - std::exp(double(in[i]))) / std::exp(double(in[i])));
+    }
+  }
+  EXPECT_LT(worst, 2.4e-7);
+}
+
 } // namespace
