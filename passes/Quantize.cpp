@@ -73,6 +73,10 @@ struct Quantize : mlir::qwen::impl::QwenQuantizeBase<Quantize> {
           w.emitError() << "has " << cols << " columns, not a multiple of the group size " << g;
           return WalkResult::interrupt();
         }
+        if (it.getWidth() == 4 && cols % 64 != 0) {
+          w.emitError() << "has " << cols << " columns, not a multiple of 64 (int4 packs 64 columns in 32 bytes)";
+          return WalkResult::interrupt();
+        }
         w.setGroupSizeAttr(IntegerAttr::get(IntegerType::get(ctx, 64), g));
       }
       w.getResult().setType(RankedTensorType::get(type.getShape(), target));

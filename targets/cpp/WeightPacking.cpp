@@ -110,10 +110,11 @@ void packRow(const TensorRef &t, int64_t r, int64_t cols, Storage storage, int64
       for (int64_t c = 0; c < cols; ++c)
         q[c] = uint8_t(int8_t(qv[size_t(c)]));
     } else {
-      // Per 32 columns: byte j holds column j (low nibble) and j + 16 (high).
-      for (int64_t b = 0; b < cols; b += 32)
-        for (int j = 0; j < 16; ++j)
-          q[b / 2 + j] = uint8_t((qv[size_t(b + j)] + 8) | ((qv[size_t(b + j + 16)] + 8) << 4));
+      // Per 64 columns: byte j holds column j (low nibble) and j + 32 (high),
+      // so that one 32-byte load, a shift and two masks give 64 columns.
+      for (int64_t b = 0; b < cols; b += 64)
+        for (int j = 0; j < 32; ++j)
+          q[b / 2 + j] = uint8_t((qv[size_t(b + j)] + 8) | ((qv[size_t(b + j + 32)] + 8) << 4));
     }
     break;
   }

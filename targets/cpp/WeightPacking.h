@@ -16,10 +16,12 @@ enum class Storage { F32, BF16, F16, Int8, Int4 };
 /// Rows of one or more checkpoint tensors stacked, in `storage`:
 ///   float types: the elements, row-major;
 ///   Int8: int8 [rows][cols], then float scales [rows] (group = a row);
-///   Int4: bytes [rows][cols/2] (element 2j in the low nibble, 2j+1 in the
-///         high one, each q + 8 for q in [-7, 7]), then float scales
+///   Int4: bytes [rows][cols/2], each q + 8 for q in [-8, 7]: per 64
+///         columns, byte j holds column j in its low nibble and j + 32 in
+///         its high one (cols a multiple of 64); then float scales
 ///         [rows][cols/group].
-/// Symmetric, round to nearest: scale = max|w| / 127 (int8) or / 7 (int4).
+/// Symmetric, round to nearest: scale = max|w| / 127 (int8); int4 takes the
+/// scale among max|w| / d, d in [6, 8], with the least squared error.
 struct PackedWeight {
   std::vector<uint8_t> bytes;
   uint64_t scalesOffset = 0;        // within bytes; quantized storage only

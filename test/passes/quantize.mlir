@@ -13,13 +13,13 @@
 // INT8: qwen.weight "k" {group_size = 64 : i64} : tensor<32x64xi8>
 // INT8: qwen.concat {{.*}} : tensor<64x64xi8>, tensor<32x64xi8> -> tensor<96x64xi8>
 // INT8: qwen.weight "bias" : tensor<96xf32>
-// INT8: qwen.weight "gate" {group_size = 64 : i64} : tensor<32x64xi8>
+// INT8: qwen.weight "gate" {group_size = 64 : i64} : tensor<64x64xi8>
 // INT8: qwen.logits {{.*}} : tensor<?x64xf32>, tensor<128x64xi8> -> tensor<?x128xf32>
 
 // INT4: qwen.weight "embed" {group_size = 64 : i64} : tensor<128x64xi8>
 // INT4: qwen.weight "norm" : tensor<64xf32>
 // INT4: qwen.concat {{.*}} -> tensor<96x64xi4>
-// INT4: qwen.gated_linear {{.*}} : tensor<?x64xf32>, tensor<32x64xi4>, tensor<32x64xi4> -> tensor<?x32xf32>
+// INT4: qwen.gated_linear {{.*}} : tensor<?x64xf32>, tensor<64x64xi4>, tensor<64x64xi4> -> tensor<?x64xf32>
 
 // BF16: qwen.weight "embed" : tensor<128x64xbf16>
 // BF16: qwen.weight "norm" : tensor<64xf32>
@@ -36,11 +36,11 @@ func.func @forward(%ids: tensor<?xi32>) -> tensor<?x128xf32> {
   %b = qwen.weight "bias" : tensor<96xf32>
   %qk = qwen.linear %h, %w, %b : tensor<?x64xf32>, tensor<96x64xf32>, tensor<96xf32> -> tensor<?x96xf32>
   %q = qwen.slice %qk {offset = 0 : i64} : tensor<?x96xf32> -> tensor<?x64xf32>
-  %wg = qwen.weight "gate" : tensor<32x64xf32>
-  %wu = qwen.weight "up" : tensor<32x64xf32>
-  %g = qwen.gated_linear %q, %wg, %wu : tensor<?x64xf32>, tensor<32x64xf32>, tensor<32x64xf32> -> tensor<?x32xf32>
-  %wd = qwen.weight "down" : tensor<64x32xf32>
-  %d = qwen.linear %g, %wd : tensor<?x32xf32>, tensor<64x32xf32> -> tensor<?x64xf32>
+  %wg = qwen.weight "gate" : tensor<64x64xf32>
+  %wu = qwen.weight "up" : tensor<64x64xf32>
+  %g = qwen.gated_linear %q, %wg, %wu : tensor<?x64xf32>, tensor<64x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
+  %wd = qwen.weight "down" : tensor<64x64xf32>
+  %d = qwen.linear %g, %wd : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
   %l = qwen.logits %d, %e : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
   return %l : tensor<?x128xf32>
 }
