@@ -145,17 +145,34 @@ public:
       }
     } else {
       // Decode: one row at a time (the rows loop outermost keeps every
-      // buffer a fixed size), its columns in parallel blocks of 256.
+      // buffer a fixed size), its columns in parallel blocks of 256. The
+      // weights are asked for 8 KiB ahead of use (prefetch, NonFaulting: past
+      // a block's last row it reaches the next rows, which never faults);
+      // without, the 1.5B int8 decoded at 32 tok/s instead of 40.
       y.split(n, no, ni, 256, TailStrategy::GuardWithIf).reorder(ni, no, r).parallel(no);
       for (size_t i = 0; i < intTotals.size(); ++i) {
         intTotals[i].compute_at(y, no);
         intPartials[i].compute_at(intTotals[i], n).vectorize(l);
-        intPartials[i].update().reorder(intBlocks[i].y, l, intBlocks[i].x).atomic().vectorize(intBlocks[i].y).vectorize(l);
+        RVar ko("ko"), ki("ki");
+        intPartials[i]
+            .update()
+            .split(intBlocks[i].x, ko, ki, 4)
+            .reorder(intBlocks[i].y, l, ki, ko)
+            .atomic()
+            .vectorize(intBlocks[i].y)
+            .vectorize(l)
+            .unroll(ki) // one prefetch per 64 bytes
+            .prefetch(i == 0 ? w : w2, ko, ko, 128, PrefetchBoundStrategy::NonFaulting);
       }
       for (size_t i = 0; i < totals.size(); ++i) {
         totals[i].compute_at(y, no);
         partials[i].compute_at(totals[i], n).vectorize(l);
-        partials[i].update().reorder(l, blocks[i].x).vectorize(l);
+        const int rowBytes = std::string(quant) == "f32" ? 4 * 32 : 2 * 32; // per iteration of the block loop
+        partials[i]
+            .update()
+            .reorder(l, blocks[i].x)
+            .vectorize(l)
+            .prefetch(i == 0 ? w : w2, blocks[i].x, blocks[i].x, 8192 / rowBytes, PrefetchBoundStrategy::NonFaulting);
       }
     }
 
