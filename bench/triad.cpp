@@ -2,8 +2,9 @@
 // caches; prints the best of 10 runs in GB/s.
 //   triad [N]        STREAM triad a[i] = b[i] + s * c[i] (three arrays of
 //                    doubles moved per pass, as STREAM counts them)
-//   triad [N] read   a read-only pass (sum of b), the traffic of decoding,
-//                    which reads the weights and writes next to nothing
+//   triad [N] read   a read-only pass (sum of b, prefetched as the decode
+//                    kernels do), the traffic of decoding, which reads the
+//                    weights and writes next to nothing
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -25,10 +26,18 @@ int main(int argc, char **argv) {
       pool.emplace_back([&, t] {
         size_t lo = n * t / threads, hi = n * (t + 1) / threads;
         if (read_only) {
-          // Integer sums of the bits: vectorised without reassociating floats.
+          // Integer sums of the bits: vectorised without reassociating
+          // floats. Asks for the data 8 KiB ahead, as the decode kernels do:
+          // a plain loop leaves bandwidth unused (measured 54 vs 70 GB/s).
           const uint64_t *p = reinterpret_cast<const uint64_t *>(b.data());
           uint64_t acc = 0;
-          for (size_t i = lo; i < hi; ++i)
+          size_t i = lo;
+          for (; i + 8 <= hi; i += 8) {
+            __builtin_prefetch(p + i + 1024);
+            for (size_t j = 0; j < 8; ++j)
+              acc += p[i + j];
+          }
+          for (; i < hi; ++i)
             acc += p[i];
           sums[size_t(t)] = acc;
         } else {
