@@ -40,7 +40,9 @@ const uint8_t *map_own_weights(uint64_t expected_bytes) {
     ::close(fd);
     return nullptr;
   }
-  void *p = bytes ? ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, off_t(offset)) : nullptr;
+  // MAP_POPULATE: every page mapped now, at load, as llama.cpp does; left to
+  // fault in on first use, the first forward pass (the prompt) paid for it.
+  void *p = bytes ? ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(offset)) : nullptr;
   ::close(fd);
   if (p == MAP_FAILED) {
     std::fprintf(stderr, "error: cannot memory-map the weights: %s\n", std::strerror(errno));
