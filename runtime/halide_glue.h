@@ -78,13 +78,23 @@ void halide_attention(int (*kernel)(halide_buffer_t *, halide_buffer_t *, halide
                       const int32_t *positions, int rows, float *k_cache, float *v_cache, float *out) {
   constexpr int KV = NKV * HD;
   store_kv<KV>(k, v, positions, rows, k_cache, v_cache);
-  for (int r = 0; r < rows; ++r) {
+  auto row = [&](int r) {
     const int length = positions[r] + 1;
     HlBuf q_(q + int64_t(r) * NH * HD, halide_type_float, 32, HD, NH);
     HlBuf k_(k_cache, halide_type_float, 32, KV, length), v_(v_cache, halide_type_float, 32, KV, length);
     HlBuf out_(out + int64_t(r) * NH * HD, halide_type_float, 32, HD, NH);
     check_kernel(kernel(&q_.b, &k_.b, &v_.b, &out_.b), name);
+  };
+  if (rows == 1) { // decode: the kernel splits the heads across the threads
+    row(0);
+    return;
   }
+  // Prefill: the rows across the threads, each row's heads on its thread (a
+  // loop over heads per row cost a thread hand-off per row).
+  parallel_for(rows, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r)
+      row(int(r));
+  });
 }
 
 } // namespace qwenc_rt

@@ -9,6 +9,11 @@
 namespace qwenc_rt {
 namespace {
 
+// Set while this thread runs a loop's chunks: a parallel loop started from
+// inside one (a Halide kernel's loop over heads, called per prompt row from a
+// loop over rows) runs on the calling thread instead.
+thread_local bool in_loop = false;
+
 class Pool {
 public:
   ~Pool() { stop(); }
@@ -47,13 +52,15 @@ private:
   // busy neighbour on the host slows down takes fewer, instead of the others
   // waiting for its fixed share.
   void chunks() {
+    in_loop = true;
     while (true) {
       const int64_t unit = next_.fetch_add(grain_, std::memory_order_relaxed);
       if (unit >= units_)
-        return;
+        break;
       const int64_t end = (unit + grain_) * align_;
       (*fn_)(unit * align_, end < n_ ? end : n_);
     }
+    in_loop = false;
   }
 
   void work() {
@@ -114,6 +121,10 @@ void set_num_threads(int n) {
 int num_threads() { return pool().threads(); }
 
 void parallel_for_chunks(int64_t n, int64_t align, ChunkFn fn) {
+  if (in_loop) {
+    fn(0, n);
+    return;
+  }
   pool().run(n, align, fn);
 }
 
