@@ -88,11 +88,25 @@ int32_t sample_next(float *logits, int vocab, const std::vector<int32_t> &seen,
                     const SamplingParams &p, Rng &rng) {
   apply_repetition_penalty(logits, vocab, seen, p.repetition_penalty);
   if (p.greedy || p.temperature <= 0.0f) {
-    int32_t best = 0;
-    for (int i = 1; i < vocab; ++i)
-      if (logits[i] > logits[best])
-        best = i;
-    return best;
+    // The first index of the largest logit (NaN never wins unless all are):
+    // the maximum in eight independent lanes, then where it first occurs;
+    // one compare chained on the last was 1 % of a decode step.
+    float lane[8];
+    for (float &m : lane)
+      m = -INFINITY;
+    int i = 0;
+    for (; i + 8 <= vocab; i += 8)
+      for (int j = 0; j < 8; ++j)
+        lane[j] = logits[i + j] > lane[j] ? logits[i + j] : lane[j];
+    float best = -INFINITY;
+    for (float m : lane)
+      best = m > best ? m : best;
+    for (; i < vocab; ++i)
+      best = logits[i] > best ? logits[i] : best;
+    for (int k = 0; k < vocab; ++k)
+      if (logits[k] == best)
+        return k;
+    return 0; // every logit NaN
   }
   sampling_distribution(logits, vocab, p);
   double u = rng.uniform(), cum = 0;

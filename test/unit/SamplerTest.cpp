@@ -109,6 +109,22 @@ TEST(Sampler, GreedyIsArgmaxAfterPenalty) {
   EXPECT_EQ(sample_next(l.data(), 3, {1}, p, rng), 2);
 }
 
+// Over more than one block of eight lanes and a tail: the first of equal
+// maxima wins, wherever it lies, and a NaN never does.
+TEST(Sampler, GreedyTakesTheFirstLargestAndSkipsNaN) {
+  SamplingParams p;
+  p.greedy = true;
+  p.repetition_penalty = 1.0f;
+  Rng rng(1);
+  for (int at : {0, 7, 8, 19, 20}) {
+    std::vector<float> l(21, -1.0f);
+    l[size_t(at)] = 5.0f;
+    l[20] = 5.0f;
+    l[3] = std::nanf("");
+    EXPECT_EQ(sample_next(l.data(), 21, {}, p, rng), at) << at;
+  }
+}
+
 TEST(Sampler, DrawsFollowTheDistributionAndTheSeed) {
   std::vector<int> counts(4, 0);
   Rng rng(1234);
