@@ -33,7 +33,7 @@ public:
     n_ = n;
     align_ = align;
     units_ = (n + align - 1) / align;
-    grain_ = units_ / (int64_t(threads_) * 16);
+    grain_ = units_ / (int64_t(threads_) * 4);
     grain_ = grain_ < 1 ? 1 : grain_;
     next_.store(0, std::memory_order_relaxed);
     pending_.store(threads_ - 1, std::memory_order_relaxed);
@@ -48,9 +48,11 @@ public:
   }
 
 private:
-  // Threads claim chunks of grain_ units until none are left: a thread that a
-  // busy neighbour on the host slows down takes fewer, instead of the others
-  // waiting for its fixed share.
+  // Threads claim chunks of grain_ units (a quarter of a thread's share)
+  // until none are left: a thread that a busy neighbour on the host slows
+  // down takes fewer, instead of the others waiting for its fixed share.
+  // Not smaller: decoding streams weights, and longer runs of rows per thread
+  // decoded 5 % faster than sixteenths (1.5B int4).
   void chunks() {
     in_loop = true;
     while (true) {
