@@ -70,11 +70,13 @@ struct Quantize : mlir::qwen::impl::QwenQuantizeBase<Quantize> {
       if (auto it = dyn_cast<IntegerType>(target)) {
         int64_t g = it.getWidth() == 8 ? cols : int64_t(groupSize);
         if (cols % g != 0) {
-          w.emitError() << "has " << cols << " columns, not a multiple of the group size " << g;
+          w.emitError() << "weight '" << w.getName() << "' has " << cols
+                        << " columns, not a multiple of the group size " << g;
           return WalkResult::interrupt();
         }
         if (it.getWidth() == 4 && cols % 64 != 0) {
-          w.emitError() << "has " << cols << " columns, not a multiple of 64 (int4 packs 64 columns in 32 bytes)";
+          w.emitError() << "weight '" << w.getName() << "' has " << cols
+                        << " columns, not a multiple of 64 (int4 packs 64 columns in 32 bytes)";
           return WalkResult::interrupt();
         }
         w.setGroupSizeAttr(IntegerAttr::get(IntegerType::get(ctx, 64), g));
