@@ -103,6 +103,7 @@ struct QuantRows {
     }
     const float scale = amax / float(qmax), inv = scale > 0 ? 1.0f / scale : 0.0f;
     int64_t sum = 0;
+    bool vectorised = false;
 #ifdef QWENC_AVX2
     if (block % 32 == 0) {
       // Round to nearest even, as lrint; 32 at a time, narrowed with packs
@@ -128,18 +129,14 @@ struct QuantRows {
       _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), sums);
       for (int32_t l : lanes)
         sum += l;
-    } else {
+      vectorised = true;
+    }
+#endif
+    if (!vectorised) // the portable build, or blocks not a multiple of 32
       for (int j = 0; j < block; ++j) {
         q[j] = T(std::lrint(x[j] * inv));
         sum += q[j];
       }
-    }
-#else
-    for (int j = 0; j < block; ++j) {
-      q[j] = T(std::lrint(x[j] * inv));
-      sum += q[j];
-    }
-#endif
     d = scale;
     sum8 = 8.0f * scale * float(sum);
   }
