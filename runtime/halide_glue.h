@@ -70,12 +70,14 @@ const QuantRows<int16_t> &int16_rows(const float *x, int rows) {
 /// Causal attention through a Halide qwen_attention kernel (its heads,
 /// kv_heads and head_dim are NH, NKV, HD): the cache takes this step's K and
 /// V rows, then each query row attends to cached positions 0..its own, one
-/// call per row.
+/// call per row. The kernel writes the scores into the calling thread's slot
+/// of `scratch` (NH rows of `stride` floats per thread).
 template <int NH, int NKV, int HD>
 void halide_attention(int (*kernel)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
-                                    halide_buffer_t *),
+                                    halide_buffer_t *, halide_buffer_t *),
                       const char *name, const float *q, const float *k, const float *v,
-                      const int32_t *positions, int rows, float *k_cache, float *v_cache, float *out) {
+                      const int32_t *positions, int rows, float *k_cache, float *v_cache, float *scratch,
+                      int stride, float *out) {
   constexpr int KV = NKV * HD;
   store_kv<KV>(k, v, positions, rows, k_cache, v_cache);
   auto row = [&](int r) {
@@ -83,7 +85,9 @@ void halide_attention(int (*kernel)(halide_buffer_t *, halide_buffer_t *, halide
     HlBuf q_(q + int64_t(r) * NH * HD, halide_type_float, 32, HD, NH);
     HlBuf k_(k_cache, halide_type_float, 32, KV, length), v_(v_cache, halide_type_float, 32, KV, length);
     HlBuf out_(out + int64_t(r) * NH * HD, halide_type_float, 32, HD, NH);
-    check_kernel(kernel(&q_.b, &k_.b, &v_.b, &out_.b), name);
+    HlBuf scores_(scratch + int64_t(thread_index()) * NH * stride, halide_type_float, 32, (length + 7) / 8 * 8, NH);
+    scores_.d[1].stride = stride;
+    check_kernel(kernel(&q_.b, &k_.b, &v_.b, &out_.b, &scores_.b), name);
   };
   if (rows == 1) { // decode: the kernel splits the heads across the threads
     row(0);

@@ -224,7 +224,9 @@ public:
     s_.arena = alloc_floats(kModel.arena_floats, "activation arena");
     s_.k_cache = alloc_floats(cache, "KV cache");
     s_.v_cache = alloc_floats(cache, "KV cache");
-    s_.scratch = alloc_floats(kModel.scratch_floats_per_position * ctx, "attention scratch");
+    s_.scratch_stride = (ctx + 7) / 8 * 8;
+    s_.scratch = alloc_floats(kModel.scratch_floats_per_position * s_.scratch_stride * size_t(num_threads()),
+                              "attention scratch");
     s_.logits = alloc_floats(size_t(all_logits ? kModel.max_rows : 1) * kModel.vocab_size, "logits");
     positions_.resize(size_t(kModel.max_rows));
     seen_.reserve(size_t(ctx)); // generating allocates nothing (test/e2e/no-allocation.test)

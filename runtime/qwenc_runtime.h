@@ -25,7 +25,7 @@ struct ModelDesc {
   int max_positions;     // max_position_embeddings
   int max_rows;          // rows one forward() call takes (prefill chunk)
   size_t arena_floats;   // activation arena planned by the compiler
-  size_t scratch_floats_per_position; // attention scores, per cached position
+  size_t scratch_floats_per_position; // attention scores, per cached position and thread
   uint64_t weight_bytes; // size of the appended weight blob
   const int32_t *eos_ids;
   int num_eos_ids;
@@ -50,7 +50,8 @@ struct Session {
   float *arena = nullptr;
   float *k_cache = nullptr; // [num_layers][ctx][kv_dim]
   float *v_cache = nullptr;
-  float *scratch = nullptr; // attention scores
+  float *scratch = nullptr; // attention scores: per thread, scratch_floats_per_position x scratch_stride
+  int scratch_stride = 0;   // ctx rounded up to 8 (the Halide kernel scores 8 positions at a time)
   float *logits = nullptr;  // [rows][vocab] if all_logits, else [vocab]
   int ctx = 0;
 };

@@ -13,6 +13,7 @@ namespace {
 // inside one (a Halide kernel's loop over heads, called per prompt row from a
 // loop over rows) runs on the calling thread instead.
 thread_local bool in_loop = false;
+thread_local int index_of_thread = 0;
 
 class Pool {
 public:
@@ -23,7 +24,10 @@ public:
     threads_ = threads < 1 ? 1 : threads;
     quit_ = false;
     for (int i = 1; i < threads_; ++i)
-      workers_.emplace_back([this] { work(); });
+      workers_.emplace_back([this, i] {
+        index_of_thread = i;
+        work();
+      });
   }
 
   int threads() const { return threads_; }
@@ -121,6 +125,8 @@ void set_num_threads(int n) {
 }
 
 int num_threads() { return pool().threads(); }
+
+int thread_index() { return index_of_thread; }
 
 void parallel_for_chunks(int64_t n, int64_t align, ChunkFn fn) {
   if (in_loop) {

@@ -10,6 +10,9 @@ namespace qwenc_rt {
 /// Sets the number of threads (the caller included); 0 means one per core.
 void set_num_threads(int n);
 int num_threads();
+/// 0 on the thread that starts the loops, 1..num_threads()-1 on the workers:
+/// picks a thread's slot of per-thread scratch.
+int thread_index();
 
 /// A loop body fn(begin, end) by reference: unlike std::function it never
 /// copies the callable to the heap, so a parallel loop allocates nothing.

@@ -128,7 +128,7 @@ private:
   Value returned;
   int numLayers = 0;
   int64_t kvDim = -1;
-  int64_t maxHeads = 0; // of the C++ attention, which keeps scores in s.scratch
+  int64_t maxHeads = 0; // attention keeps scores in s.scratch
   std::set<std::string> quantizedInputViews; // weight view types with integer inputs
   int64_t int16Columns = 0; // widest input of the int8 Halide kernels
 };
@@ -408,20 +408,20 @@ LogicalResult Emitter::emitOp(Operation *op) {
         kvDim = kv;
         numLayers = std::max<int>(numLayers, int(a.getLayer()) + 1);
         std::string cacheOffset = llvm::formatv("size_t({0}) * s.ctx * {1}", a.getLayer(), kv).str();
+        maxHeads = std::max<int64_t>(maxHeads, a.getNumHeads());
         if (opts.halideKernels && a.getHeadDim() % 8 == 0) {
           std::string fn = halideKernel(
               "qwen_attention", {"heads=" + std::to_string(a.getNumHeads()),
                                  "kv_heads=" + std::to_string(a.getNumKvHeads()),
                                  "head_dim=" + std::to_string(a.getHeadDim())});
           line(llvm::formatv("halide_attention<{0}, {1}, {2}>({3}, \"{3}\", {4}, {5}, {6}, positions, rows, "
-                             "s.k_cache + {7}, s.v_cache + {7}, {8})",
+                             "s.k_cache + {7}, s.v_cache + {7}, s.scratch, s.scratch_stride, {8})",
                              a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim(), fn, buf(a.getQuery()),
                              buf(a.getKey()), buf(a.getValue()), cacheOffset, buf(a.getResult())));
           return success();
         }
-        maxHeads = std::max<int64_t>(maxHeads, a.getNumHeads());
         line(llvm::formatv("attention<{0}, {1}, {2}>({3}, {4}, {5}, positions, rows, s.k_cache + {6}, "
-                           "s.v_cache + {6}, s.scratch, s.ctx, {7})",
+                           "s.v_cache + {6}, s.scratch, s.scratch_stride, {7})",
                            a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim(), buf(a.getQuery()),
                            buf(a.getKey()), buf(a.getValue()), cacheOffset, buf(a.getResult())));
         return success();

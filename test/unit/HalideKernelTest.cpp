@@ -114,43 +114,54 @@ TEST(HalideKernels, Int8GatedPrefill) {
         << rows << " rows";
 }
 
+// Every cached length from 1 to 40 (whole blocks of eight positions and
+// partial ones), scores written to a strided scratch; q scaled by 1 and by 30
+// (scores far apart: most weights underflow).
 TEST(HalideKernels, AttentionEveryLength) {
   if (!hostHasAvx2())
     GTEST_SKIP() << "no AVX2/FMA on this CPU";
-  constexpr int NH = 4, NKV = 2, HD = 64, KV = NKV * HD, kLength = 40;
+  constexpr int NH = 4, NKV = 2, HD = 64, KV = NKV * HD, kLength = 40, kStride = 56;
   std::mt19937 rng(7);
   std::normal_distribution<float> dist;
   std::vector<float> q(NH * HD), kc(size_t(kLength) * KV), vc(size_t(kLength) * KV), out(NH * HD);
+  std::vector<float> scores(size_t(NH) * kStride);
   for (auto *v : {&q, &kc, &vc})
     for (float &f : *v)
       f = dist(rng);
-  double worst = 0;
-  for (int length = 1; length <= kLength; ++length) {
-    HlBuf q_(q.data(), halide_type_float, 32, HD, NH), out_(out.data(), halide_type_float, 32, HD, NH);
-    HlBuf k_(kc.data(), halide_type_float, 32, KV, length), v_(vc.data(), halide_type_float, 32, KV, length);
-    ASSERT_EQ(test_attention(&q_.b, &k_.b, &v_.b, &out_.b), 0);
-    for (int h = 0; h < NH; ++h) {
-      const int kvh = h / (NH / NKV);
-      std::vector<double> p(static_cast<size_t>(length));
-      double mx = -1e300, sum = 0;
-      for (int t = 0; t < length; ++t) {
-        double s = 0;
-        for (int d = 0; d < HD; ++d)
-          s += double(q[size_t(h) * HD + d]) * kc[size_t(t) * KV + kvh * HD + d];
-        p[size_t(t)] = s / std::sqrt(double(HD));
-        mx = std::max(mx, p[size_t(t)]);
-      }
-      for (double &v : p)
-        sum += v = std::exp(v - mx);
-      for (int d = 0; d < HD; ++d) {
-        double e = 0;
-        for (int t = 0; t < length; ++t)
-          e += p[size_t(t)] / sum * vc[size_t(t) * KV + kvh * HD + d];
-        worst = std::max(worst, std::fabs(e - out[size_t(h) * HD + d]));
+  for (float scale : {1.0f, 30.0f}) {
+    std::vector<float> qs(q);
+    for (float &f : qs)
+      f *= scale;
+    double worst = 0;
+    for (int length = 1; length <= kLength; ++length) {
+      HlBuf q_(qs.data(), halide_type_float, 32, HD, NH), out_(out.data(), halide_type_float, 32, HD, NH);
+      HlBuf k_(kc.data(), halide_type_float, 32, KV, length), v_(vc.data(), halide_type_float, 32, KV, length);
+      HlBuf scores_(scores.data(), halide_type_float, 32, (length + 7) / 8 * 8, NH);
+      scores_.d[1].stride = kStride;
+      ASSERT_EQ(test_attention(&q_.b, &k_.b, &v_.b, &out_.b, &scores_.b), 0);
+      for (int h = 0; h < NH; ++h) {
+        const int kvh = h / (NH / NKV);
+        std::vector<double> p(static_cast<size_t>(length));
+        double mx = -1e300, sum = 0;
+        for (int t = 0; t < length; ++t) {
+          double s = 0;
+          for (int d = 0; d < HD; ++d)
+            s += double(qs[size_t(h) * HD + d]) * kc[size_t(t) * KV + kvh * HD + d];
+          p[size_t(t)] = s / std::sqrt(double(HD));
+          mx = std::max(mx, p[size_t(t)]);
+        }
+        for (double &v : p)
+          sum += v = std::exp(v - mx);
+        for (int d = 0; d < HD; ++d) {
+          double e = 0;
+          for (int t = 0; t < length; ++t)
+            e += p[size_t(t)] / sum * vc[size_t(t) * KV + kvh * HD + d];
+          worst = std::max(worst, std::fabs(e - out[size_t(h) * HD + d]));
+        }
       }
     }
+    EXPECT_LT(worst, 1e-5) << "q scaled by " << scale;
   }
-  EXPECT_LT(worst, 1e-5);
 }
 
 } // namespace
