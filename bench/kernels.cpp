@@ -1,5 +1,5 @@
 // Throughput of the runtime's C++ int4 matrix kernels alone (int8 runs on
-// Halide kernels, see docs/DESIGN.md), on the 1.5B shapes, over weights far
+// Halide kernels, see docs/DESIGN.md), on the 1.5B and 0.5B MLP shapes, over weights far
 // larger than the caches: decode (1 row) in GB/s of weights read, prefill
 // (128 rows) in GMAC/s. For tuning kernels without compiling a model;
 // bench/run is the benchmark of record.
@@ -80,7 +80,9 @@ void shape() {
 
 int main(int argc, char **argv) {
   set_num_threads(argc > 1 ? std::atoi(argv[1]) : 2);
-  shape<8960, 1536>(); // gate / up
-  shape<1536, 8960>(); // down
+  shape<8960, 1536>(); // 1.5B gate / up
+  shape<1536, 8960>(); // 1.5B down
+  shape<4864, 896>();  // 0.5B gate / up
+  shape<896, 4864>();  // 0.5B down
   return 0;
 }

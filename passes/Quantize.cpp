@@ -74,9 +74,9 @@ struct Quantize : mlir::qwen::impl::QwenQuantizeBase<Quantize> {
                         << " columns, not a multiple of the group size " << g;
           return WalkResult::interrupt();
         }
-        if (it.getWidth() == 4 && cols % 64 != 0) {
+        if (it.getWidth() == 4 && cols % 128 != 0) {
           w.emitError() << "weight '" << w.getName() << "' has " << cols
-                        << " columns, not a multiple of 64 (int4 packs 64 columns in 32 bytes)";
+                        << " columns, not a multiple of 128 (int4 interleaves its groups within 128 columns)";
           return WalkResult::interrupt();
         }
         w.setGroupSizeAttr(IntegerAttr::get(IntegerType::get(ctx, 64), g));

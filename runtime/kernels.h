@@ -73,7 +73,10 @@ struct FloatRows {};
 
 /// Rows of x as integers T (int8, int16) in blocks of B columns, scale =
 /// max|x| / qmax, for weights that multiply in integers; sum8 is 8 * scale *
-/// the block's sum of q, what the +8 of stored int4 adds. Kept between calls
+/// the block's sum of q, what the +8 of stored int4 adds. With a span (int4:
+/// 128), q is stored in the order of the int4 weights (Int4Groups): each
+/// span as runs of 32 that take, block by block, span/32-th of each block;
+/// d and sum8 stay in block order. Kept between calls
 /// (quant_scratch), and reserved at start for the model's widest input
 /// (reserve_inputs in the generated code), so forward() allocates nothing.
 template <typename T>
@@ -85,15 +88,32 @@ struct QuantRows {
     d.reserve(size_t(rows) * (k / block));
     sum8.reserve(size_t(rows) * (k / block));
   }
-  void quantize(const float *x, int rows, int k, int block, int qmax) {
+  void quantize(const float *x, int rows, int k, int block, int qmax, int span = 0) {
     q.resize(size_t(rows) * k);
     d.resize(size_t(rows) * k / block);
     sum8.resize(d.size());
-    // Blocks are independent; prefill has thousands of them.
-    parallel_for(int64_t(rows) * k / block, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i)
-        quantize_block(x + i * block, block, qmax, q.data() + i * block, d[size_t(i)], sum8[size_t(i)]);
-    }, 64);
+    if (span <= block) {
+      // Blocks are independent; prefill has thousands of them.
+      parallel_for(int64_t(rows) * k / block, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+          quantize_block(x + i * block, block, qmax, q.data() + i * block, d[size_t(i)], sum8[size_t(i)]);
+      }, 64);
+      return;
+    }
+    const int blocks = span / block, runs = span / 32, piece = block / runs;
+    parallel_for(int64_t(rows) * k / span, [&](int64_t begin, int64_t end) {
+      T natural[128]; // spans of at most 128 columns (int4)
+      for (int64_t i = begin; i < end; ++i) {
+        for (int b = 0; b < blocks; ++b) {
+          const int64_t blk = i * blocks + b;
+          quantize_block(x + blk * block, block, qmax, natural + b * block, d[size_t(blk)], sum8[size_t(blk)]);
+        }
+        T *out = q.data() + i * span;
+        for (int run = 0; run < runs; ++run)
+          for (int b = 0; b < blocks; ++b)
+            std::memcpy(out + run * 32 + b * piece, natural + b * block + run * piece, piece * sizeof(T));
+      }
+    }, 16);
   }
   static void quantize_block(const float *x, int block, int qmax, T *q, float &d, float &sum8) {
     float amax = 0;
@@ -280,18 +300,28 @@ struct Int8Rows {
 };
 
 /// int4 rows (two per byte, stored q + 8), one float scale per G columns.
-/// Per 64 columns, byte j holds column j (low nibble) and j + 32 (high).
+/// Each 128 columns are stored as four runs of 32 that interleave the span's
+/// groups (targets/cpp/WeightPacking.h): run k holds columns k*w .. k*w+w-1
+/// of each group in turn, w = G / 4. Per 64 stored columns, byte j holds
+/// stored column j (low nibble) and j + 32 (high).
 template <int K, int G>
 struct Int4Groups {
-  static_assert(G % 32 == 0 && K % G == 0 && K % 64 == 0,
-                "int4 groups are read 32 columns at a time, packed 64 columns per 32 bytes");
+  static_assert((G == 32 || G == 64 || G == 128) && K % 128 == 0,
+                "int4 groups of 32, 64 or 128 interleave within spans of 128 columns");
   static constexpr int kColumns = K, kWeightRows = 1, kTokenRows = 4;
+  static constexpr int kSpan = 128, kGroupsPerSpan = kSpan / G, kRun = G / 4;
   const uint8_t *q;
   const float *scale;
+  /// Where column k is stored: its span, then run (k % G) / w, then group.
+  static int stored_column(int k) {
+    const int c = k % kSpan, o = c % G;
+    return k - c + o / kRun * 32 + c / G * kRun + o % kRun;
+  }
   /// q of row n, column k.
   int at(int64_t n, int k) const {
-    const uint8_t b = q[n * (K / 2) + k / 64 * 32 + k % 32];
-    return int(k % 64 < 32 ? b & 15 : b >> 4) - 8;
+    const int p = stored_column(k);
+    const uint8_t b = q[n * (K / 2) + p / 64 * 32 + p % 32];
+    return int(p % 64 < 32 ? b & 15 : b >> 4) - 8;
   }
   template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
@@ -320,31 +350,50 @@ struct Int4Groups {
       out[k] = float(at(n, k)) * scale[n * (K / G) + k / G];
   }
 #ifdef QWENC_AVX2
-  /// Against activations quantized to int8 per G columns (block G):
-  /// vpmaddubsw of the stored q + 8 with x, summed in int16 across the group
-  /// (|sum| <= 4 * 2 * 15 * 127 < 2^15 for G <= 128), one float multiply-add
-  /// per group by scale(w) * scale(x) (g32: per four groups, see below);
-  /// the +8 is taken off at the end with x's group sums. R rows of x at once,
-  /// so prefill unpacks each weight block once for R tokens.
+  /// Against activations quantized to int8 per G columns, stored in the
+  /// weights' interleaved order (QuantRows with span kSpan): vpmaddubsw of
+  /// the stored q + 8 with x, summed in int16 over a span's four runs
+  /// (|sum| <= 4 * 2 * 15 * 127 < 2^15). Every run puts the same groups in
+  /// the same lanes, so after vpmaddwd the eight int32 lanes belong to the
+  /// span's groups in order (g32: two lanes each) and one convert and one
+  /// multiply-add by the lanes' scale(w) * scale(x) serve the whole span,
+  /// whatever G (the earlier g32 kernel folded its groups with vphaddw: 1.4x
+  /// slower prefill). The +8 is taken off at the end with x's group sums. R
+  /// rows of x at once, so prefill unpacks each weight span once for R tokens.
   using Input = QuantRows<int8_t>;
-  static constexpr int kInputBlock = G, kInputMax = 127;
+  static constexpr int kInputBlock = G, kInputMax = 127, kInputSpan = kSpan;
+  // Always inlined: left to GCC, the 0.5B model's gated product (gate and up
+  // rows in turn) called it out of line and decoded 25 % slower.
   template <int NW, int R>
-  void dotQ(int64_t n, const QuantView<int8_t> &x, float *out) const {
+  [[gnu::always_inline]] inline void dotQ(int64_t n, const QuantView<int8_t> &x, float *out) const {
     // One weight row: two rows interleaved were measured slower for decode.
     static_assert(NW == kWeightRows, "one weight row at a time");
-    static_assert(G <= 128, "the int16 group sum holds at most four blocks");
-    constexpr int groups = K / G;
+    constexpr int groups = K / G, spans = K / kSpan;
     const uint8_t *r = q + n * (K / 2);
     const float *s = scale + n * groups;
-    // Prefill: scale(w) * scale(x) of every group and token, made before
-    // the loop (one multiply per eight groups instead of one per group).
-    // Decode multiplies as it goes: made up front, the row's scales were a
-    // cache miss the loop waited for (measured 7 % slower decoding).
-    float group_scale[R > 1 ? R : 1][R > 1 ? groups : 1];
-    // Eight groups at a time, the last eight masked: rows of 896 columns
-    // have seven groups of 128, and scalar tails were a tenth of the time.
+    // The eight lanes' scales of a span: scale(w) * scale(x) of its groups,
+    // lane m taking group m / (8 / groups per span).
+    const __m256i lane_group = kGroupsPerSpan == 4   ? _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)
+                               : kGroupsPerSpan == 2 ? _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1)
+                                                     : _mm256_setzero_si256();
+    auto load_groups = [](const float *p) { // the span's kGroupsPerSpan values
+      if constexpr (kGroupsPerSpan == 4)
+        return _mm_loadu_ps(p);
+      else if constexpr (kGroupsPerSpan == 2)
+        return _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double *>(p)));
+      else
+        return _mm_load_ss(p);
+    };
+    auto to_lanes = [&](__m128 v) {
+      return kGroupsPerSpan == 1 ? _mm256_broadcastss_ps(v) : _mm256_permutevar8x32_ps(_mm256_castps128_ps256(v), lane_group);
+    };
+    // Prefill: scale(w) * scale(x) of every group and token, made before the
+    // loop, eight at a time, the last eight masked. Decode multiplies as it
+    // goes: made up front, the row's scales were a cache miss the loop waited
+    // for (measured 7 % slower decoding).
     constexpr int tail = groups % 8;
     const __m256i tail_mask = first_lanes(tail);
+    float group_scale[R > 1 ? R : 1][R > 1 ? groups : 1];
     if constexpr (R > 1)
       for (int i = 0; i < R; ++i) {
         const float *d = x.d + i * groups;
@@ -356,79 +405,48 @@ struct Int4Groups {
                               _mm256_mul_ps(_mm256_maskload_ps(s + g, tail_mask), _mm256_maskload_ps(d + g, tail_mask)));
       }
     const __m256i nibble = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
-    // 32 stored bytes -> 64 columns: one load, a shift, two masks.
+    // 32 stored bytes -> 64 stored columns: one load, a shift, two masks.
     auto unpack64 = [&](int64_t column, __m256i &low, __m256i &high) {
       const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(r + column / 2));
       low = _mm256_and_si256(bytes, nibble);
       high = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble);
     };
-    auto x_block = [&](int i, int64_t column) {
+    auto x_run = [&](int i, int64_t column) {
       return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.q + i * K + column));
     };
     __m256 total[R];
     for (int i = 0; i < R; ++i)
       total[i] = _mm256_setzero_ps();
-    if constexpr (G == 32 && K % 128 == 0) {
-      // Four groups per step: two rounds of vphaddw fold their four int16
-      // products into one vector whose int32 lanes are groups g..g+3 (twice),
-      // so one convert and one multiply-add serve four groups. Decode runs
-      // 1.6x faster than one group per step, prefill 1.06x (measured).
-      for (int g = 0; g < groups; g += 4) {
-        if (R == 1) // decode: ask for the weights 8 KiB ahead of use (2 KiB measured 10 % slower)
-          _mm_prefetch(reinterpret_cast<const char *>(r + g * 16) + 8192, _MM_HINT_T0);
-        __m256i w[4];
-        unpack64(g * 32, w[0], w[1]);
-        unpack64(g * 32 + 64, w[2], w[3]);
+    for (int b = 0; b < spans; ++b) {
+      const int64_t column = int64_t(b) * kSpan;
+      if (R == 1) // decode: ask for the weights 8 KiB ahead of use (2 KiB measured 10 % slower)
+        _mm_prefetch(reinterpret_cast<const char *>(r + column / 2) + 8192, _MM_HINT_T0);
+      __m256i w[4];
+      unpack64(column, w[0], w[1]);
+      unpack64(column + 64, w[2], w[3]);
+      __m256i sum16[R];
+      for (int i = 0; i < R; ++i)
+        sum16[i] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j)
 #pragma GCC unroll 8
         for (int i = 0; i < R; ++i) {
-          __m256i p[4];
-          for (int j = 0; j < 4; ++j)
-            p[j] = _mm256_maddubs_epi16(w[j], x_block(i, (g + j) * 32));
-          // One token's products at a time (unconstrained, GCC interleaves
-          // the tokens' and spills; measured 6 % slower).
-          asm("" : "+x"(p[0]), "+x"(p[1]), "+x"(p[2]), "+x"(p[3]));
-          const __m256i h = _mm256_hadd_epi16(_mm256_hadd_epi16(p[0], p[1]), _mm256_hadd_epi16(p[2], p[3]));
-          const __m256 sc = R > 1 ? _mm256_broadcast_ps(reinterpret_cast<const __m128 *>(group_scale[i] + g))
-                                  : _mm256_mul_ps(_mm256_broadcast_ps(reinterpret_cast<const __m128 *>(s + g)),
-                                                  _mm256_broadcast_ps(reinterpret_cast<const __m128 *>(x.d + g)));
-          total[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(h, ones)), sc, total[i]);
-        }
-      }
-    } else {
-      for (int g = 0; g < groups; ++g) {
-        __m256i sum16[R];
-        for (int i = 0; i < R; ++i)
-          sum16[i] = _mm256_setzero_si256();
-        // 64 columns a step; a group of 32 takes its half of the 64.
-        constexpr int step = G >= 64 ? 64 : 32;
-#pragma GCC unroll 2
-        for (int c = 0; c < G; c += step) { // constant trip count: unrolled
-          const int64_t b = int64_t(g) * G + c;
-          if (R == 1 && c == 0) // decode: ask for the weights 8 KiB ahead of use (2 KiB measured 10 % slower)
-            _mm_prefetch(reinterpret_cast<const char *>(r + b / 2) + 8192, _MM_HINT_T0);
-          __m256i w[2];
-          unpack64(b / 64 * 64, w[0], w[1]);
-          if constexpr (step == 32)
-            w[0] = b % 64 == 0 ? w[0] : w[1];
-#pragma GCC unroll 2
-          for (int j = 0; j < step / 32; ++j)
-#pragma GCC unroll 8
-            for (int i = 0; i < R; ++i) {
-              sum16[i] = _mm256_add_epi16(sum16[i], _mm256_maddubs_epi16(w[j], x_block(i, b + 32 * j)));
-              // Keeps each sum a running one: left free, GCC turns the
-              // unrolled blocks into an add tree whose partial products
-              // spill (measured 25 % slower).
-              asm("" : "+x"(sum16[i]));
-            }
+          sum16[i] = _mm256_add_epi16(sum16[i], _mm256_maddubs_epi16(w[j], x_run(i, column + 32 * j)));
+          // Keeps each sum a running one: left free, GCC turns the unrolled
+          // runs into an add tree whose partial products spill (measured
+          // 25 % slower).
+          asm("" : "+x"(sum16[i]));
         }
 #pragma GCC unroll 8
-        for (int i = 0; i < R; ++i)
-          total[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sum16[i], ones)),
-                                     R > 1 ? _mm256_broadcast_ss(group_scale[i] + g) : _mm256_set1_ps(s[g] * x.d[g]), total[i]);
-      }
+      for (int i = 0; i < R; ++i)
+        total[i] = _mm256_fmadd_ps(
+            _mm256_cvtepi32_ps(_mm256_madd_epi16(sum16[i], ones)),
+            to_lanes(R > 1 ? load_groups(group_scale[i] + b * kGroupsPerSpan)
+                           : _mm_mul_ps(load_groups(s + b * kGroupsPerSpan), load_groups(x.d + b * kGroupsPerSpan))),
+            total[i]);
     }
     // The +8: sum over groups of scale(w) * 8 * scale(x) * sum(x), taken off
-    // the lanes before they are summed.
+    // the lanes before they are summed (eight groups at a time, as above).
     for (int i = 0; i < R; ++i) {
       const float *sum8 = x.sum8 + i * groups;
       int g = 0;
@@ -491,7 +509,7 @@ const typename Weights::Input *prepare_rows(const float *x, int rows) {
     static_assert(K % Weights::kInputBlock == 0 && Weights::kInputBlock % 8 == 0,
                   "rows are quantized in whole blocks of eight");
     Input &rows_q = quant_scratch<Input>();
-    rows_q.quantize(x, rows, K, Weights::kInputBlock, Weights::kInputMax);
+    rows_q.quantize(x, rows, K, Weights::kInputBlock, Weights::kInputMax, Weights::kInputSpan);
     return &rows_q;
   }
 }

@@ -110,11 +110,19 @@ void packRow(const TensorRef &t, int64_t r, int64_t cols, Storage storage, int64
       for (int64_t c = 0; c < cols; ++c)
         q[c] = uint8_t(int8_t(qv[size_t(c)]));
     } else {
-      // Per 64 columns: byte j holds column j (low nibble) and j + 32 (high),
-      // so that one 32-byte load, a shift and two masks give 64 columns.
+      // Stored column p of a 128-column span is column (b / w) * g + k * w
+      // + b % w, k = p / 32, b = p % 32 (w = g / 4: g = 128 stores in order).
+      // Per 64 stored columns: byte j holds stored column j (low nibble) and
+      // j + 32 (high), so that one 32-byte load, a shift and two masks give 64.
+      const int64_t w = g / 4;
+      std::vector<int> stored(static_cast<size_t>(cols));
+      for (int64_t p = 0; p < cols; ++p) {
+        const int64_t span = p / 128 * 128, k = p % 128 / 32, b = p % 32;
+        stored[size_t(p)] = qv[size_t(span + b / w * g + k * w + b % w)];
+      }
       for (int64_t b = 0; b < cols; b += 64)
         for (int j = 0; j < 32; ++j)
-          q[b / 2 + j] = uint8_t((qv[size_t(b + j)] + 8) | ((qv[size_t(b + j + 32)] + 8) << 4));
+          q[b / 2 + j] = uint8_t((stored[size_t(b + j)] + 8) | ((stored[size_t(b + j + 32)] + 8) << 4));
     }
     break;
   }

@@ -16,10 +16,14 @@ enum class Storage { F32, BF16, F16, Int8, Int4 };
 /// Rows of one or more checkpoint tensors stacked, in `storage`:
 ///   float types: the elements, row-major;
 ///   Int8: int8 [rows][cols], then float scales [rows] (group = a row);
-///   Int4: bytes [rows][cols/2], each q + 8 for q in [-8, 7]: per 64
-///         columns, byte j holds column j in its low nibble and j + 32 in
-///         its high one (cols a multiple of 64); then float scales
-///         [rows][cols/group].
+///   Int4: bytes [rows][cols/2], each q + 8 for q in [-8, 7], cols a
+///         multiple of 128. Each 128 columns are stored as four runs of 32
+///         that interleave the span's groups: run k holds, group by group,
+///         columns k*w .. k*w+w-1 of each (w = group / 4), so that every
+///         run meets all the span's groups in the same lanes (one int16 sum
+///         serves all of them, see Int4Groups). Per 64 stored columns, byte
+///         j holds stored column j in its low nibble and j + 32 in its high
+///         one. Then float scales [rows][cols/group].
 /// Symmetric, round to nearest: scale = max|w| / 127 (int8); int4 takes the
 /// scale among max|w| / d, d in [6, 8], with the least squared error.
 struct PackedWeight {

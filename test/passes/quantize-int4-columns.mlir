@@ -1,9 +1,10 @@
 // RUN: not qwenc-opt %s -qwen-quantize="mode=int4 group-size=32" 2>&1 | FileCheck %s
 // RUN: qwenc-opt %s -qwen-quantize="mode=int8" | FileCheck %s --check-prefix=INT8
 
-// int4 packs 64 columns in 32 bytes: a matrix of 96 columns (a multiple of
-// the group size 32, not of 64) is refused under int4, kept under int8.
-// CHECK: error: weight 'w' has 96 columns, not a multiple of 64 (int4 packs 64 columns in 32 bytes)
+// int4 interleaves the groups of each 128 columns (WeightPacking.h): a matrix
+// of 96 columns (a multiple of the group size 32, not of 128) is refused
+// under int4, kept under int8.
+// CHECK: error: weight 'w' has 96 columns, not a multiple of 128 (int4 interleaves its groups within 128 columns)
 // INT8: qwen.weight "w" {group_size = 96 : i64} : tensor<32x96xi8>
 func.func @forward(%x: tensor<?x96xf32>) -> tensor<?x32xf32> {
   %w = qwen.weight "w" : tensor<32x96xf32>

@@ -7,40 +7,40 @@
 // gated MLP) are retyped; norm weights and biases are not. Under int4 the
 // embedding, which is also the output head here, becomes int8.
 // INT8-LABEL: func.func @forward
-// INT8: qwen.weight "embed" {group_size = 64 : i64} : tensor<128x64xi8>
-// INT8: qwen.weight "norm" : tensor<64xf32>
-// INT8: qwen.weight "q" {group_size = 64 : i64} : tensor<64x64xi8>
-// INT8: qwen.weight "k" {group_size = 64 : i64} : tensor<32x64xi8>
-// INT8: qwen.concat {{.*}} : tensor<64x64xi8>, tensor<32x64xi8> -> tensor<96x64xi8>
-// INT8: qwen.weight "bias" : tensor<96xf32>
-// INT8: qwen.weight "gate" {group_size = 64 : i64} : tensor<64x64xi8>
-// INT8: qwen.logits {{.*}} : tensor<?x64xf32>, tensor<128x64xi8> -> tensor<?x128xf32>
+// INT8: qwen.weight "embed" {group_size = 128 : i64} : tensor<128x128xi8>
+// INT8: qwen.weight "norm" : tensor<128xf32>
+// INT8: qwen.weight "q" {group_size = 128 : i64} : tensor<128x128xi8>
+// INT8: qwen.weight "k" {group_size = 128 : i64} : tensor<32x128xi8>
+// INT8: qwen.concat {{.*}} : tensor<128x128xi8>, tensor<32x128xi8> -> tensor<160x128xi8>
+// INT8: qwen.weight "bias" : tensor<160xf32>
+// INT8: qwen.weight "gate" {group_size = 128 : i64} : tensor<128x128xi8>
+// INT8: qwen.logits {{.*}} : tensor<?x128xf32>, tensor<128x128xi8> -> tensor<?x128xf32>
 
-// INT4: qwen.weight "embed" {group_size = 64 : i64} : tensor<128x64xi8>
-// INT4: qwen.weight "norm" : tensor<64xf32>
-// INT4: qwen.concat {{.*}} -> tensor<96x64xi4>
-// INT4: qwen.gated_linear {{.*}} : tensor<?x64xf32>, tensor<64x64xi4>, tensor<64x64xi4> -> tensor<?x64xf32>
+// INT4: qwen.weight "embed" {group_size = 128 : i64} : tensor<128x128xi8>
+// INT4: qwen.weight "norm" : tensor<128xf32>
+// INT4: qwen.concat {{.*}} -> tensor<160x128xi4>
+// INT4: qwen.gated_linear {{.*}} : tensor<?x128xf32>, tensor<128x128xi4>, tensor<128x128xi4> -> tensor<?x128xf32>
 
-// BF16: qwen.weight "embed" : tensor<128x64xbf16>
-// BF16: qwen.weight "norm" : tensor<64xf32>
+// BF16: qwen.weight "embed" : tensor<128x128xbf16>
+// BF16: qwen.weight "norm" : tensor<128xf32>
 
 // BADGROUP: error: int4 group size must be 32, 64 or 128, got 48
 func.func @forward(%ids: tensor<?xi32>) -> tensor<?x128xf32> {
-  %e = qwen.weight "embed" : tensor<128x64xf32>
-  %x = qwen.embedding %ids, %e : tensor<?xi32>, tensor<128x64xf32> -> tensor<?x64xf32>
-  %nw = qwen.weight "norm" : tensor<64xf32>
-  %h = qwen.rms_norm %x, %nw {eps = 1.0e-6 : f64} : tensor<?x64xf32>, tensor<64xf32> -> tensor<?x64xf32>
-  %wq = qwen.weight "q" : tensor<64x64xf32>
-  %wk = qwen.weight "k" : tensor<32x64xf32>
-  %w = qwen.concat %wq, %wk : tensor<64x64xf32>, tensor<32x64xf32> -> tensor<96x64xf32>
-  %b = qwen.weight "bias" : tensor<96xf32>
-  %qk = qwen.linear %h, %w, %b : tensor<?x64xf32>, tensor<96x64xf32>, tensor<96xf32> -> tensor<?x96xf32>
-  %q = qwen.slice %qk {offset = 0 : i64} : tensor<?x96xf32> -> tensor<?x64xf32>
-  %wg = qwen.weight "gate" : tensor<64x64xf32>
-  %wu = qwen.weight "up" : tensor<64x64xf32>
-  %g = qwen.gated_linear %q, %wg, %wu : tensor<?x64xf32>, tensor<64x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
-  %wd = qwen.weight "down" : tensor<64x64xf32>
-  %d = qwen.linear %g, %wd : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
-  %l = qwen.logits %d, %e : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
+  %e = qwen.weight "embed" : tensor<128x128xf32>
+  %x = qwen.embedding %ids, %e : tensor<?xi32>, tensor<128x128xf32> -> tensor<?x128xf32>
+  %nw = qwen.weight "norm" : tensor<128xf32>
+  %h = qwen.rms_norm %x, %nw {eps = 1.0e-6 : f64} : tensor<?x128xf32>, tensor<128xf32> -> tensor<?x128xf32>
+  %wq = qwen.weight "q" : tensor<128x128xf32>
+  %wk = qwen.weight "k" : tensor<32x128xf32>
+  %w = qwen.concat %wq, %wk : tensor<128x128xf32>, tensor<32x128xf32> -> tensor<160x128xf32>
+  %b = qwen.weight "bias" : tensor<160xf32>
+  %qk = qwen.linear %h, %w, %b : tensor<?x128xf32>, tensor<160x128xf32>, tensor<160xf32> -> tensor<?x160xf32>
+  %q = qwen.slice %qk {offset = 0 : i64} : tensor<?x160xf32> -> tensor<?x128xf32>
+  %wg = qwen.weight "gate" : tensor<128x128xf32>
+  %wu = qwen.weight "up" : tensor<128x128xf32>
+  %g = qwen.gated_linear %q, %wg, %wu : tensor<?x128xf32>, tensor<128x128xf32>, tensor<128x128xf32> -> tensor<?x128xf32>
+  %wd = qwen.weight "down" : tensor<128x128xf32>
+  %d = qwen.linear %g, %wd : tensor<?x128xf32>, tensor<128x128xf32> -> tensor<?x128xf32>
+  %l = qwen.logits %d, %e : tensor<?x128xf32>, tensor<128x128xf32> -> tensor<?x128xf32>
   return %l : tensor<?x128xf32>
 }

@@ -112,6 +112,29 @@ TEST(MatmulKernels, QuantRowsRoundToNearest) {
   checkQuantRows<int16_t>(c.x, 13, K, 8191);
 }
 
+/// With a span, the int4 kernels' input: the same values and block scales,
+/// each column where the int4 weights store theirs.
+template <int G>
+void checkInterleaved(const std::vector<float> &x, int rows) {
+  qwenc_rt::QuantRows<int8_t> natural, interleaved;
+  natural.quantize(x.data(), rows, K, G, 127);
+  interleaved.quantize(x.data(), rows, K, G, 127, 128);
+  EXPECT_EQ(natural.d, interleaved.d);
+  EXPECT_EQ(natural.sum8, interleaved.sum8);
+  using View = qwenc_rt::Int4Groups<K, G>;
+  for (int r = 0; r < rows; ++r)
+    for (int k = 0; k < K; ++k)
+      ASSERT_EQ(interleaved.q[size_t(r) * K + View::stored_column(k)], natural.q[size_t(r) * K + k])
+          << "g" << G << ", row " << r << ", column " << k;
+}
+
+TEST(MatmulKernels, QuantRowsInterleaveLikeInt4) {
+  Case c;
+  checkInterleaved<32>(c.x, 13);
+  checkInterleaved<64>(c.x, 13);
+  checkInterleaved<128>(c.x, 13);
+}
+
 // The vector exp behind the gated products' SiLU: within two float ulps of
 // exp over the range it does not clamp, finite and >= 0 outside it.
 TEST(MatmulKernels, Exp8IsWithinTwoUlps) {
