@@ -676,16 +676,16 @@ void store_kv(const float *k, const float *v, const int32_t *positions, int rows
 /// Causal grouped-query attention. Stores this step's K and V rows into the
 /// layer's cache, then each query row attends to cached positions 0..its
 /// own. Heads are split across the threads; head h uses
-/// scores[h * ctx, (h + 1) * ctx).
+/// scores[h * stride, h * stride + its cached length) (stride >= ctx, Session::scratch_stride).
 template <int NH, int NKV, int HD>
 void attention(const float *q, const float *k, const float *v, const int32_t *positions,
-               int rows, float *k_cache, float *v_cache, float *scores, int ctx, float *out) {
+               int rows, float *k_cache, float *v_cache, float *scores, int stride, float *out) {
   constexpr int KV = NKV * HD, group = NH / NKV;
   store_kv<KV>(k, v, positions, rows, k_cache, v_cache);
   const float scale = float(1.0 / std::sqrt(double(HD)));
   parallel_for(NH, [&](int64_t h0, int64_t h1) {
     for (int64_t h = h0; h < h1; ++h) {
-      float *sc = scores + h * ctx;
+      float *sc = scores + h * stride;
       const int kvh = int(h) / group;
       for (int r = 0; r < rows; ++r) {
         const int len = positions[r] + 1;
