@@ -109,11 +109,10 @@ private:
   /// (one per distinct set).
   std::string halideKernel(const std::string &generator, const std::vector<std::string> &params);
   /// Emits a call of a Halide kernel for y = x W^T (+ bias) or the gated
-  /// form, when the generator takes the weights: for every row count (int8;
-  /// returns true, no C++ kernel is needed), or under `oneRow` (float
-  /// formats; the C++ kernel call that follows becomes its else branch).
+  /// form, for every row count, and returns true when the generator takes
+  /// the weights (f32, bf16, int8); otherwise the caller emits a C++ kernel.
   bool emitHalideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
-                        Value bias, const std::string &yExpr, int64_t n, const std::string &oneRow);
+                        Value bias, const std::string &yExpr, int64_t n);
   std::string vectorPtr(Value v);   // a pointer to a 1-D weight
 
   ModuleOp module;
@@ -279,7 +278,7 @@ std::string Emitter::halideKernel(const std::string &generator, const std::vecto
 }
 
 bool Emitter::emitHalideMatmul(const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
-                               Value bias, const std::string &yExpr, int64_t n, const std::string &oneRow) {
+                               Value bias, const std::string &yExpr, int64_t n) {
   if (!opts.halideKernels)
     return false;
   auto type = cast<RankedTensorType>(w.getType());
@@ -293,15 +292,17 @@ bool Emitter::emitHalideMatmul(const std::string &xExpr, const std::string &rows
   } else if (element.isInteger(8)) {
     quant = "int8", wType = "int8", code = "halide_type_int", bits = "8";
   } else {
-    // f16, and int4: a Halide int4 schedule decoded at a third of the speed
-    // of the C++ AVX2 kernel (int8 activations, vpmaddubsw), so that one runs.
+    // f16: Halide 14 widens it in software (about 20 instructions a vector,
+    // not F16C's one). int4: a Halide int4 schedule decoded at a third of the
+    // speed of the C++ AVX2 kernel (int8 activations, vpmaddubsw). Both run
+    // on the C++ kernels.
     return false;
   }
   if (k % 32 != 0)
     return false;
-  // int8 weights meet x as int16 rows (int16_rows), in a decode kernel and a
-  // prefill kernel (tokens in fours, so at least four rows): all rows run on
-  // Halide. Float formats: Halide for one row, the C++ kernels for more.
+  // Every format has a decode kernel and a prefill kernel (tokens in fours,
+  // so at least four rows): all rows run on Halide. int8 weights meet x as
+  // int16 rows (int16_rows).
   const bool intInput = quant == "int8";
   auto kernel = [&](bool prefill) {
     return halideKernel("qwen_matmul",
@@ -334,8 +335,10 @@ bool Emitter::emitHalideMatmul(const std::string &xExpr, const std::string &rows
     biasBuf = llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1})", f32Offset.lookup(bias), n).str();
   }
   Value second = w2 ? w2 : w;
-  std::string input, call = fn + "(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b)",
-                     name = "\"" + fn + "\"";
+  const std::string args = "(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b)", prefillFn = kernel(true);
+  const std::string call = llvm::formatv("{0} >= 4 ? {1}{3} : {2}{3}", rowsExpr, prefillFn, fn, args).str(),
+                    name = llvm::formatv("{0} >= 4 ? \"{1}\" : \"{2}\"", rowsExpr, prefillFn, fn).str();
+  std::string input;
   if (intInput) {
     int16Columns = std::max(int16Columns, k);
     input = llvm::formatv("const QuantRows<int16_t> &xq_ = int16_rows<{0}>({1}, {2});\n"
@@ -343,11 +346,6 @@ bool Emitter::emitHalideMatmul(const std::string &xExpr, const std::string &rows
                           "xs_(xq_.d.data(), halide_type_float, 32, 1, {2});",
                           k, xExpr, rowsExpr)
                 .str();
-    const std::string prefillFn = kernel(true);
-    call = llvm::formatv("{1} >= 4 ? {0}(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b) : {2}",
-                         prefillFn, rowsExpr, call)
-               .str();
-    name = llvm::formatv("{1} >= 4 ? \"{0}\" : {2}", prefillFn, rowsExpr, name).str();
   } else {
     input = llvm::formatv("HlBuf x_({0}, halide_type_float, 32, {1}, {2}), xs_(W, halide_type_float, 32, 1, 1);",
                           xExpr, k, rowsExpr)
@@ -359,8 +357,8 @@ bool Emitter::emitHalideMatmul(const std::string &xExpr, const std::string &rows
                                    input, yExpr, n, rowsExpr, weightBuf(w), scaleBuf(w), weightBuf(second),
                                    scaleBuf(second), biasBuf, call, name)
                          .str();
-  body += intInput ? "  " + block + "\n" : "  if (" + oneRow + ") " + block + " else\n  ";
-  return intInput;
+  body += "  " + block + "\n";
+  return true;
 }
 
 LogicalResult Emitter::emitOp(Operation *op) {
@@ -387,7 +385,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
       })
       .Case([&](qwen::LinearOp l) {
         if (emitHalideMatmul(buf(l.getInput()), "rows", l.getWeight(), Value(), l.getBias(), buf(l.getResult()),
-                             cols(l.getResult()), "rows == 1"))
+                             cols(l.getResult())))
           return success();
         std::string bias = l.getBias() ? vectorPtr(l.getBias()) : "static_cast<const float *>(nullptr)";
         line(llvm::formatv("linear<{0}, {1}>({2}, {3}, {4}, rows, {5})", cols(l.getResult()),
@@ -442,9 +440,8 @@ LogicalResult Emitter::emitOp(Operation *op) {
         auto w = l.getWeight().getType();
         std::string lastRows =
             llvm::formatv("{0} + (all_logits ? 0 : int64_t(rows - 1) * {1})", buf(l.getInput()), w.getDimSize(1));
-        // Under the one-row condition, (all_logits ? rows : 1) is 1.
         if (emitHalideMatmul(lastRows, "(all_logits ? rows : 1)", l.getWeight(), Value(), Value(), "s.logits",
-                             w.getDimSize(0), "rows == 1 || !all_logits"))
+                             w.getDimSize(0)))
           return success();
         line(llvm::formatv("logits<{0}, {1}>({2}, {3}, rows, all_logits, s.logits)", w.getDimSize(0),
                            w.getDimSize(1), buf(l.getInput()), weightView(l.getWeight())));
@@ -452,7 +449,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
       })
       .Case([&](qwen::GatedLinearOp g) {
         if (emitHalideMatmul(buf(g.getInput()), "rows", g.getGate(), g.getUp(), Value(), buf(g.getResult()),
-                             cols(g.getResult()), "rows == 1"))
+                             cols(g.getResult())))
           return success();
         line(llvm::formatv("gated_linear<{0}, {1}>({2}, {3}, {4}, rows, {5})", cols(g.getResult()),
                            cols(g.getInput()), buf(g.getInput()), weightView(g.getGate()),

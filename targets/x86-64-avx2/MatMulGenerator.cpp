@@ -14,12 +14,13 @@
 // (int4 runs on the C++ AVX2 kernel: a schedule tried here decoded at a third
 // of its speed.)
 //
-// Products: float formats keep 32 lanes of partial sums (four independent
-// AVX2 accumulators) over K, then add them up; int8 keeps eight int32 lanes,
-// each adding adjacent pairs of int8 x int16 products (a vector reduction
-// that Halide emits as vpmovsxbw + vpmaddwd). Decode schedule: rows one at a
-// time, output columns in parallel blocks of 256. Prefill schedule (int8,
-// `prefill=true`): see generate().
+// Products: float formats keep lanes of partial sums over K (decode: 32, four
+// independent AVX2 accumulators; prefill: 8 per column and token of a tile),
+// then add them up; int8 keeps eight int32 lanes, each adding adjacent pairs
+// of int8 x int16 products (a vector reduction that Halide emits as
+// vpmovsxbw + vpmaddwd). Decode schedule: rows one at a time, output columns
+// in parallel blocks of 256. Prefill schedule (`prefill=true`, at least four
+// rows): see generate().
 //===----------------------------------------------------------------------===//
 #include "Halide.h"
 
@@ -80,11 +81,12 @@ public:
     return scaled;
   }
 
-  /// sum_k x(k, r) * W(k, n) with 32 vector lanes of partial sums.
+  /// sum_k x(k, r) * W(k, n) with L partial sums: 32 (four vectors) for
+  /// decode, 8 (one vector per column and token of a tile) for prefill.
   Func dotProduct(const std::string &name, const Input<Buffer<>> &b, const Input<Buffer<float>> &s) {
     if (std::string(quant) == "int8")
       return intDotProduct(name, b, s);
-    const int L = 32;
+    const int L = prefill ? 8 : 32;
     RDom ko(0, int(K) / L, name + "_ko");
     Func partial(name + "_partial"), total(name);
     partial(l, n, r) = 0.0f;
@@ -113,17 +115,18 @@ public:
     y(n, r) = out;
 
     Var no("no"), ni("ni"), ro("ro"), ri("ri");
+    const std::string q = quant;
     if (prefill) {
-      if (intTotals.empty())
-        throw std::runtime_error("qwen_matmul: the prefill schedule is for int8 weights");
       // Column blocks of about 128 KiB of weights stay in L2 while the tokens
-      // pass over them in tiles of 2 columns x 4 tokens: each widened weight
-      // vector meets four tokens, each token vector two columns (measured on
-      // 8960x1536, 64 rows: 160 GMAC/s; 1x4 135, 1x8 137, 3x4 136, 2x6 114,
-      // 4x4 98 - more accumulators than registers). ShiftInwards: the last
+      // pass over them in tiles of 2 columns x 4 tokens: each weight vector
+      // (widened once) meets four tokens, each token vector two columns.
+      // int8 (measured on 8960x1536, 64 rows: 160 GMAC/s; 1x4 135, 1x8 137,
+      // 3x4 136, 2x6 114, 4x4 98 - more accumulators than registers); floats
+      // keep 8 accumulators of FMAs the same way. ShiftInwards: the last
       // four tokens overlap the ones before (the caller passes at least four
       // rows), so every buffer has a fixed size.
-      const int block = std::max(16, std::min(256, (128 << 10) / int(K) / 16 * 16));
+      const int weightBytes = q == "f32" ? 4 : q == "bf16" ? 2 : 1;
+      const int block = std::max(16, std::min(256, (128 << 10) / (int(K) * weightBytes) / 16 * 16));
       Var nio("nio"), nii("nii");
       y.split(n, no, ni, block, TailStrategy::GuardWithIf)
           .split(ni, nio, nii, 2, TailStrategy::GuardWithIf)
@@ -142,6 +145,12 @@ public:
             .vectorize(l)
             .unroll(r)
             .unroll(n);
+      }
+      for (size_t i = 0; i < totals.size(); ++i) {
+        totals[i].compute_at(y, nio);
+        totals[i].update().reorder(lanes[i].x, r, n);
+        partials[i].compute_at(totals[i], Var::outermost()).vectorize(l);
+        partials[i].update().reorder(l, r, n, blocks[i].x).vectorize(l).unroll(r).unroll(n);
       }
     } else {
       // Decode: one row at a time (the rows loop outermost keeps every
@@ -168,7 +177,7 @@ public:
       for (size_t i = 0; i < totals.size(); ++i) {
         totals[i].compute_at(y, no);
         partials[i].compute_at(totals[i], n).vectorize(l);
-        const int stepBytes = std::string(quant) == "f32" ? 4 * 32 : 2 * 32; // 32 columns a step of blocks.x
+        const int stepBytes = q == "f32" ? 4 * 32 : 2 * 32; // 32 columns a step of blocks.x
         partials[i]
             .update()
             .reorder(l, blocks[i].x)

@@ -1,12 +1,17 @@
 // The Halide kernels of the x86-64-avx2 target, generated at build time by
 // qwenc-kernelgen for small shapes (test/CMakeLists.txt), against double
-// references: the int8 decode and prefill matrix kernels on int16 rows (every
-// row count from 1 to 13: the prefill kernel's last four tokens overlap the
-// ones before), with bias and gated, and attention over a cache of every
-// length from 1 to 40 with two query heads per kv head.
+// references: the int8 decode and prefill matrix kernels on int16 rows and
+// the bf16 and f32 ones on float rows (every row count from 1 to 13: the
+// prefill kernel's last four tokens overlap the ones before), with bias and
+// gated, and attention over a cache of every length from 1 to 40 with two
+// query heads per kv head.
 #include "runtime/halide_glue.h"
 
 #include "test_attention.h"
+#include "test_bf16_decode.h"
+#include "test_bf16_gated_prefill.h"
+#include "test_bf16_prefill.h"
+#include "test_f32_prefill.h"
 #include "test_int8_decode.h"
 #include "test_int8_gated_prefill.h"
 #include "test_int8_prefill.h"
@@ -14,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 using namespace qwenc_rt;
@@ -112,6 +118,90 @@ TEST(HalideKernels, Int8GatedPrefill) {
                           }),
               kInt16Bound)
         << rows << " rows";
+}
+
+/// Float weights: w as f32, and as bf16 (wb) holding the same values (each
+/// f32 weight is a bf16 value), against the same double reference.
+struct FloatMatmulCase {
+  std::vector<float> w, w2, bias, x;
+  std::vector<uint16_t> wb, w2b;
+  FloatMatmulCase() {
+    std::mt19937 rng(9);
+    std::normal_distribution<float> dist;
+    for (auto [f, b] : {std::pair{&w, &wb}, std::pair{&w2, &w2b}}) {
+      f->resize(size_t(N) * K);
+      b->resize(f->size());
+      for (size_t i = 0; i < f->size(); ++i) {
+        uint32_t bits;
+        const float v = 0.05f * dist(rng);
+        std::memcpy(&bits, &v, 4);
+        (*b)[i] = uint16_t(bits >> 16);
+        bits &= 0xffff0000u;
+        std::memcpy(&(*f)[i], &bits, 4);
+      }
+    }
+    bias.resize(N);
+    for (float &f : bias)
+      f = dist(rng);
+    x.resize(size_t(kMaxRows) * K);
+    for (float &f : x)
+      f = dist(rng);
+  }
+  double dot(const std::vector<float> &m, int n, int r) const {
+    double acc = 0;
+    for (int k = 0; k < K; ++k)
+      acc += double(m[size_t(n) * K + k]) * x[size_t(r) * K + k];
+    return acc;
+  }
+  double linear(int n, int r) const { return dot(w, n, r) + bias[size_t(n)]; }
+  double gated(int n, int r) const {
+    const double g = dot(w, n, r), u = dot(w2, n, r);
+    return g / (1.0 + std::exp(-g)) * u;
+  }
+};
+
+/// Runs a float-weight kernel (bf16 or f32 weights) over `rows` rows; the
+/// largest error relative to the largest |output|.
+template <typename Expect>
+double floatMatmulError(const FloatMatmulCase &c, Kernel kernel, bool bf16, int rows, Expect expect) {
+  std::vector<float> y(size_t(rows) * N), none(1);
+  HlBuf x_(c.x.data(), halide_type_float, 32, K, rows), xs_(none.data(), halide_type_float, 32, 1, 1);
+  const halide_type_code_t code = bf16 ? halide_type_uint : halide_type_float;
+  const int bits = bf16 ? 16 : 32;
+  const void *w = bf16 ? static_cast<const void *>(c.wb.data()) : c.w.data();
+  const void *w2 = bf16 ? static_cast<const void *>(c.w2b.data()) : c.w2.data();
+  HlBuf w_(w, code, bits, K, N), w2_(w2, code, bits, K, N), s_(none.data(), halide_type_float, 32, 1, 1),
+      s2_(none.data(), halide_type_float, 32, 1, 1);
+  HlBuf b_(c.bias.data(), halide_type_float, 32, N), y_(y.data(), halide_type_float, 32, N, rows);
+  EXPECT_EQ(kernel(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), 0);
+  double maxErr = 0, maxOut = 0;
+  for (int r = 0; r < rows; ++r)
+    for (int n = 0; n < N; ++n) {
+      const double e = expect(n, r);
+      maxErr = std::max(maxErr, std::fabs(e - y[size_t(r) * N + n]));
+      maxOut = std::max(maxOut, std::fabs(e));
+    }
+  return maxErr / maxOut;
+}
+
+// float sums of 256 products: about 1e-7 relative; an indexing mistake is O(1).
+constexpr double kFloatBound = 1e-5;
+
+TEST(HalideKernels, FloatDecodeAndPrefillEveryRowCount) {
+  if (!hostHasAvx2())
+    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+  FloatMatmulCase c;
+  auto linear = [&](int n, int r) { return c.linear(n, r); };
+  for (int rows = 1; rows <= 3; ++rows)
+    EXPECT_LT(floatMatmulError(c, test_bf16_decode, true, rows, linear), kFloatBound) << rows << " rows";
+  for (int rows = 4; rows <= kMaxRows; ++rows) {
+    EXPECT_LT(floatMatmulError(c, test_bf16_prefill, true, rows, linear), kFloatBound) << rows << " rows, bf16";
+    EXPECT_LT(floatMatmulError(c, test_f32_prefill, false, rows, linear), kFloatBound) << rows << " rows, f32";
+  }
+  for (int rows : {4, 7, 13})
+    EXPECT_LT(floatMatmulError(c, test_bf16_gated_prefill, true, rows, [&](int n, int r) { return c.gated(n, r); }),
+              kFloatBound)
+        << rows << " rows, gated";
 }
 
 // Every cached length from 1 to 40 (whole blocks of eight positions and
