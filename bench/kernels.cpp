@@ -1,8 +1,9 @@
 // Throughput of the runtime's C++ int4 matrix kernels alone (int8 runs on
 // Halide kernels, see docs/DESIGN.md), on the 1.5B and 0.5B MLP shapes, over weights far
 // larger than the caches: decode (1 row) in GB/s of weights read, prefill
-// (128 rows) in GMAC/s. For tuning kernels without compiling a model;
-// bench/run is the benchmark of record.
+// (128 rows) in GMAC/s. Then the ceiling of the int8 Halide prefill kernel's
+// inner loop (its instruction mix alone, in L1, on every thread). For tuning
+// kernels without compiling a model; bench/run is the benchmark of record.
 //
 //   g++ -O3 -mavx2 -mfma -mf16c -I. -pthread bench/kernels.cpp runtime/thread_pool.cpp -o kernels
 //   ./kernels [threads]
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <thread>
 #include <vector>
 
 using namespace qwenc_rt;
@@ -76,6 +78,36 @@ void shape() {
   measure<N, K>(name, 0.5 + 4.0 / 128, [&](std::mt19937 &rng) { return int4_views<N, K, 128>(rng, q4, scale); });
 }
 
+#ifdef QWENC_AVX2
+// One step of the int8 prefill kernel's inner loop (MatMulGenerator.cpp: a
+// tile of 2 weight rows x 4 tokens, 16 columns): 2 vpmovsxbw, 8 vpmaddwd,
+// 8 vpaddd, over rows of 1536 columns that stay in L1; returns GMAC/s.
+double int8_tile_loop(long reps) {
+  constexpr int K = 1536;
+  alignas(64) static thread_local int8_t w[2][K];
+  alignas(64) static thread_local int16_t x[4][K];
+  __m256i acc[8];
+  for (__m256i &a : acc)
+    a = _mm256_setzero_si256();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (long rep = 0; rep < reps; ++rep)
+    for (int k = 0; k < K; k += 16) {
+      const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w[0] + k)));
+      const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w[1] + k)));
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; ++t) {
+        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x[t] + k));
+        acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(w0, xv));
+        acc[4 + t] = _mm256_add_epi32(acc[4 + t], _mm256_madd_epi16(w1, xv));
+      }
+    }
+  const double t = seconds_since(t0);
+  for (const __m256i &a : acc) // keep the sums alive
+    asm volatile("" : : "x"(a));
+  return double(reps) * K * 8 / t / 1e9;
+}
+#endif
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -84,5 +116,17 @@ int main(int argc, char **argv) {
   shape<1536, 8960>(); // 1.5B down
   shape<4864, 896>();  // 0.5B gate / up
   shape<896, 4864>();  // 0.5B down
+#ifdef QWENC_AVX2
+  std::vector<double> rate(static_cast<size_t>(num_threads())); // all at once, as in a model's prefill
+  std::vector<std::thread> threads;
+  for (double &r : rate)
+    threads.emplace_back([&r] { r = int8_tile_loop(200000); });
+  for (std::thread &t : threads)
+    t.join();
+  double total = 0;
+  for (double r : rate)
+    total += r;
+  std::printf("%-28s prefill  %7.1f GMAC/s (all threads; the kernel's ceiling)\n", "int8 2x4 tile loop in L1", total);
+#endif
   return 0;
 }
