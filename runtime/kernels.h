@@ -219,6 +219,11 @@ inline __m256 exp8(__m256 x) {
   const __m256i two_k = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
   return _mm256_mul_ps(p, _mm256_castsi256_ps(two_k));
 }
+/// silu(g) * u = g / (1 + exp(-g)) * u, eight lanes.
+inline __m256 silu_mul8(__m256 g, __m256 u) {
+  const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), g));
+  return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e)), u);
+}
 /// The four horizontal sums of a, b, c, d.
 inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
   const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
@@ -604,12 +609,8 @@ struct GatedDots {
       alignas(32) float g[padded] = {}, u[padded] = {}, y[padded];
       gate.template run<NW, R>(n, r, g);
       up.template run<NW, R>(n, r, u);
-      for (int i = 0; i < padded; i += 8) {
-        const __m256 gv = _mm256_load_ps(g + i);
-        const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), gv));
-        _mm256_store_ps(y + i, _mm256_mul_ps(_mm256_div_ps(gv, _mm256_add_ps(_mm256_set1_ps(1.0f), e)),
-                                             _mm256_load_ps(u + i)));
-      }
+      for (int i = 0; i < padded; i += 8)
+        _mm256_store_ps(y + i, silu_mul8(_mm256_load_ps(g + i), _mm256_load_ps(u + i)));
       std::memcpy(out, y, sizeof(float) * NW * R);
       return;
     }
@@ -628,6 +629,23 @@ void gated_linear(const float *x, Weights gate, Weights up, int rows, float *y) 
   const auto *xq = prepare_rows<K, Weights>(x, rows); // shared by both products
   const GatedDots<K, Weights> dots{{gate, x, xq}, {up, x, xq}};
   parallel_for(N, [&](int64_t begin, int64_t end) {
+#ifdef QWENC_AVX2
+    if (rows == 1) {
+      // Decode: the sums of eight columns, then one vector SiLU (scalar expf
+      // calls were 1 % of a 0.5B int4 step).
+      for (int64_t n = begin; n < end; n += 8) {
+        const int m = end - n < 8 ? int(end - n) : 8;
+        alignas(32) float g[8] = {}, u[8] = {}, out[8];
+        for (int j = 0; j < m; ++j) {
+          dots.gate.template run<1, 1>(n + j, 0, g + j);
+          dots.up.template run<1, 1>(n + j, 0, u + j);
+        }
+        _mm256_store_ps(out, silu_mul8(_mm256_load_ps(g), _mm256_load_ps(u)));
+        std::memcpy(y + n, out, sizeof(float) * size_t(m));
+      }
+      return;
+    }
+#endif
     for_row_blocks(dots, begin, end, rows, [&](int64_t n, int r, float v) { y[int64_t(r) * N + n] = v; });
   }, 16);
 }
