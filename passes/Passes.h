@@ -19,9 +19,10 @@ namespace mlir::qwen {
 #include "passes/Passes.h.inc"
 
 /// The pipeline `qwenc compile` runs: fusion, then quantization to `quant`
-/// (f32 keeps the checkpoint's types: no quantize pass).
+/// ("none" keeps the checkpoint's types: no quantize pass), the embedding
+/// and output head to `headQuant` (empty: the pass's default).
 void buildCompilePipeline(OpPassManager &pm, const std::string &quant, int64_t groupSize,
-                          bool fuse);
+                          const std::string &headQuant, bool fuse);
 
 } // namespace mlir::qwen
 

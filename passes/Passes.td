@@ -34,7 +34,8 @@ def QwenQuantize : Pass<"qwen-quantize", "::mlir::func::FuncOp"> {
     Retypes every 2-D weight that feeds a matrix product or the embedding
     (through qwen.concat too): `int8` per output channel (group = the row),
     `int4` per group of `group-size` columns, `bf16` and `f32` as plain
-    floating point. Under int4 the embedding and the output head become int8
+    floating point. The embedding and the output head (often one tensor) take
+    `head-mode`; by default `mode`, except under int4, where they become int8
     (their error goes straight into the logits). Scales are computed when the
     target packs the weights (round to nearest). Norm weights and biases stay
     as they are.
@@ -44,6 +45,8 @@ def QwenQuantize : Pass<"qwen-quantize", "::mlir::func::FuncOp"> {
            "f32, bf16, int8 or int4">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
            "columns per int4 scale: 32, 64 or 128">,
+    Option<"headMode", "head-mode", "std::string", /*default=*/"\"\"",
+           "the embedding and output head: f32, bf16, int8 or int4 (default: int8 under int4, else mode)">,
   ];
   let dependentDialects = ["::mlir::qwen::QwenDialect"];
 }

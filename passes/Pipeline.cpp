@@ -4,7 +4,7 @@
 namespace mlir::qwen {
 
 void buildCompilePipeline(OpPassManager &pm, const std::string &quant, int64_t groupSize,
-                          bool fuse) {
+                          const std::string &headQuant, bool fuse) {
   OpPassManager &fn = pm.nest<func::FuncOp>();
   if (fuse) {
     // Gate/up first: once fused into gated_linear they are no longer
@@ -17,6 +17,7 @@ void buildCompilePipeline(OpPassManager &pm, const std::string &quant, int64_t g
     QwenQuantizeOptions options;
     options.mode = quant;
     options.groupSize = groupSize;
+    options.headMode = headQuant;
     fn.addPass(createQwenQuantize(options));
   }
 }

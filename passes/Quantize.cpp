@@ -35,19 +35,25 @@ struct Quantize : mlir::qwen::impl::QwenQuantizeBase<Quantize> {
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
     MLIRContext *ctx = &getContext();
-    Type element;
-    if (mode == "f32")
-      element = Float32Type::get(ctx);
-    else if (mode == "bf16")
-      element = BFloat16Type::get(ctx);
-    else if (mode == "int8")
-      element = IntegerType::get(ctx, 8);
-    else if (mode == "int4")
-      element = IntegerType::get(ctx, 4);
-    else {
-      fn.emitError() << "unknown quantization mode '" << mode << "' (f32, bf16, int8, int4)";
+    auto elementOf = [&](StringRef m) -> Type {
+      if (m == "f32")
+        return Float32Type::get(ctx);
+      if (m == "bf16")
+        return BFloat16Type::get(ctx);
+      if (m == "int8")
+        return IntegerType::get(ctx, 8);
+      if (m == "int4")
+        return IntegerType::get(ctx, 4);
+      fn.emitError() << "unknown quantization mode '" << m << "' (f32, bf16, int8, int4)";
+      return Type();
+    };
+    // The output head's error goes straight into the logits: by default under
+    // int4 it (and the embedding it may share) stays int8, as llama.cpp keeps
+    // it at 6 bits in its 4-bit formats.
+    const std::string head = !headMode.empty() ? std::string(headMode) : mode == "int4" ? "int8" : std::string(mode);
+    Type element = elementOf(mode), headElement = elementOf(head);
+    if (!element || !headElement)
       return signalPassFailure();
-    }
     if (mode == "int4" && groupSize != 32 && groupSize != 64 && groupSize != 128) {
       fn.emitError() << "int4 group size must be 32, 64 or 128, got " << int64_t(groupSize);
       return signalPassFailure();
@@ -59,14 +65,9 @@ struct Quantize : mlir::qwen::impl::QwenQuantizeBase<Quantize> {
         return WalkResult::advance();
       int64_t cols = type.getDimSize(1);
       w->removeAttr(w.getGroupSizeAttrName());
-      Type target = element;
-      // The output head's error goes straight into the logits: under int4 it
-      // (and the embedding it may share) stays int8, as llama.cpp keeps it
-      // at 6 bits in its 4-bit formats.
-      if (mode == "int4" && llvm::any_of(w->getUsers(), [](Operation *u) {
-            return isa<LogitsOp, EmbeddingOp>(u);
-          }))
-        target = IntegerType::get(ctx, 8);
+      const bool isHead =
+          llvm::any_of(w->getUsers(), [](Operation *u) { return isa<LogitsOp, EmbeddingOp>(u); });
+      Type target = isHead ? headElement : element;
       if (auto it = dyn_cast<IntegerType>(target)) {
         int64_t g = it.getWidth() == 8 ? cols : int64_t(groupSize);
         if (cols % g != 0) {

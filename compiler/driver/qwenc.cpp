@@ -38,6 +38,8 @@ const char *kUsage =
     "      --quant MODE        weights: none (as stored, default), f32, bf16, int8 (per\n"
     "                          output channel), int4 (per group)\n"
     "      --group-size N      int4 group: 32, 64 or 128 (default 128)\n"
+    "      --head-quant MODE   the embedding and output head: f32, bf16, int8, int4\n"
+    "                          (default: int8 under --quant int4, else as --quant)\n"
     "      --no-fuse           skip the fusion passes\n"
     "      --report            print each weight's storage, quantization SNR and the total\n"
     "      --keep-source DIR   keep the generated C++ in DIR\n"
@@ -111,7 +113,7 @@ void printReport(const qwenc::CppModel &model) {
 }
 
 int runCompile(int argc, char **argv) {
-  std::string input, output, target, keep, quant = "none";
+  std::string input, output, target, keep, quant = "none", headQuant;
   qwenc::CppTargetOptions opts;
   bool verbose = false, fuse = true, report = false;
   int64_t groupSize = 128;
@@ -135,6 +137,10 @@ int runCompile(int argc, char **argv) {
       quant = value();
       if (quant != "none" && quant != "f32" && quant != "bf16" && quant != "int8" && quant != "int4")
         return fail("--quant must be none, f32, bf16, int8 or int4, got '" + quant + "'");
+    } else if (a == "--head-quant") {
+      headQuant = value();
+      if (headQuant != "f32" && headQuant != "bf16" && headQuant != "int8" && headQuant != "int4")
+        return fail("--head-quant must be f32, bf16, int8 or int4, got '" + headQuant + "'");
     } else if (a == "--group-size") {
       std::string v = value();
       if (v != "32" && v != "64" && v != "128")
@@ -153,6 +159,8 @@ int runCompile(int argc, char **argv) {
   }
   if (input.empty() || output.empty())
     return fail(std::string("compile: give a model and -o BIN\n") + kUsage);
+  if (!headQuant.empty() && quant == "none")
+    return fail("--head-quant needs --quant (f32, bf16, int8 or int4)");
   if (target.empty())
     target = "cpp";
   if (!qwenc::targetOptions(target, opts))
@@ -164,7 +172,7 @@ int runCompile(int argc, char **argv) {
   if (failed(verify(*module)))
     return fail(input + ": the graph does not verify");
   PassManager pm(&ctx);
-  qwen::buildCompilePipeline(pm, quant, groupSize, fuse);
+  qwen::buildCompilePipeline(pm, quant, groupSize, headQuant, fuse);
   if (failed(pm.run(*module)))
     return fail(input + ": the compile pipeline failed");
   auto model = qwenc::emitCppModel(*module, opts);

@@ -1,7 +1,10 @@
 // RUN: qwenc-opt %s -qwen-quantize="mode=int8" | FileCheck %s --check-prefix=INT8
 // RUN: qwenc-opt %s -qwen-quantize="mode=int4 group-size=32" | FileCheck %s --check-prefix=INT4
 // RUN: qwenc-opt %s -qwen-quantize="mode=bf16" | FileCheck %s --check-prefix=BF16
+// RUN: qwenc-opt %s -qwen-quantize="mode=int4 group-size=32 head-mode=int4" | FileCheck %s --check-prefix=HEAD4
+// RUN: qwenc-opt %s -qwen-quantize="mode=int8 head-mode=bf16" | FileCheck %s --check-prefix=HEADBF16
 // RUN: not qwenc-opt %s -qwen-quantize="mode=int4 group-size=48" 2>&1 | FileCheck %s --check-prefix=BADGROUP
+// RUN: not qwenc-opt %s -qwen-quantize="mode=int8 head-mode=int2" 2>&1 | FileCheck %s --check-prefix=BADHEAD
 
 // Matrix weights (the stacked q/k/v, the embedding shared with the head, the
 // gated MLP) are retyped; norm weights and biases are not. Under int4 the
@@ -24,7 +27,17 @@
 // BF16: qwen.weight "embed" : tensor<128x128xbf16>
 // BF16: qwen.weight "norm" : tensor<128xf32>
 
+// head-mode sets the embedding / output head alone: int4 in the group size
+// of the rest, or a float type over int8 layers.
+// HEAD4: qwen.weight "embed" {group_size = 32 : i64} : tensor<128x128xi4>
+// HEAD4: qwen.concat {{.*}} -> tensor<160x128xi4>
+// HEAD4: qwen.logits {{.*}} : tensor<?x128xf32>, tensor<128x128xi4> -> tensor<?x128xf32>
+// HEADBF16: qwen.weight "embed" : tensor<128x128xbf16>
+// HEADBF16: qwen.weight "q" {group_size = 128 : i64} : tensor<128x128xi8>
+// HEADBF16: qwen.logits {{.*}} : tensor<?x128xf32>, tensor<128x128xbf16> -> tensor<?x128xf32>
+
 // BADGROUP: error: int4 group size must be 32, 64 or 128, got 48
+// BADHEAD: error: unknown quantization mode 'int2' (f32, bf16, int8, int4)
 func.func @forward(%ids: tensor<?xi32>) -> tensor<?x128xf32> {
   %e = qwen.weight "embed" : tensor<128x128xf32>
   %x = qwen.embedding %ids, %e : tensor<?xi32>, tensor<128x128xf32> -> tensor<?x128xf32>
