@@ -43,7 +43,7 @@ const char *kUsage =
     "      --no-fuse           skip the fusion passes\n"
     "      --report            print each weight's storage, quantization SNR and the total\n"
     "      --keep-source DIR   keep the generated C++ in DIR\n"
-    "      --max-rows N        tokens per forward step, the prefill chunk (default 64)\n"
+    "      --max-rows N        tokens per forward step, the prefill chunk (default 128)\n"
     "      -v                  print the host compiler command\n";
 
 int fail(const std::string &msg) {

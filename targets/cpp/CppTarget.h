@@ -13,7 +13,7 @@
 namespace qwenc {
 
 struct CppTargetOptions {
-  int maxRows = 64; // tokens per forward() call: the prefill chunk
+  int maxRows = 128; // tokens per forward() call: the prefill chunk (64: 3-6 % slower prefill)
   /// Host compiler flags for the model's kernels, and the CPU features the
   /// executable checks for at start ("" for none).
   std::vector<std::string> cxxFlags = {"-O2"};
