@@ -65,6 +65,19 @@ struct MatmulCase {
 using Kernel = int (*)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
                        halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *);
 
+/// The largest |expect(n, r) - y[r, n]| relative to the largest |expect|.
+template <typename Expect>
+double relativeError(const std::vector<float> &y, int rows, Expect expect) {
+  double maxErr = 0, maxOut = 0;
+  for (int r = 0; r < rows; ++r)
+    for (int n = 0; n < N; ++n) {
+      const double e = expect(n, r);
+      maxErr = std::max(maxErr, std::fabs(e - y[size_t(r) * N + n]));
+      maxOut = std::max(maxOut, std::fabs(e));
+    }
+  return maxErr / maxOut;
+}
+
 /// Runs `kernel` over `rows` rows; returns the largest error relative to the largest |output|.
 template <typename Expect>
 double matmulError(const MatmulCase &c, Kernel kernel, int rows, Expect expect) {
@@ -75,14 +88,7 @@ double matmulError(const MatmulCase &c, Kernel kernel, int rows, Expect expect) 
   HlBuf w2_(c.w2.data(), halide_type_int, 8, K, N), s2_(c.scale2.data(), halide_type_float, 32, 1, N);
   HlBuf b_(c.bias.data(), halide_type_float, 32, N), y_(y.data(), halide_type_float, 32, N, rows);
   EXPECT_EQ(kernel(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), 0);
-  double maxErr = 0, maxOut = 0;
-  for (int r = 0; r < rows; ++r)
-    for (int n = 0; n < N; ++n) {
-      const double e = expect(n, r);
-      maxErr = std::max(maxErr, std::fabs(e - y[size_t(r) * N + n]));
-      maxOut = std::max(maxOut, std::fabs(e));
-    }
-  return maxErr / maxOut;
+  return relativeError(y, rows, expect);
 }
 
 // x as int16 rows: about 2e-5 relative here; an indexing mistake is O(1).
@@ -174,14 +180,7 @@ double floatMatmulError(const FloatMatmulCase &c, Kernel kernel, bool bf16, int 
       s2_(none.data(), halide_type_float, 32, 1, 1);
   HlBuf b_(c.bias.data(), halide_type_float, 32, N), y_(y.data(), halide_type_float, 32, N, rows);
   EXPECT_EQ(kernel(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), 0);
-  double maxErr = 0, maxOut = 0;
-  for (int r = 0; r < rows; ++r)
-    for (int n = 0; n < N; ++n) {
-      const double e = expect(n, r);
-      maxErr = std::max(maxErr, std::fabs(e - y[size_t(r) * N + n]));
-      maxOut = std::max(maxOut, std::fabs(e));
-    }
-  return maxErr / maxOut;
+  return relativeError(y, rows, expect);
 }
 
 // float sums of 256 products: about 1e-7 relative; an indexing mistake is O(1).
