@@ -179,11 +179,29 @@ struct Dense {
   static constexpr int kWeightRows = 1, kTokenRows = 4;
   const T *p;
   float dot(int64_t n, const float *x) const { return qwenc_rt::dot<K>(x, p + n * K); }
+  /// R tokens against one row: each eight weights are widened once for the
+  /// R tokens, whose sums run in the same order as dot()'s (same results).
   template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
     static_assert(NW == kWeightRows, "one weight row at a time");
-    for (int i = 0; i < R; ++i)
-      out[i] = dot(n, x + i * stride);
+    if constexpr (R == 1 || K % 8 != 0) {
+      for (int i = 0; i < R; ++i)
+        out[i] = dot(n, x + i * stride);
+    } else {
+      const T *w = p + n * K;
+      float acc[R][8] = {};
+      for (int k = 0; k < K; k += 8) {
+        float wv[8];
+        for (int j = 0; j < 8; ++j)
+          wv[j] = widen(w[k + j]);
+#pragma GCC unroll 8 // the sums stay in registers only when unrolled
+        for (int i = 0; i < R; ++i)
+          for (int j = 0; j < 8; ++j)
+            acc[i][j] += x[i * stride + k + j] * wv[j];
+      }
+      for (int i = 0; i < R; ++i)
+        out[i] = ((acc[i][0] + acc[i][1]) + (acc[i][2] + acc[i][3])) + ((acc[i][4] + acc[i][5]) + (acc[i][6] + acc[i][7]));
+    }
   }
   void row(int64_t n, float *out) const {
     for (int k = 0; k < K; ++k)
