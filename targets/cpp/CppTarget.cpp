@@ -251,8 +251,9 @@ std::string Emitter::weightView(Value v) {
   uint64_t scales = scalesOffset.lookup(v);
   std::string view = element.isInteger(8) ? llvm::formatv("Int8Rows<{0}>", k).str()
                                           : llvm::formatv("Int4Groups<{0}, {1}>", k, group).str();
-  if (!element.isInteger(8)) // int4 (AVX2) quantizes its input: room for it is made at start
-    quantizedInputViews.insert(view);
+  // int4 (AVX2) and portable int8 quantize their input: room for it is made
+  // at start (reserve_inputs does nothing for a view that reads floats).
+  quantizedInputViews.insert(view);
   return llvm::formatv("{0}{{reinterpret_cast<const {1} *>(W + {2}), reinterpret_cast<const float *>(W + {3})}",
                        view, element.isInteger(8) ? "int8_t" : "uint8_t", offset, scales)
       .str();

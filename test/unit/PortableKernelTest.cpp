@@ -1,0 +1,117 @@
+// The portable products, as the `cpp` target runs them (this file is built
+// without AVX2). Float weights (Dense views of f32, bf16, f16): for every row
+// count, linear() gives each row exactly what a one-token dot product gives,
+// whether the row went through a tile of four tokens (weights widened once
+// for the four) or alone. int8 weights: linear() multiplies them by x
+// quantized to int16 rows, in integers, within int16 rounding of the float
+// product, for every row count and a width with a partial block.
+#include "runtime/kernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+namespace {
+
+using namespace qwenc_rt;
+
+constexpr int N = 24, K = 96, kMaxRows = 9;
+
+template <typename T>
+T fromFloat(float f);
+template <>
+float fromFloat<float>(float f) { return f; }
+template <>
+bf16 fromFloat<bf16>(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  return bf16{uint16_t(bits >> 16)};
+}
+template <>
+f16 fromFloat<f16>(float f) { // any pattern will do: a normal half near f
+  return f16{uint16_t(0x3c00 | (uint16_t(std::fabs(f) * 1000) & 0x3ff) | (f < 0 ? 0x8000 : 0))};
+}
+
+template <typename T>
+void expectTileMatchesDot() {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist;
+  std::vector<T> w(size_t(N) * K);
+  for (T &v : w)
+    v = fromFloat<T>(dist(rng));
+  std::vector<float> x(size_t(kMaxRows) * K), y(size_t(kMaxRows) * N);
+  for (float &v : x)
+    v = dist(rng);
+  const Dense<T, K> view{w.data()};
+  for (int rows = 1; rows <= kMaxRows; ++rows) {
+    linear<N, K>(x.data(), view, static_cast<const float *>(nullptr), rows, y.data());
+    for (int r = 0; r < rows; ++r)
+      for (int n = 0; n < N; ++n)
+        ASSERT_EQ(y[size_t(r) * N + n], view.dot(n, x.data() + size_t(r) * K))
+            << rows << " rows, row " << r << ", column " << n;
+  }
+}
+
+TEST(PortableKernels, F32TileMatchesDot) { expectTileMatchesDot<float>(); }
+TEST(PortableKernels, Bf16TileMatchesDot) { expectTileMatchesDot<bf16>(); }
+TEST(PortableKernels, F16TileMatchesDot) { expectTileMatchesDot<f16>(); }
+
+// And the dot product itself against double, so "matches" means "is right".
+TEST(PortableKernels, Bf16DotIsAFloatDotProduct) {
+  std::mt19937 rng(4);
+  std::normal_distribution<float> dist;
+  std::vector<bf16> w(K);
+  std::vector<float> x(K);
+  double expect = 0, scale = 0;
+  for (int k = 0; k < K; ++k) {
+    w[size_t(k)] = fromFloat<bf16>(dist(rng));
+    x[size_t(k)] = dist(rng);
+    expect += double(widen(w[size_t(k)])) * x[size_t(k)];
+    scale += std::fabs(double(widen(w[size_t(k)])) * x[size_t(k)]);
+  }
+  const Dense<bf16, K> view{w.data()};
+  EXPECT_NEAR(view.dot(0, x.data()), expect, 1e-6 * scale);
+}
+
+#ifndef QWENC_AVX2
+TEST(PortableKernels, Int8RowsOnInt16Rows) {
+  constexpr int N8 = 10, K8 = 320; // two blocks of 128 columns and a partial one
+  std::mt19937 rng(6);
+  std::uniform_int_distribution<int> qd(-127, 127);
+  std::normal_distribution<float> dist;
+  std::vector<int8_t> q(size_t(N8) * K8);
+  std::vector<float> scale(N8), x(size_t(kMaxRows) * K8), y(size_t(kMaxRows) * N8);
+  for (int8_t &v : q)
+    v = int8_t(qd(rng));
+  for (float &v : scale)
+    v = 0.01f + 0.001f * float(&v - scale.data());
+  for (float &v : x)
+    v = dist(rng);
+  const Int8Rows<K8> view{q.data(), scale.data()};
+  static_assert(std::is_same_v<Int8Rows<K8>::Input, QuantRows<int16_t>>, "the portable int8 path");
+  for (int rows = 1; rows <= kMaxRows; ++rows) {
+    linear<N8, K8>(x.data(), view, static_cast<const float *>(nullptr), rows, y.data());
+    for (int r = 0; r < rows; ++r)
+      for (int n = 0; n < N8; ++n) {
+        double expect = 0, bound = 0;
+        for (int k = 0; k < K8; ++k) {
+          expect += double(q[size_t(n) * K8 + k]) * x[size_t(r) * K8 + k];
+          bound += std::fabs(double(q[size_t(n) * K8 + k]));
+        }
+        expect *= scale[size_t(n)];
+        // x is rounded to a step of max|x| / 32767: each product is off by at
+        // most half a step (an indexing mistake is O(1) of the output).
+        double amax = 0;
+        for (int k = 0; k < K8; ++k)
+          amax = std::max(amax, std::fabs(double(x[size_t(r) * K8 + k])));
+        bound *= scale[size_t(n)] * 0.5 * amax / 32767 * 1.01;
+        ASSERT_NEAR(y[size_t(r) * N8 + n], expect, bound + 1e-5 * std::fabs(expect))
+            << rows << " rows, row " << r << ", column " << n;
+      }
+  }
+}
+#endif
+
+} // namespace
