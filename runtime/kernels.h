@@ -404,6 +404,10 @@ struct Int4Groups {
     for (int k = 0; k < K; ++k)
       out[k] = float(at(n, k)) * scale[n * (K / G) + k / G];
   }
+  // Activations are quantized to int8 per G columns and stored in the
+  // weights' interleaved order (QuantRows with span kSpan).
+  using Input = QuantRows<int8_t>;
+  static constexpr int kInputBlock = G, kInputMax = 127, kInputSpan = kSpan;
 #ifdef QWENC_AVX2
   /// Against activations quantized to int8 per G columns, stored in the
   /// weights' interleaved order (QuantRows with span kSpan): vpmaddubsw of
@@ -415,8 +419,6 @@ struct Int4Groups {
   /// whatever G (the earlier g32 kernel folded its groups with vphaddw: 1.4x
   /// slower prefill). The +8 is taken off at the end with x's group sums. R
   /// rows of x at once, so prefill unpacks each weight span once for R tokens.
-  using Input = QuantRows<int8_t>;
-  static constexpr int kInputBlock = G, kInputMax = 127, kInputSpan = kSpan;
   // Always inlined: left to GCC, the 0.5B model's gated product (gate and up
   // rows in turn) called it out of line and decoded 25 % slower.
   template <int NW, int R>
@@ -518,7 +520,36 @@ struct Int4Groups {
     }
   }
 #else
-  using Input = FloatRows;
+  /// Portable: the same integer sums as the AVX2 kernel, in plain loops. A
+  /// group's stored columns sit at the same kRun offsets of each run of 32,
+  /// in the low nibbles of a 64-column chunk's bytes and in the high ones.
+  /// (Multiplying floats by weights read back one by one ran the 0.5B at
+  /// 4 tok/s.)
+  template <int NW, int R>
+  void dotQ(int64_t n, const QuantView<int8_t> &x, float *out) const {
+    static_assert(NW == kWeightRows, "one weight row at a time");
+    constexpr int groups = K / G;
+    const uint8_t *r = q + n * (K / 2);
+    const float *s = scale + n * groups;
+    for (int i = 0; i < R; ++i) {
+      const int8_t *xi = x.q + int64_t(i) * K;
+      const float *d = x.d + i * groups, *sum8 = x.sum8 + i * groups;
+      float total = 0;
+      for (int b = 0; b < K / kSpan; ++b)
+        for (int g = 0; g < kGroupsPerSpan; ++g) {
+          int32_t sum = 0; // of (q + 8) * x: at most 128 * 15 * 127
+          for (int h = 0; h < kSpan; h += 64) {
+            const uint8_t *bytes = r + (b * kSpan + h) / 2 + g * kRun;
+            const int8_t *low = xi + b * kSpan + h + g * kRun, *high = low + 32;
+            for (int o = 0; o < kRun; ++o)
+              sum += int32_t(bytes[o] & 15) * low[o] + int32_t(bytes[o] >> 4) * high[o];
+          }
+          const int group = b * kGroupsPerSpan + g;
+          total += float(sum) * (s[group] * d[group]) - s[group] * sum8[group];
+        }
+      out[i] = total;
+    }
+  }
 #endif
 };
 

@@ -4,7 +4,9 @@
 // whether the row went through a tile of four tokens (weights widened once
 // for the four) or alone. int8 weights: linear() multiplies them by x
 // quantized to int16 rows, in integers, within int16 rounding of the float
-// product, for every row count and a width with a partial block.
+// product, for every row count and a width with a partial block. int4
+// groups (32, 64, 128): by x quantized to int8 per group, within that
+// rounding of the product with the weights as row() reads them back.
 #include "runtime/kernels.h"
 
 #include <gtest/gtest.h>
@@ -111,6 +113,49 @@ TEST(PortableKernels, Int8RowsOnInt16Rows) {
             << rows << " rows, row " << r << ", column " << n;
       }
   }
+}
+
+template <int G>
+void expectInt4WithinRounding() {
+  constexpr int N4 = 12, K4 = 256;
+  std::mt19937 rng(7 + G);
+  std::uniform_int_distribution<int> bytes(0, 255);
+  std::normal_distribution<float> dist;
+  std::vector<uint8_t> q(size_t(N4) * K4 / 2);
+  std::vector<float> scale(size_t(N4) * K4 / G), x(size_t(kMaxRows) * K4), y(size_t(kMaxRows) * N4), w(K4);
+  for (uint8_t &b : q)
+    b = uint8_t(bytes(rng));
+  for (float &v : scale)
+    v = 0.01f * (1.0f + std::fabs(dist(rng)));
+  for (float &v : x)
+    v = dist(rng);
+  const Int4Groups<K4, G> view{q.data(), scale.data()};
+  for (int rows = 1; rows <= kMaxRows; ++rows) {
+    linear<N4, K4>(x.data(), view, static_cast<const float *>(nullptr), rows, y.data());
+    for (int r = 0; r < rows; ++r)
+      for (int n = 0; n < N4; ++n) {
+        view.row(n, w.data());
+        const float *xr = x.data() + size_t(r) * K4;
+        double expect = 0, bound = 0;
+        for (int g = 0; g < K4 / G; ++g) {
+          double amax = 0, wsum = 0;
+          for (int k = g * G; k < (g + 1) * G; ++k) {
+            expect += double(w[size_t(k)]) * xr[k];
+            amax = std::max(amax, std::fabs(double(xr[k])));
+            wsum += std::fabs(double(w[size_t(k)]));
+          }
+          bound += wsum * 0.5 * amax / 127; // half an int8 step of the group's x
+        }
+        ASSERT_NEAR(y[size_t(r) * N4 + n], expect, bound * 1.01 + 1e-5)
+            << "G " << G << ", " << rows << " rows, row " << r << ", column " << n;
+      }
+  }
+}
+
+TEST(PortableKernels, Int4GroupsOnInt8Groups) {
+  expectInt4WithinRounding<32>();
+  expectInt4WithinRounding<64>();
+  expectInt4WithinRounding<128>();
 }
 #endif
 
