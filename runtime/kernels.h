@@ -270,9 +270,10 @@ struct Int8Rows {
   using Input = FloatRows; // x86-64-avx2 runs int8 products as Halide kernels on int16 rows
 #else
   // Portable: x as int16 rows (one scale per row, a hundredth of the int8
-  // weights' error), multiplied in integers, which compilers vectorise
-  // (SSE2 pmaddwd, NEON smlal); int8 -> float conversions they did not (GCC
-  // 12 -O2: 0.5B int8 decoded at 17.6 tok/s, bf16 at 41).
+  // weights' error), multiplied in integers, which GCC vectorises (x86:
+  // SSE2 pmaddwd); int8 -> float conversions it did not (GCC 12 -O2: 0.5B
+  // int8 decoded at 17.6 tok/s, bf16 at 41). dotR stays as the float
+  // product behind dot().
   using Input = QuantRows<int16_t>;
   static constexpr int kColumns = K, kInputBlock = K, kInputMax = 32767, kInputSpan = 0;
   template <int NW, int R>
@@ -381,7 +382,8 @@ struct Int4Groups {
   template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
     static_assert(NW == kWeightRows, "one weight row at a time");
-    // Portable: AVX2 builds multiply int4 by int8 activations (dotQ).
+    // The float product behind dot() (a reference for tests): the model's
+    // products multiply int4 by int8 activations (dotQ) in every build.
     const float *s = scale + n * (K / G);
     for (int i = 0; i < R; ++i) {
       const float *xi = x + i * stride;
