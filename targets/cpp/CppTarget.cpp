@@ -293,10 +293,10 @@ bool Emitter::emitHalideMatmul(const std::string &xExpr, const std::string &rows
   } else if (element.isInteger(8)) {
     quant = "int8", wType = "int8", code = "halide_type_int", bits = "8";
   } else {
-    // f16: Halide 14 widens it in software (about 20 instructions a vector,
-    // not F16C's one). int4: a Halide int4 schedule decoded at a third of the
-    // speed of the C++ AVX2 kernel (int8 activations, vpmaddubsw). Both run
-    // on the C++ kernels.
+    // f16: Halide 14 widens it in software (about 20 instructions a vector),
+    // the C++ kernels with F16C's one (vcvtph2ps). int4: a Halide int4
+    // schedule decoded at a third of the speed of the C++ AVX2 kernel (int8
+    // activations, vpmaddubsw). Both run on the C++ kernels.
     return false;
   }
   if (k % 32 != 0)
