@@ -27,20 +27,20 @@ inline float widen(bf16 x) {
   return f;
 }
 inline float widen(f16 x) {
-  uint32_t sign = uint32_t(x.bits & 0x8000) << 16;
-  uint32_t exp = (x.bits >> 10) & 0x1f, man = x.bits & 0x3ff, bits;
-  if (exp == 0x1f) { // inf / nan
-    bits = sign | 0x7f800000u | (man << 13);
-  } else if (exp != 0) { // normal: rebias 15 -> 127
-    bits = sign | ((exp + 112) << 23) | (man << 13);
-  } else if (man == 0) {
-    bits = sign;
-  } else { // subnormal half: normalise into an fp32 normal
-    int e = -1;
-    do { ++e; man <<= 1; } while (!(man & 0x400));
-    bits = sign | uint32_t(112 - e) << 23 | ((man & 0x3ff) << 13);
-  }
+  // Exponent and mantissa shifted into an fp32's places, then rebiased by a
+  // multiply by 2^112, exact for normals and subnormals alike; inf and nan
+  // (all-ones exponent) are set directly. No branches, so that loops of it
+  // vectorise (the branchy version ran an F16 0.5B at 3.9 tok/s).
+  const uint32_t shifted = uint32_t(x.bits & 0x7fff) << 13;
   float f;
+  std::memcpy(&f, &shifted, 4);
+  f *= 5.192296858534827628530496329220096e33f; // 2^112
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  const uint32_t inf_nan = 0x7f800000u | (uint32_t(x.bits & 0x3ff) << 13);
+  // All ones when the exponent is (adding one to it carries into bit 15).
+  const uint32_t special = 0u - ((uint32_t(x.bits & 0x7c00) + 0x400u) >> 15);
+  bits = (inf_nan & special) | (bits & ~special) | (uint32_t(x.bits & 0x8000) << 16);
   std::memcpy(&f, &bits, 4);
   return f;
 }
