@@ -572,33 +572,23 @@ struct Int4Groups {
       const float *d = x.d + i * groups, *sum8 = x.sum8 + i * groups;
       float total = 0;
       for (int b = 0; b < K / kSpan; ++b) {
-        int32_t sum[kGroupsPerSpan] = {}; // of (q + 8) * x: at most 128 * 15 * 127
-        if constexpr (kRun == 32) {
-          // One group per span: one reduction over each run pair's 32 bytes.
-          for (int h = 0; h < kSpan; h += 64) {
-            const uint8_t *bytes = r + (b * kSpan + h) / 2;
-            const int8_t *low = xi + b * kSpan + h, *high = low + 32;
-            for (int o = 0; o < 32; ++o)
-              sum[0] += int32_t(bytes[o] & 15) * low[o] + int32_t(bytes[o] >> 4) * high[o];
-          }
-        } else {
-          // Offset o of every run pair summed in int16 lane o, then group g
-          // takes lanes g * kRun .. g * kRun + kRun - 1 (loops over each
-          // group's kRun = 8 or 16 columns ran g32 5x and g64 4x slower).
-          int16_t lane[32] = {}; // at most 4 * 15 * 127 < 2^15
-          for (int h = 0; h < kSpan; h += 64) {
-            const uint8_t *bytes = r + (b * kSpan + h) / 2;
-            const int8_t *low = xi + b * kSpan + h, *high = low + 32;
-            for (int o = 0; o < 32; ++o)
-              lane[o] = int16_t(lane[o] + (bytes[o] & 15) * low[o] + (bytes[o] >> 4) * high[o]);
-          }
-          for (int g = 0; g < kGroupsPerSpan; ++g)
-            for (int o = g * kRun; o < (g + 1) * kRun; ++o)
-              sum[g] += lane[o];
+        // Offset o of every run pair summed in int16 lane o (at most 4 * 15
+        // * 127 < 2^15), then group g takes lanes g * kRun .. g * kRun +
+        // kRun - 1 (loops over each group's kRun = 8 or 16 columns ran g32
+        // 5x and g64 4x slower; g128 runs as fast as a direct reduction).
+        int16_t lane[32] = {};
+        for (int h = 0; h < kSpan; h += 64) {
+          const uint8_t *bytes = r + (b * kSpan + h) / 2;
+          const int8_t *low = xi + b * kSpan + h, *high = low + 32;
+          for (int o = 0; o < 32; ++o)
+            lane[o] = int16_t(lane[o] + (bytes[o] & 15) * low[o] + (bytes[o] >> 4) * high[o]);
         }
         for (int g = 0; g < kGroupsPerSpan; ++g) {
+          int32_t sum = 0;
+          for (int o = g * kRun; o < (g + 1) * kRun; ++o)
+            sum += lane[o];
           const int group = b * kGroupsPerSpan + g;
-          total += float(sum[g]) * (s[group] * d[group]) - s[group] * sum8[group];
+          total += float(sum) * (s[group] * d[group]) - s[group] * sum8[group];
         }
       }
       out[i] = total;
