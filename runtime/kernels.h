@@ -47,6 +47,12 @@ inline float widen(f16 x) {
 
 #ifdef QWENC_AVX2
 inline float hsum(__m256 v); // the sum of the eight lanes (below)
+#ifdef __F16C__
+/// Eight f16 at p as floats (vcvtph2ps).
+inline __m256 load8_f16(const f16 *p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
+}
+#endif
 #endif
 
 /// Dot product of a float vector with a stored weight row. Eight partial sums
@@ -61,8 +67,7 @@ inline float dot(const float *x, const W *w) {
     __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     for (int k = 0; k < K; k += 32)
       for (int i = 0; i < 4; ++i)
-        a[i] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w + k + 8 * i))),
-                               _mm256_loadu_ps(x + k + 8 * i), a[i]);
+        a[i] = _mm256_fmadd_ps(load8_f16(w + k + 8 * i), _mm256_loadu_ps(x + k + 8 * i), a[i]);
     return hsum(_mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3])));
   }
 #endif
@@ -213,7 +218,7 @@ struct Dense {
       for (int i = 0; i < R; ++i)
         acc[i] = _mm256_setzero_ps();
       for (int k = 0; k < K; k += 8) {
-        const __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(w + k)));
+        const __m256 wv = load8_f16(w + k);
         for (int i = 0; i < R; ++i)
           acc[i] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + i * stride + k), acc[i]);
       }
