@@ -65,9 +65,14 @@ struct MatmulCase {
 using Kernel = int (*)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
                        halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *);
 
-/// The largest |expect(n, r) - y[r, n]| relative to the largest |expect|.
+/// Runs `kernel` on its input buffers over `rows` rows; returns the largest
+/// error relative to the largest |output|.
 template <typename Expect>
-double relativeError(const std::vector<float> &y, int rows, Expect expect) {
+double runKernel(Kernel kernel, HlBuf &x_, HlBuf &xs_, HlBuf &w_, HlBuf &s_, HlBuf &w2_, HlBuf &s2_, HlBuf &b_,
+                 int rows, Expect expect) {
+  std::vector<float> y(size_t(rows) * N);
+  HlBuf y_(y.data(), halide_type_float, 32, N, rows);
+  EXPECT_EQ(kernel(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), 0);
   double maxErr = 0, maxOut = 0;
   for (int r = 0; r < rows; ++r)
     for (int n = 0; n < N; ++n) {
@@ -78,17 +83,15 @@ double relativeError(const std::vector<float> &y, int rows, Expect expect) {
   return maxErr / maxOut;
 }
 
-/// Runs `kernel` over `rows` rows; returns the largest error relative to the largest |output|.
+/// An int8 kernel on int16 rows of x (int16_rows).
 template <typename Expect>
 double matmulError(const MatmulCase &c, Kernel kernel, int rows, Expect expect) {
   const QuantRows<int16_t> &xq = int16_rows<K>(c.x.data(), rows);
-  std::vector<float> y(size_t(rows) * N);
   HlBuf x_(xq.q.data(), halide_type_int, 16, K, rows), xs_(xq.d.data(), halide_type_float, 32, 1, rows);
   HlBuf w_(c.w.data(), halide_type_int, 8, K, N), s_(c.scale.data(), halide_type_float, 32, 1, N);
   HlBuf w2_(c.w2.data(), halide_type_int, 8, K, N), s2_(c.scale2.data(), halide_type_float, 32, 1, N);
-  HlBuf b_(c.bias.data(), halide_type_float, 32, N), y_(y.data(), halide_type_float, 32, N, rows);
-  EXPECT_EQ(kernel(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), 0);
-  return relativeError(y, rows, expect);
+  HlBuf b_(c.bias.data(), halide_type_float, 32, N);
+  return runKernel(kernel, x_, xs_, w_, s_, w2_, s2_, b_, rows, expect);
 }
 
 // x as int16 rows: about 2e-5 relative here; an indexing mistake is O(1).
@@ -166,11 +169,10 @@ struct FloatMatmulCase {
   }
 };
 
-/// Runs a float-weight kernel (bf16 or f32 weights) over `rows` rows; the
-/// largest error relative to the largest |output|.
+/// A float-weight kernel (bf16 or f32 weights) on float rows of x.
 template <typename Expect>
 double floatMatmulError(const FloatMatmulCase &c, Kernel kernel, bool bf16, int rows, Expect expect) {
-  std::vector<float> y(size_t(rows) * N), none(1);
+  std::vector<float> none(1);
   HlBuf x_(c.x.data(), halide_type_float, 32, K, rows), xs_(none.data(), halide_type_float, 32, 1, 1);
   const halide_type_code_t code = bf16 ? halide_type_uint : halide_type_float;
   const int bits = bf16 ? 16 : 32;
@@ -178,9 +180,8 @@ double floatMatmulError(const FloatMatmulCase &c, Kernel kernel, bool bf16, int 
   const void *w2 = bf16 ? static_cast<const void *>(c.w2b.data()) : c.w2.data();
   HlBuf w_(w, code, bits, K, N), w2_(w2, code, bits, K, N), s_(none.data(), halide_type_float, 32, 1, 1),
       s2_(none.data(), halide_type_float, 32, 1, 1);
-  HlBuf b_(c.bias.data(), halide_type_float, 32, N), y_(y.data(), halide_type_float, 32, N, rows);
-  EXPECT_EQ(kernel(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), 0);
-  return relativeError(y, rows, expect);
+  HlBuf b_(c.bias.data(), halide_type_float, 32, N);
+  return runKernel(kernel, x_, xs_, w_, s_, w2_, s2_, b_, rows, expect);
 }
 
 // float sums of 256 products: about 1e-7 relative; an indexing mistake is O(1).
