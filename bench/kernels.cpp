@@ -1,22 +1,19 @@
-// Throughput of the runtime's C++ int4 matrix kernels alone (int8 runs on
-// Halide kernels, see docs/DESIGN.md), on the 1.5B and 0.5B MLP shapes, over weights far
-// larger than the caches: decode (1 row) in GB/s of weights read, prefill
-// (128 rows) in GMAC/s. Then the ceiling of the int8 Halide prefill kernel's
-// inner loop (its instruction mix alone, in L1, on every thread). For tuning
-// kernels without compiling a model; bench/run is the benchmark of record.
+// The ceilings of the x86-64-avx2 target's quantized prefill kernels (Halide,
+// targets/x86-64-avx2/MatMulGenerator.cpp): each kernel's inner loop, its
+// instruction mix written out in intrinsics, over rows that stay in L1, on
+// every thread at once as in a model's prefill. What a kernel reaches in a
+// model (bench/run) against what its instruction mix allows on this core.
 //
-//   g++ -O3 -mavx2 -mfma -mf16c -I. -pthread bench/kernels.cpp runtime/thread_pool.cpp -o kernels
+//   g++ -O3 -mavx2 -mfma -pthread bench/kernels.cpp -o kernels
 //   ./kernels [threads]
-#include "runtime/kernels.h"
+#include <immintrin.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <thread>
 #include <vector>
-
-using namespace qwenc_rt;
 
 namespace {
 
@@ -24,66 +21,11 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Enough copies of one layer's weights that a pass never finds them in L3.
-constexpr int kCopies = 24;
+constexpr int K = 1536; // a 1.5B row: 1.5 KiB of int8 or 768 B of int4 weights
 
-template <int N, int K, typename Make>
-void measure(const char *name, double bytes_per_weight, Make make_view) {
-  std::mt19937 rng(1);
-  std::normal_distribution<float> dist;
-  std::vector<float> x(size_t(128) * K), y(size_t(128) * N);
-  for (float &v : x)
-    v = dist(rng);
-  auto views = make_view(rng);
-  const double weight_bytes = double(N) * K * bytes_per_weight;
-  for (int rows : {1, 128}) {
-    double best = 1e30;
-    for (int rep = 0; rep < 15; ++rep) {
-      auto t0 = std::chrono::steady_clock::now();
-      for (auto &w : views)
-        linear<N, K>(x.data(), w, static_cast<const float *>(nullptr), rows, y.data());
-      best = std::min(best, seconds_since(t0) / views.size());
-    }
-    if (rows == 1)
-      std::printf("%-28s decode   %7.1f GB/s\n", name, weight_bytes / best / 1e9);
-    else
-      std::printf("%-28s prefill  %7.1f GMAC/s\n", name, double(N) * K * rows / best / 1e9);
-  }
-}
-
-template <int N, int K, int G>
-std::vector<Int4Groups<K, G>> int4_views(std::mt19937 &rng, std::vector<std::vector<uint8_t>> &q,
-                                         std::vector<float> &scale) {
-  std::uniform_int_distribution<int> d(0, 255);
-  scale.assign(size_t(N) * K / G, 0.01f);
-  std::vector<Int4Groups<K, G>> v;
-  q.resize(kCopies);
-  for (auto &c : q) {
-    c.resize(size_t(N) * K / 2);
-    for (auto &b : c)
-      b = uint8_t(d(rng));
-    v.push_back({c.data(), scale.data()});
-  }
-  return v;
-}
-
-template <int N, int K>
-void shape() {
-  std::vector<std::vector<uint8_t>> q4;
-  std::vector<float> scale;
-  char name[64];
-  std::snprintf(name, sizeof name, "int4 g32 %dx%d", N, K);
-  measure<N, K>(name, 0.5 + 4.0 / 32, [&](std::mt19937 &rng) { return int4_views<N, K, 32>(rng, q4, scale); });
-  std::snprintf(name, sizeof name, "int4 g128 %dx%d", N, K);
-  measure<N, K>(name, 0.5 + 4.0 / 128, [&](std::mt19937 &rng) { return int4_views<N, K, 128>(rng, q4, scale); });
-}
-
-#ifdef QWENC_AVX2
-// One step of the int8 prefill kernel's inner loop (MatMulGenerator.cpp: a
-// tile of 2 weight rows x 4 tokens, 16 columns): 2 vpmovsxbw, 8 vpmaddwd,
-// 8 vpaddd, over rows of 1536 columns that stay in L1; returns GMAC/s.
+// int8: a tile of 2 weight rows x 4 tokens, 16 columns a step: 2 vpmovsxbw,
+// 8 vpmaddwd, 8 vpaddd. Returns GMAC/s.
 double int8_tile_loop(long reps) {
-  constexpr int K = 1536;
   alignas(64) static thread_local int8_t w[2][K];
   alignas(64) static thread_local int16_t x[4][K];
   __m256i acc[8];
@@ -106,27 +48,63 @@ double int8_tile_loop(long reps) {
     asm volatile("" : : "x"(a));
   return double(reps) * K * 8 / t / 1e9;
 }
-#endif
 
-} // namespace
+// int4: a tile of 1 weight row x 4 tokens, a span of 128 columns a step: 2
+// loads, 2 shifts and 4 masks unpack 128 q + 8; per token 4 vpmaddubsw, 3
+// int16 adds, a vpmaddwd, a convert and an FMA by the group's broadcast
+// scale (groups of 128). Returns GMAC/s.
+double int4_tile_loop(long reps) {
+  alignas(64) static thread_local uint8_t w[K / 2];
+  alignas(64) static thread_local int8_t x[4][K];
+  alignas(64) static thread_local float scale[4][K / 128];
+  const __m256i nibble = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+  __m256 acc[4];
+  for (__m256 &a : acc)
+    a = _mm256_setzero_ps();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (long rep = 0; rep < reps; ++rep)
+    for (int b = 0; b < K / 128; ++b) {
+      const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w + b * 64));
+      const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w + b * 64 + 32));
+      const __m256i q[4] = {_mm256_and_si256(lo, nibble), _mm256_and_si256(_mm256_srli_epi16(lo, 4), nibble),
+                            _mm256_and_si256(hi, nibble), _mm256_and_si256(_mm256_srli_epi16(hi, 4), nibble)};
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; ++t) {
+        const __m256i *xt = reinterpret_cast<const __m256i *>(x[t] + b * 128);
+        __m256i s = _mm256_maddubs_epi16(q[0], _mm256_loadu_si256(xt));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(q[1], _mm256_loadu_si256(xt + 1)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(q[2], _mm256_loadu_si256(xt + 2)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(q[3], _mm256_loadu_si256(xt + 3)));
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(s, ones)),
+                                 _mm256_broadcast_ss(&scale[t][b]), acc[t]);
+      }
+    }
+  const double t = seconds_since(t0);
+  for (const __m256 &a : acc)
+    asm volatile("" : : "x"(a));
+  return double(reps) * K * 4 / t / 1e9;
+}
 
-int main(int argc, char **argv) {
-  set_num_threads(argc > 1 ? std::atoi(argv[1]) : 2);
-  shape<8960, 1536>(); // 1.5B gate / up
-  shape<1536, 8960>(); // 1.5B down
-  shape<4864, 896>();  // 0.5B gate / up
-  shape<896, 4864>();  // 0.5B down
-#ifdef QWENC_AVX2
-  std::vector<double> rate(static_cast<size_t>(num_threads())); // all at once, as in a model's prefill
-  std::vector<std::thread> threads;
+/// Runs `loop` on `threads` threads at once; returns the sum of their rates.
+double all_threads(int threads, double (*loop)(long), long reps) {
+  std::vector<double> rate(static_cast<size_t>(threads));
+  std::vector<std::thread> workers;
   for (double &r : rate)
-    threads.emplace_back([&r] { r = int8_tile_loop(200000); });
-  for (std::thread &t : threads)
+    workers.emplace_back([&r, loop, reps] { r = loop(reps); });
+  for (std::thread &t : workers)
     t.join();
   double total = 0;
   for (double r : rate)
     total += r;
-  std::printf("%-28s prefill  %7.1f GMAC/s (all threads; the kernel's ceiling)\n", "int8 2x4 tile loop in L1", total);
-#endif
+  return total;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  std::printf("%-34s %7.1f GMAC/s\n", "int8 2x4 tile loop in L1", all_threads(threads, int8_tile_loop, 200000));
+  std::printf("%-34s %7.1f GMAC/s\n", "int4 g128 1x4 tile loop in L1", all_threads(threads, int4_tile_loop, 200000));
+  std::printf("(%d threads; the kernels' ceilings for their instruction mix)\n", threads);
   return 0;
 }

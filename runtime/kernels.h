@@ -281,15 +281,6 @@ inline __m256 silu_mul8(__m256 g, __m256 u) {
   const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), g));
   return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e)), u);
 }
-/// The four horizontal sums of a, b, c, d.
-inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
-  const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
-  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-}
-/// A mask of the first n of eight 32-bit lanes (0 <= n <= 8).
-inline __m256i first_lanes(int n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 /// Eight int8 at p as floats.
 inline __m256 load8_i8(const int8_t *p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
@@ -449,119 +440,9 @@ struct Int4Groups {
   // weights' interleaved order (QuantRows with span kSpan).
   using Input = QuantRows<int8_t>;
   static constexpr int kInputBlock = G, kInputMax = 127, kInputSpan = kSpan;
-#ifdef QWENC_AVX2
-  /// Against activations quantized to int8 per G columns, stored in the
-  /// weights' interleaved order (QuantRows with span kSpan): vpmaddubsw of
-  /// the stored q + 8 with x, summed in int16 over a span's four runs
-  /// (|sum| <= 4 * 2 * 15 * 127 < 2^15). Every run puts the same groups in
-  /// the same lanes, so after vpmaddwd the eight int32 lanes belong to the
-  /// span's groups in order (g32: two lanes each) and one convert and one
-  /// multiply-add by the lanes' scale(w) * scale(x) serve the whole span,
-  /// whatever G (the earlier g32 kernel folded its groups with vphaddw: 1.4x
-  /// slower prefill). The +8 is taken off at the end with x's group sums. R
-  /// rows of x at once, so prefill unpacks each weight span once for R tokens.
-  // Always inlined: left to GCC, the 0.5B model's gated product (gate and up
-  // rows in turn) called it out of line and decoded 25 % slower.
-  template <int NW, int R>
-  [[gnu::always_inline]] inline void dotQ(int64_t n, const QuantView<int8_t> &x, float *out) const {
-    // One weight row: two rows interleaved were measured slower for decode.
-    static_assert(NW == kWeightRows, "one weight row at a time");
-    constexpr int groups = K / G, spans = K / kSpan;
-    const uint8_t *r = q + n * (K / 2);
-    const float *s = scale + n * groups;
-    // The eight lanes' scales of a span: scale(w) * scale(x) of its groups,
-    // lane m taking group m / (8 / groups per span).
-    const __m256i lane_group = kGroupsPerSpan == 4   ? _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)
-                               : kGroupsPerSpan == 2 ? _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1)
-                                                     : _mm256_setzero_si256();
-    auto load_groups = [](const float *p) { // the span's kGroupsPerSpan values
-      if constexpr (kGroupsPerSpan == 4)
-        return _mm_loadu_ps(p);
-      else if constexpr (kGroupsPerSpan == 2)
-        return _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double *>(p)));
-      else
-        return _mm_load_ss(p);
-    };
-    auto to_lanes = [&](__m128 v) {
-      return kGroupsPerSpan == 1 ? _mm256_broadcastss_ps(v) : _mm256_permutevar8x32_ps(_mm256_castps128_ps256(v), lane_group);
-    };
-    // Prefill: scale(w) * scale(x) of every group and token, made before the
-    // loop, eight at a time, the last eight masked. Decode multiplies as it
-    // goes: made up front, the row's scales were a cache miss the loop waited
-    // for (measured 7 % slower decoding).
-    constexpr int tail = groups % 8;
-    const __m256i tail_mask = first_lanes(tail);
-    float group_scale[R > 1 ? R : 1][R > 1 ? groups : 1];
-    if constexpr (R > 1)
-      for (int i = 0; i < R; ++i) {
-        const float *d = x.d + i * groups;
-        int g = 0;
-        for (; g + 8 <= groups; g += 8)
-          _mm256_storeu_ps(group_scale[i] + g, _mm256_mul_ps(_mm256_loadu_ps(s + g), _mm256_loadu_ps(d + g)));
-        if constexpr (tail != 0)
-          _mm256_maskstore_ps(group_scale[i] + g, tail_mask,
-                              _mm256_mul_ps(_mm256_maskload_ps(s + g, tail_mask), _mm256_maskload_ps(d + g, tail_mask)));
-      }
-    const __m256i nibble = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
-    // 32 stored bytes -> 64 stored columns: one load, a shift, two masks.
-    auto unpack64 = [&](int64_t column, __m256i &low, __m256i &high) {
-      const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(r + column / 2));
-      low = _mm256_and_si256(bytes, nibble);
-      high = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble);
-    };
-    auto x_run = [&](int i, int64_t column) {
-      return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.q + i * K + column));
-    };
-    __m256 total[R];
-    for (int i = 0; i < R; ++i)
-      total[i] = _mm256_setzero_ps();
-    for (int b = 0; b < spans; ++b) {
-      const int64_t column = int64_t(b) * kSpan;
-      if (R == 1) // decode: ask for the weights 8 KiB ahead of use (2 KiB measured 10 % slower)
-        _mm_prefetch(reinterpret_cast<const char *>(r + column / 2) + 8192, _MM_HINT_T0);
-      __m256i w[4];
-      unpack64(column, w[0], w[1]);
-      unpack64(column + 64, w[2], w[3]);
-      __m256i sum16[R];
-      for (int i = 0; i < R; ++i)
-        sum16[i] = _mm256_setzero_si256();
-#pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j)
-#pragma GCC unroll 8
-        for (int i = 0; i < R; ++i) {
-          sum16[i] = _mm256_add_epi16(sum16[i], _mm256_maddubs_epi16(w[j], x_run(i, column + 32 * j)));
-          // Keeps each sum a running one: left free, GCC turns the unrolled
-          // runs into an add tree whose partial products spill (measured
-          // 25 % slower).
-          asm("" : "+x"(sum16[i]));
-        }
-#pragma GCC unroll 8
-      for (int i = 0; i < R; ++i)
-        total[i] = _mm256_fmadd_ps(
-            _mm256_cvtepi32_ps(_mm256_madd_epi16(sum16[i], ones)),
-            to_lanes(R > 1 ? load_groups(group_scale[i] + b * kGroupsPerSpan)
-                           : _mm_mul_ps(load_groups(s + b * kGroupsPerSpan), load_groups(x.d + b * kGroupsPerSpan))),
-            total[i]);
-    }
-    // The +8: sum over groups of scale(w) * 8 * scale(x) * sum(x), taken off
-    // the lanes before they are summed (eight groups at a time, as above).
-    for (int i = 0; i < R; ++i) {
-      const float *sum8 = x.sum8 + i * groups;
-      int g = 0;
-      for (; g + 8 <= groups; g += 8)
-        total[i] = _mm256_fnmadd_ps(_mm256_loadu_ps(sum8 + g), _mm256_loadu_ps(s + g), total[i]);
-      if constexpr (tail != 0)
-        total[i] = _mm256_fnmadd_ps(_mm256_maskload_ps(sum8 + g, tail_mask), _mm256_maskload_ps(s + g, tail_mask), total[i]);
-    }
-    if constexpr (R == 4) {
-      _mm_storeu_ps(out, hsum4(total[0], total[1], total[2], total[3]));
-    } else {
-      for (int i = 0; i < R; ++i)
-        out[i] = hsum(total[i]);
-    }
-  }
-#else
-  /// Portable: the same integer sums as the AVX2 kernel, in plain loops. A
+  /// Against activations quantized to int8 per G columns, in the weights'
+  /// interleaved order, in integers per group: the scheme of the x86 Halide
+  /// kernels (targets/x86-64-avx2/MatMulGenerator.cpp), in plain loops. A
   /// group's stored columns sit at the same kRun offsets of each run of 32,
   /// in the low nibbles of a 64-column chunk's bytes and in the high ones.
   /// (Multiplying floats by weights read back one by one ran the 0.5B at
@@ -599,7 +480,6 @@ struct Int4Groups {
       out[i] = total;
     }
   }
-#endif
 };
 
 template <int V, int H, typename Table>

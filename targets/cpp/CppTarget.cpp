@@ -251,8 +251,8 @@ std::string Emitter::weightView(Value v) {
   uint64_t scales = scalesOffset.lookup(v);
   std::string view = element.isInteger(8) ? llvm::formatv("Int8Rows<{0}>", k).str()
                                           : llvm::formatv("Int4Groups<{0}, {1}>", k, group).str();
-  // int4 (AVX2) and portable int8 quantize their input: room for it is made
-  // at start (reserve_inputs does nothing for a view that reads floats).
+  // int4 and portable int8 quantize their input: room for it is made at
+  // start (reserve_inputs does nothing for a view that reads floats).
   quantizedInputViews.insert(view);
   return llvm::formatv("{0}{{reinterpret_cast<const {1} *>(W + {2}), reinterpret_cast<const float *>(W + {3})}",
                        view, element.isInteger(8) ? "int8_t" : "uint8_t", offset, scales)
@@ -292,35 +292,44 @@ bool Emitter::emitHalideMatmul(const std::string &xExpr, const std::string &rows
     quant = "bf16", wType = "uint16", code = "halide_type_uint", bits = "16";
   } else if (element.isInteger(8)) {
     quant = "int8", wType = "int8", code = "halide_type_int", bits = "8";
+  } else if (element.isInteger(4)) {
+    quant = "int4", wType = "uint8", code = "halide_type_uint", bits = "8";
   } else {
     // f16: Halide 14 widens it in software (about 20 instructions a vector),
-    // the C++ kernels with F16C's one (vcvtph2ps). int4: a Halide int4
-    // schedule decoded at a third of the speed of the C++ AVX2 kernel (int8
-    // activations, vpmaddubsw). Both run on the C++ kernels.
+    // the C++ kernels with F16C's one (vcvtph2ps).
     return false;
   }
   if (k % 32 != 0)
     return false;
+  int64_t group = 0; // int4: columns per scale
+  if (quant == "int4")
+    for (qwen::WeightOp part : *weightParts(w))
+      group = *part.getGroupSize();
   // Every format has a decode kernel and a prefill kernel (tokens in fours,
   // so at least four rows): all rows run on Halide. int8 weights meet x as
-  // int16 rows (int16_rows).
-  const bool intInput = quant == "int8";
+  // int16 rows (int16_rows), int4 weights as int8 rows per group in the
+  // weights' interleaved order (the Input of Int4Groups).
+  const std::string xType = quant == "int8" ? "int16" : quant == "int4" ? "int8" : "float32";
   auto kernel = [&](bool prefill) {
-    return halideKernel("qwen_matmul",
-                        {"N=" + std::to_string(n), "K=" + std::to_string(k), "quant=" + quant,
-                         std::string("has_bias=") + (bias ? "true" : "false"),
-                         std::string("gated=") + (w2 ? "true" : "false"), "w.type=" + wType, "w2.type=" + wType,
-                         std::string("x.type=") + (intInput ? "int16" : "float32"),
-                         std::string("prefill=") + (prefill ? "true" : "false")});
+    std::vector<std::string> params = {"N=" + std::to_string(n), "K=" + std::to_string(k), "quant=" + quant,
+                                       std::string("has_bias=") + (bias ? "true" : "false"),
+                                       std::string("gated=") + (w2 ? "true" : "false"), "w.type=" + wType,
+                                       "w2.type=" + wType, "x.type=" + xType,
+                                       std::string("prefill=") + (prefill ? "true" : "false")};
+    if (group)
+      params.push_back("group=" + std::to_string(group));
+    return halideKernel("qwen_matmul", params);
   };
   const std::string fn = kernel(false);
   auto weightBuf = [&](Value v) {
-    return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *pack(v), code, bits, k, n).str();
+    return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *pack(v), code, bits, group ? k / 2 : k, n).str();
   };
-  auto scaleBuf = [&](Value v) { // int8: one scale per row; unused for floats
-    if (quant != "int8")
+  auto scaleBuf = [&](Value v) { // int8: one scale per row, int4: per group; unused for floats
+    if (quant != "int8" && quant != "int4")
       return std::string("HlBuf(W, halide_type_float, 32, 1, 1)");
-    return llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, 1, {1})", scalesOffset.lookup(v), n).str();
+    return llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1}, {2})", scalesOffset.lookup(v),
+                         group ? k / group : 1, n)
+        .str();
   };
   std::string biasBuf = "HlBuf(W, halide_type_float, 32, 1)";
   if (bias) {
@@ -336,19 +345,30 @@ bool Emitter::emitHalideMatmul(const std::string &xExpr, const std::string &rows
     biasBuf = llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1})", f32Offset.lookup(bias), n).str();
   }
   Value second = w2 ? w2 : w;
-  const std::string args = "(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b)", prefillFn = kernel(true);
+  const std::string args = "(&x_.b, &xs_.b, &xm_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b)",
+                    prefillFn = kernel(true);
   const std::string call = llvm::formatv("{0} >= 4 ? {1}{3} : {2}{3}", rowsExpr, prefillFn, fn, args).str(),
                     name = llvm::formatv("{0} >= 4 ? \"{1}\" : \"{2}\"", rowsExpr, prefillFn, fn).str();
   std::string input;
-  if (intInput) {
+  if (quant == "int8") {
     int16Columns = std::max(int16Columns, k);
     input = llvm::formatv("const QuantRows<int16_t> &xq_ = int16_rows<{0}>({1}, {2});\n"
                           "    HlBuf x_(xq_.q.data(), halide_type_int, 16, {0}, {2}), "
-                          "xs_(xq_.d.data(), halide_type_float, 32, 1, {2});",
+                          "xs_(xq_.d.data(), halide_type_float, 32, 1, {2}), xm_(W, halide_type_float, 32, 1, 1);",
                           k, xExpr, rowsExpr)
                 .str();
+  } else if (quant == "int4") {
+    const std::string view = llvm::formatv("Int4Groups<{0}, {1}>", k, group).str();
+    quantizedInputViews.insert(view); // its input rows are reserved at start
+    input = llvm::formatv("const QuantRows<int8_t> &xq_ = *prepare_rows<{0}, {1}>({2}, {3});\n"
+                          "    HlBuf x_(xq_.q.data(), halide_type_int, 8, {0}, {3}), "
+                          "xs_(xq_.d.data(), halide_type_float, 32, {4}, {3}), "
+                          "xm_(xq_.sum8.data(), halide_type_float, 32, {4}, {3});",
+                          k, view, xExpr, rowsExpr, k / group)
+                .str();
   } else {
-    input = llvm::formatv("HlBuf x_({0}, halide_type_float, 32, {1}, {2}), xs_(W, halide_type_float, 32, 1, 1);",
+    input = llvm::formatv("HlBuf x_({0}, halide_type_float, 32, {1}, {2}), xs_(W, halide_type_float, 32, 1, 1), "
+                          "xm_(W, halide_type_float, 32, 1, 1);",
                           xExpr, k, rowsExpr)
                 .str();
   }

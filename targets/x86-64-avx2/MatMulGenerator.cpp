@@ -11,16 +11,20 @@
 //   int8: int8 w(K, N), scale(1, N), with x(K, rows) quantized to int16 and
 //         xscale(1, rows) (int16_rows of runtime/halide_glue.h, whose
 //         int16_input_max keeps the int32 sums from overflowing)
-// (int4 runs on the C++ AVX2 kernel: a schedule tried here decoded at a third
-// of its speed.)
+//   int4: uint8 w(K/2, N) (stored q + 8, two per byte, the groups of each
+//         128 columns interleaved: Int4Groups in runtime/kernels.h),
+//         scale(K/G, N), with x(K, rows) quantized to int8 per group in the
+//         same order, xscale(K/G, rows) and xsum(K/G, rows) = 8 * xscale *
+//         the group's sum of q (QuantRows<int8_t> with a span of 128)
 //
 // Products: float formats keep lanes of partial sums over K (decode: 32, four
 // independent AVX2 accumulators; prefill: 8 per column and token of a tile),
 // then add them up; int8 keeps eight int32 lanes, each adding adjacent pairs
 // of int8 x int16 products (a vector reduction that Halide emits as
-// vpmovsxbw + vpmaddwd). Decode schedule: rows one at a time, output columns
-// in parallel blocks of 256. Prefill schedule (`prefill=true`, at least four
-// rows): see generate().
+// vpmovsxbw + vpmaddwd); int4 sums each span in integers (vpmaddubsw,
+// vpmaddwd), then scales its eight lanes by their groups' scales. Decode
+// schedule: rows one at a time, output columns in parallel blocks of 256.
+// Prefill schedule (`prefill=true`, at least four rows): see generate().
 //===----------------------------------------------------------------------===//
 #include "Halide.h"
 
@@ -33,21 +37,23 @@ class QwenMatMul : public Generator<QwenMatMul> {
 public:
   GeneratorParam<int> N{"N", 64};
   GeneratorParam<int> K{"K", 64};
-  GeneratorParam<std::string> quant{"quant", "f32"}; // f32, bf16, int8
+  GeneratorParam<std::string> quant{"quant", "f32"}; // f32, bf16, int8, int4
+  GeneratorParam<int> group{"group", 128};            // int4: columns per scale
   GeneratorParam<bool> has_bias{"has_bias", false};
   GeneratorParam<bool> gated{"gated", false};
   GeneratorParam<bool> prefill{"prefill", false}; // scheduled for blocks of tokens
 
-  Input<Buffer<>> x{"x", 2};              // [K, rows]: float; int16 for int8 weights
-  Input<Buffer<float>> xscale{"xscale", 2}; // int8: [1, rows]; unused for floats
+  Input<Buffer<>> x{"x", 2};              // [K, rows]: float; int16 for int8 weights, int8 for int4
+  Input<Buffer<float>> xscale{"xscale", 2}; // int8: [1, rows]; int4: [K/G, rows]; unused for floats
+  Input<Buffer<float>> xsum{"xsum", 2};     // int4: [K/G, rows], 8 * scale * sum of q; else unused
   Input<Buffer<>> w{"w", 2};              // see the formats above
-  Input<Buffer<float>> scale{"scale", 2}; // int8: [1, N]; unused for floats
+  Input<Buffer<float>> scale{"scale", 2}; // int8: [1, N]; int4: [K/G, N]; unused for floats
   Input<Buffer<>> w2{"w2", 2};            // the up projection when gated
   Input<Buffer<float>> scale2{"scale2", 2};
   Input<Buffer<float>> bias{"bias", 1};   // [N]; unused without has_bias
   Output<Buffer<float>> y{"y", 2};        // [N, rows]
 
-  Var l{"l"}, n{"n"}, r{"r"};
+  Var l{"l"}, n{"n"}, r{"r"}, j{"j"}, sp{"sp"}, m{"m"};
 
   /// Weight (k, n) of buffer `b` as float (int8: before its row's scale).
   Expr weight(const Input<Buffer<>> &b, Expr k, Expr col) {
@@ -58,7 +64,7 @@ public:
       return reinterpret<float>(cast<uint32_t>(b(k, col)) << 16);
     if (q == "int8")
       return cast<float>(b(k, col));
-    throw std::runtime_error("qwen_matmul: unknown quant '" + q + "' (f32, bf16, int8)");
+    throw std::runtime_error("qwen_matmul: unknown quant '" + q + "' (f32, bf16, int8, int4)");
   }
 
   /// sum_k x(k, r) * W(k, n) for int8 weights and int16 x: eight int32
@@ -81,11 +87,76 @@ public:
     return scaled;
   }
 
+  /// sum_k x(k, r) * W(k, n) for int4 weights (stored q + 8, the groups of
+  /// each span of 128 columns interleaved) and int8 x (one scale per group,
+  /// stored in the same order): the scheme of docs/DESIGN.md's int4 notes.
+  Func int4DotProduct(const std::string &name, const Input<Buffer<>> &b, const Input<Buffer<float>> &s) {
+    const int G = group, spans = int(K) / 128, groupsPerSpan = 128 / G;
+    Int4Dot d;
+    // int16 lane j of span sp: pairs 2j, 2j + 1 of each of the span's four
+    // runs of 32 stored columns (run 2h + 1 in the high nibbles of the bytes
+    // of run 2h). Each pair is a vpmaddubsw (unsigned q + 8 times signed x),
+    // the runs added in int16: |sum| <= 4 * 2 * 15 * 127 < 2^15, so the
+    // saturating adds Halide needs for that pattern never saturate.
+    d.e = RDom(0, 2, 0, 4, name + "_e");
+    Expr run = d.e.y, byte = b(sp * 64 + (run / 2) * 32 + 2 * j + d.e.x, n);
+    Expr q = select(run % 2 == 0, byte & 15, byte >> 4);
+    d.s16 = Func(name + "_s16");
+    d.s16(j, sp, n, r) = i16(0);
+    d.s16(j, sp, n, r) =
+        saturating_add(d.s16(j, sp, n, r), widening_mul(u8(q), x(sp * 128 + run * 32 + 2 * j + d.e.x, r)));
+    // int32 lane m adds int16 lanes 2m, 2m + 1 (vpmaddwd with ones). Every run
+    // puts the same groups in the same lanes, so lane m belongs to group
+    // m / (8 / groupsPerSpan) of the span.
+    d.p = RDom(0, 2, name + "_p");
+    d.s32 = Func(name + "_s32");
+    d.s32(m, sp, n, r) = 0;
+    d.s32(m, sp, n, r) += i32(widening_mul(d.s16(2 * m + d.p, sp, n, r), i16(1)));
+    // The + 8 comes off as sum over groups of scale(w) * xsum: eight groups a
+    // step in vector lanes, then the last groups % 8 as the top lanes of the
+    // last eight groups (a blend, not a masked load: AVX2's masked moves are
+    // slow on this CPU, and the tail as one lane-0 step per group cost the
+    // 0.5B g128 prefill 10 %); with fewer than eight groups, a scalar sum in
+    // lane 0. (A scalar loop over all the groups made the 4864x896 g32
+    // prefill 1.5x slower: 28 groups per row and token against 7 spans.)
+    const int groups = int(K) / G, full = groups / 8, tail = groups % 8;
+    d.offset = Func(name + "_offset");
+    if (groups < 8) {
+      RDom gt(0, groups, name + "_gt");
+      d.tailSum = Func(name + "_tail_sum");
+      d.tailSum(n, r) = 0.0f;
+      d.tailSum(n, r) += s(gt, n) * xsum(gt, r);
+      d.offset(m, n, r) = select(m == 0, d.tailSum(n, r), 0.0f);
+    } else {
+      d.offset(m, n, r) = 0.0f;
+      RDom go(0, full, name + "_go");
+      d.offset(m, n, r) += s(go * 8 + m, n) * xsum(go * 8 + m, r);
+      if (tail > 0)
+        d.offset(m, n, r) += select(m >= 8 - tail, s(groups - 8 + m, n) * xsum(groups - 8 + m, r), 0.0f);
+    }
+    d.spans = RDom(0, spans, name + "_rs");
+    Expr g = d.spans * groupsPerSpan + m / (8 / groupsPerSpan);
+    d.partial = Func(name + "_partial");
+    d.partial(m, n, r) = -d.offset(m, n, r);
+    Var gv("g");
+    d.groupScale = Func(name + "_group_scale");
+    d.groupScale(gv, n, r) = s(gv, n) * xscale(gv, r);
+    d.partial(m, n, r) += f32(d.s32(m, d.spans, n, r)) * d.groupScale(g, n, r);
+    d.lanes = RDom(0, 8, name + "_lr");
+    d.total = Func(name);
+    d.total(n, r) = 0.0f;
+    d.total(n, r) += d.partial(d.lanes, n, r);
+    int4Dots.push_back(d);
+    return d.total;
+  }
+
   /// sum_k x(k, r) * W(k, n) with L partial sums: 32 (four vectors) for
   /// decode, 8 (one vector per column and token of a tile) for prefill.
   Func dotProduct(const std::string &name, const Input<Buffer<>> &b, const Input<Buffer<float>> &s) {
     if (std::string(quant) == "int8")
       return intDotProduct(name, b, s);
+    if (std::string(quant) == "int4")
+      return int4DotProduct(name, b, s);
     const int L = prefill ? 8 : 32;
     RDom ko(0, int(K) / L, name + "_ko");
     Func partial(name + "_partial"), total(name);
@@ -127,14 +198,16 @@ public:
       // rows), so every buffer has a fixed size. A tile's eight sums are then
       // reduced across their lanes in vectors (not lane by lane in scalars:
       // 1.5B int8 prefill +3 %).
-      const int weightBytes = q == "f32" ? 4 : q == "bf16" ? 2 : 1;
-      const int block = std::max(16, std::min(256, (128 << 10) / (int(K) * weightBytes) / 16 * 16));
+      const int rowBytes = q == "f32" ? 4 * int(K) : q == "bf16" ? 2 * int(K) : q == "int8" ? int(K) : int(K) / 2;
+      const int block = std::max(16, std::min(256, (128 << 10) / rowBytes / 16 * 16));
       Var nio("nio"), nii("nii");
-      y.split(n, no, ni, block, TailStrategy::GuardWithIf)
-          .split(ni, nio, nii, 2, TailStrategy::GuardWithIf)
-          .split(r, ro, ri, 4, TailStrategy::ShiftInwards)
-          .reorder(ri, nii, nio, ro, no)
-          .parallel(no);
+      y.split(n, no, ni, block, TailStrategy::GuardWithIf).split(r, ro, ri, 4, TailStrategy::ShiftInwards);
+      // int4 tiles are 1 column x 4 tokens (ni itself: a split by 1 left
+      // GuardWithIf off the tiles, whose producers then read past N).
+      if (q == "int4")
+        y.reorder(ri, ni, ro, no).parallel(no);
+      else
+        y.split(ni, nio, nii, 2, TailStrategy::GuardWithIf).reorder(ri, nii, nio, ro, no).parallel(no);
       for (size_t i = 0; i < intTotals.size(); ++i) {
         intTotals[i].compute_at(y, nio);
         intTotals[i].update().reorder(intLanes[i].x, r, n).atomic().vectorize(intLanes[i].x);
@@ -148,6 +221,22 @@ public:
             .unroll(r)
             .unroll(n);
       }
+      // int4: each unpacked weight vector meets the tile's four tokens; the
+      // groups' scale(w) x scale(x) are made once per tile. Against the C++
+      // AVX2 kernel these replaced, 128 tokens (GMAC/s): 8960x1536 g128 255
+      // vs 226, 4864x896 g32 194 vs 177.
+      for (Int4Dot &d : int4Dots) {
+        d.total.compute_at(y, ni);
+        d.total.update().reorder(d.lanes.x, r, n).atomic().vectorize(d.lanes.x);
+        scheduleInt4Offset(d, true);
+        d.partial.compute_at(d.total, Var::outermost()).vectorize(m);
+        d.partial.update().reorder(m, r, n, d.spans.x).vectorize(m).unroll(r);
+        // With eight groups or more, the last vector overlaps the one before
+        // (ShiftInwards) rather than masking: masked stores are slow here.
+        if (int(K) / int(group) >= 8)
+          d.groupScale.compute_at(d.total, Var::outermost()).vectorize(Var("g"), 8, TailStrategy::ShiftInwards);
+        scheduleInt4Span(d, true);
+      }
       for (size_t i = 0; i < totals.size(); ++i) {
         totals[i].compute_at(y, nio);
         totals[i].update().reorder(lanes[i].x, r, n).atomic().vectorize(lanes[i].x);
@@ -160,7 +249,17 @@ public:
       // weights are asked for 8 KiB ahead of use (prefetch, NonFaulting: past
       // a block's last row it reaches the next rows, which never faults);
       // without, the 1.5B int8 decoded at 32 tok/s instead of 40.
-      y.split(n, no, ni, 256, TailStrategy::GuardWithIf).reorder(ni, no, r).parallel(no);
+      // int4 computes eight columns at a time (for the gated product, the
+      // gate's eight rows, then the up projection's), so the SiLU and the
+      // product run in vectors of eight: one block of 256 rows per product
+      // decoded 1.5B g32 gated 10 % slower, and a scalar SiLU per column
+      // cost an expf and a division each.
+      Var nio("nio"), nii("nii");
+      y.split(n, no, ni, 256, TailStrategy::GuardWithIf);
+      if (q == "int4")
+        y.split(ni, nio, nii, 8, TailStrategy::GuardWithIf).reorder(nii, nio, no, r).vectorize(nii).parallel(no);
+      else
+        y.reorder(ni, no, r).parallel(no);
       const int prefetchBytes = 8192;
       for (size_t i = 0; i < intTotals.size(); ++i) {
         intTotals[i].compute_at(y, no);
@@ -176,6 +275,17 @@ public:
             .unroll(ki) // a step of ko: 4 x 16 int8 columns, one prefetch per 64 bytes
             .prefetch(i == 0 ? w : w2, ko, ko, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting);
       }
+      for (size_t i = 0; i < int4Dots.size(); ++i) {
+        Int4Dot &d = int4Dots[i];
+        d.total.compute_at(y, nio);
+        scheduleInt4Offset(d, false);
+        d.partial.compute_at(d.total, n).vectorize(m);
+        d.partial.update()
+            .reorder(m, d.spans.x)
+            .vectorize(m) // a span: 64 bytes of weights, one prefetch
+            .prefetch(i == 0 ? w : w2, d.spans.x, d.spans.x, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting);
+        scheduleInt4Span(d, false);
+      }
       for (size_t i = 0; i < totals.size(); ++i) {
         totals[i].compute_at(y, no);
         partials[i].compute_at(totals[i], n).vectorize(l);
@@ -189,7 +299,7 @@ public:
       }
     }
 
-    const int kw = int(K);
+    const int kw = std::string(quant) == "int4" ? int(K) / 2 : int(K);
     x.dim(0).set_bounds(0, K);
     w.dim(0).set_bounds(0, kw).dim(1).set_bounds(0, N).dim(1).set_stride(kw);
     w2.dim(0).set_bounds(0, kw).dim(1).set_bounds(0, N).dim(1).set_stride(kw);
@@ -201,6 +311,45 @@ public:
 private:
   std::vector<Func> partials, totals, intPartials, intTotals;
   std::vector<RDom> lanes, blocks, intBlocks, intLanes;
+  struct Int4Dot {
+    Func s16, s32, tailSum, offset, groupScale, partial, total;
+    RDom e, p, spans, lanes;
+  };
+
+  /// The + 8's sums, per row (decode) or tile (prefill), in vector lanes.
+  void scheduleInt4Offset(Int4Dot &d, bool tile) {
+    const LoopLevel at = tile ? LoopLevel(d.total, Var::outermost()) : LoopLevel(d.total, n);
+    if (d.tailSum.defined())
+      d.tailSum.compute_at(at);
+    d.offset.compute_at(at).vectorize(m);
+    for (int u = 0; u < d.offset.num_update_definitions(); ++u)
+      d.offset.update(u).vectorize(m);
+    if (tile) {
+      d.offset.unroll(r);
+      for (int u = 0; u < d.offset.num_update_definitions(); ++u)
+        d.offset.update(u).unroll(r);
+    }
+  }
+
+  /// One span's integer sums, in vectors: s16 as four vpmaddubsw (+ adds)
+  /// per token, s32 as one vpmaddwd; unrolled over the tile's tokens so that
+  /// LLVM unpacks the weights once for all of them.
+  void scheduleInt4Span(Int4Dot &d, bool tokens) {
+    d.s32.compute_at(d.partial, d.spans.x).vectorize(m);
+    d.s32.update().reorder(d.p.x, m, r).atomic().vectorize(d.p.x).vectorize(m);
+    d.s16.compute_at(d.partial, d.spans.x).vectorize(j, 16);
+    // atomic(true): Halide cannot prove saturating_add associative; the sums
+    // never saturate (see int4DotProduct).
+    d.s16.update().reorder(d.e.x, j, r, d.e.y).atomic(true).vectorize(d.e.x).vectorize(j, 16).unroll(d.e.y);
+    if (tokens) {
+      d.s32.unroll(r);
+      d.s32.update().unroll(r);
+      d.s16.unroll(r);
+      d.s16.update().unroll(r);
+    }
+  }
+
+  std::vector<Int4Dot> int4Dots;
 };
 
 } // namespace

@@ -12,6 +12,12 @@
 #include "test_bf16_gated_prefill.h"
 #include "test_bf16_prefill.h"
 #include "test_f32_prefill.h"
+#include "test_int4_g128_decode.h"
+#include "test_int4_g128_gated_prefill.h"
+#include "test_int4_g128_prefill.h"
+#include "test_int4_g32_decode.h"
+#include "test_int4_g32_prefill.h"
+#include "test_int4_g64_prefill.h"
 #include "test_int8_decode.h"
 #include "test_int8_gated_prefill.h"
 #include "test_int8_prefill.h"
@@ -63,21 +69,23 @@ struct MatmulCase {
 };
 
 using Kernel = int (*)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
-                       halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *);
+                       halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
+                       halide_buffer_t *);
 
-/// Runs `kernel` on its input buffers over `rows` rows; returns the largest
-/// error relative to the largest |output|.
+/// Runs `kernel` on its input buffers over `rows` rows of `cols` outputs;
+/// returns the largest error relative to the largest |output|. xm_ is x's
+/// group sums (int4); the other formats ignore it.
 template <typename Expect>
-double runKernel(Kernel kernel, HlBuf &x_, HlBuf &xs_, HlBuf &w_, HlBuf &s_, HlBuf &w2_, HlBuf &s2_, HlBuf &b_,
-                 int rows, Expect expect) {
-  std::vector<float> y(size_t(rows) * N);
-  HlBuf y_(y.data(), halide_type_float, 32, N, rows);
-  EXPECT_EQ(kernel(&x_.b, &xs_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), 0);
+double runKernel(Kernel kernel, HlBuf &x_, HlBuf &xs_, HlBuf &xm_, HlBuf &w_, HlBuf &s_, HlBuf &w2_, HlBuf &s2_,
+                 HlBuf &b_, int rows, Expect expect, int cols = N) {
+  std::vector<float> y(size_t(rows) * cols);
+  HlBuf y_(y.data(), halide_type_float, 32, cols, rows);
+  EXPECT_EQ(kernel(&x_.b, &xs_.b, &xm_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), 0);
   double maxErr = 0, maxOut = 0;
   for (int r = 0; r < rows; ++r)
-    for (int n = 0; n < N; ++n) {
+    for (int n = 0; n < cols; ++n) {
       const double e = expect(n, r);
-      maxErr = std::max(maxErr, std::fabs(e - y[size_t(r) * N + n]));
+      maxErr = std::max(maxErr, std::fabs(e - y[size_t(r) * cols + n]));
       maxOut = std::max(maxOut, std::fabs(e));
     }
   return maxErr / maxOut;
@@ -88,10 +96,11 @@ template <typename Expect>
 double matmulError(const MatmulCase &c, Kernel kernel, int rows, Expect expect) {
   const QuantRows<int16_t> &xq = int16_rows<K>(c.x.data(), rows);
   HlBuf x_(xq.q.data(), halide_type_int, 16, K, rows), xs_(xq.d.data(), halide_type_float, 32, 1, rows);
+  HlBuf xm_(xq.d.data(), halide_type_float, 32, 1, 1);
   HlBuf w_(c.w.data(), halide_type_int, 8, K, N), s_(c.scale.data(), halide_type_float, 32, 1, N);
   HlBuf w2_(c.w2.data(), halide_type_int, 8, K, N), s2_(c.scale2.data(), halide_type_float, 32, 1, N);
   HlBuf b_(c.bias.data(), halide_type_float, 32, N);
-  return runKernel(kernel, x_, xs_, w_, s_, w2_, s2_, b_, rows, expect);
+  return runKernel(kernel, x_, xs_, xm_, w_, s_, w2_, s2_, b_, rows, expect);
 }
 
 // x as int16 rows: about 2e-5 relative here; an indexing mistake is O(1).
@@ -173,7 +182,8 @@ struct FloatMatmulCase {
 template <typename Expect>
 double floatMatmulError(const FloatMatmulCase &c, Kernel kernel, bool bf16, int rows, Expect expect) {
   std::vector<float> none(1);
-  HlBuf x_(c.x.data(), halide_type_float, 32, K, rows), xs_(none.data(), halide_type_float, 32, 1, 1);
+  HlBuf x_(c.x.data(), halide_type_float, 32, K, rows), xs_(none.data(), halide_type_float, 32, 1, 1),
+      xm_(none.data(), halide_type_float, 32, 1, 1);
   const halide_type_code_t code = bf16 ? halide_type_uint : halide_type_float;
   const int bits = bf16 ? 16 : 32;
   const void *w = bf16 ? static_cast<const void *>(c.wb.data()) : c.w.data();
@@ -181,7 +191,7 @@ double floatMatmulError(const FloatMatmulCase &c, Kernel kernel, bool bf16, int 
   HlBuf w_(w, code, bits, K, N), w2_(w2, code, bits, K, N), s_(none.data(), halide_type_float, 32, 1, 1),
       s2_(none.data(), halide_type_float, 32, 1, 1);
   HlBuf b_(c.bias.data(), halide_type_float, 32, N);
-  return runKernel(kernel, x_, xs_, w_, s_, w2_, s2_, b_, rows, expect);
+  return runKernel(kernel, x_, xs_, xm_, w_, s_, w2_, s2_, b_, rows, expect);
 }
 
 // float sums of 256 products: about 1e-7 relative; an indexing mistake is O(1).
@@ -202,6 +212,95 @@ TEST(HalideKernels, FloatDecodeAndPrefillEveryRowCount) {
     EXPECT_LT(floatMatmulError(c, test_bf16_gated_prefill, true, rows, [&](int n, int r) { return c.gated(n, r); }),
               kFloatBound)
         << rows << " rows, gated";
+}
+
+/// int4 weights (random bytes: stored q + 8 in Int4Groups' layout), one
+/// scale per group, on x quantized as the model quantizes it for them
+/// (prepare_rows: int8 per group, in the weights' interleaved order).
+struct Int4Case {
+  static constexpr int N4 = 300, K4 = 384;
+  std::vector<uint8_t> w, w2;
+  std::vector<float> bias, x;
+  std::vector<std::vector<float>> scale, scale2; // per group size 32, 64, 128
+  Int4Case() {
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<int> byte(0, 255);
+    std::normal_distribution<float> dist;
+    for (auto *v : {&w, &w2}) {
+      v->resize(size_t(N4) * K4 / 2);
+      for (uint8_t &b : *v)
+        b = uint8_t(byte(rng));
+    }
+    for (auto *s : {&scale, &scale2})
+      for (int g : {32, 64, 128}) {
+        s->emplace_back(size_t(N4) * K4 / g);
+        for (float &f : s->back())
+          f = 0.01f * std::fabs(dist(rng)) + 1e-3f;
+      }
+    bias.resize(N4);
+    for (float &f : bias)
+      f = dist(rng);
+    x.resize(size_t(kMaxRows) * K4);
+    for (float &f : x)
+      f = dist(rng);
+  }
+  static int slot(int G) { return G == 32 ? 0 : G == 64 ? 1 : 2; }
+};
+
+/// W[n, :] . xq[r, :] in double, from the int4 weights and the int8 rows the
+/// kernel reads: exact but for float rounding, so that any misplaced column,
+/// lane, group or scale shows as an O(1) error.
+template <int G>
+double int4Dot(const std::vector<uint8_t> &w, const std::vector<float> &scale, const QuantRows<int8_t> &xq, int n,
+               int r) {
+  constexpr int K4 = Int4Case::K4;
+  const Int4Groups<K4, G> view{w.data(), scale.data()};
+  double acc = 0;
+  for (int g = 0; g < K4 / G; ++g) {
+    double sum = 0;
+    for (int k = g * G; k < (g + 1) * G; ++k)
+      sum += double(view.at(n, k)) * xq.q[size_t(r) * K4 + view.stored_column(k)];
+    acc += sum * scale[size_t(n) * (K4 / G) + g] * xq.d[size_t(r) * (K4 / G) + g];
+  }
+  return acc;
+}
+
+template <int G>
+double int4Error(const Int4Case &c, Kernel kernel, int rows, bool gated) {
+  constexpr int N4 = Int4Case::N4, K4 = Int4Case::K4;
+  const QuantRows<int8_t> &xq = *prepare_rows<K4, Int4Groups<K4, G>>(c.x.data(), rows);
+  const std::vector<float> &s = c.scale[size_t(Int4Case::slot(G))], &s2 = c.scale2[size_t(Int4Case::slot(G))];
+  HlBuf x_(xq.q.data(), halide_type_int, 8, K4, rows), xs_(xq.d.data(), halide_type_float, 32, K4 / G, rows),
+      xm_(xq.sum8.data(), halide_type_float, 32, K4 / G, rows);
+  HlBuf w_(c.w.data(), halide_type_uint, 8, K4 / 2, N4), s_(s.data(), halide_type_float, 32, K4 / G, N4);
+  HlBuf w2_(c.w2.data(), halide_type_uint, 8, K4 / 2, N4), s2_(s2.data(), halide_type_float, 32, K4 / G, N4);
+  HlBuf b_(c.bias.data(), halide_type_float, 32, N4);
+  return runKernel(
+      kernel, x_, xs_, xm_, w_, s_, w2_, s2_, b_, rows,
+      [&](int n, int r) {
+        const double a = int4Dot<G>(c.w, s, xq, n, r);
+        if (!gated)
+          return a + c.bias[size_t(n)];
+        return a / (1.0 + std::exp(-a)) * int4Dot<G>(c.w2, s2, xq, n, r);
+      },
+      N4);
+}
+
+TEST(HalideKernels, Int4DecodeAndPrefillEveryRowCount) {
+  if (!hostHasAvx2())
+    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+  Int4Case c;
+  for (int rows = 1; rows <= 3; ++rows) {
+    EXPECT_LT(int4Error<32>(c, test_int4_g32_decode, rows, false), kFloatBound) << rows << " rows, g32";
+    EXPECT_LT(int4Error<128>(c, test_int4_g128_decode, rows, false), kFloatBound) << rows << " rows, g128";
+  }
+  for (int rows = 4; rows <= kMaxRows; ++rows) {
+    EXPECT_LT(int4Error<32>(c, test_int4_g32_prefill, rows, false), kFloatBound) << rows << " rows, g32";
+    EXPECT_LT(int4Error<64>(c, test_int4_g64_prefill, rows, false), kFloatBound) << rows << " rows, g64";
+    EXPECT_LT(int4Error<128>(c, test_int4_g128_prefill, rows, false), kFloatBound) << rows << " rows, g128";
+  }
+  for (int rows : {4, 7, 13})
+    EXPECT_LT(int4Error<128>(c, test_int4_g128_gated_prefill, rows, true), kFloatBound) << rows << " rows, gated";
 }
 
 // Every cached length from 1 to 40 (whole blocks of eight positions and
