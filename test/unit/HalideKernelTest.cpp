@@ -1,10 +1,11 @@
 // The Halide kernels of the x86-64-avx2 target, generated at build time by
 // qwenc-kernelgen for small shapes (test/CMakeLists.txt), against double
-// references: the int8 decode and prefill matrix kernels on int16 rows and
-// the bf16 and f32 ones on float rows (every row count from 1 to 13: the
-// prefill kernel's last four tokens overlap the ones before), with bias and
-// gated, and attention over a cache of every length from 1 to 40 with two
-// query heads per kv head.
+// references: the int8 decode and prefill matrix kernels on int16 rows, the
+// int4 ones (groups of 32, 64, 128) on int8 rows per group, and the bf16 and
+// f32 ones on float rows (every row count from 1 to 13: the prefill kernel's
+// last four tokens overlap the ones before), with bias and gated, and
+// attention over a cache of every length from 1 to 40 with two query heads
+// per kv head.
 #include "runtime/halide_glue.h"
 
 #include "test_attention.h"

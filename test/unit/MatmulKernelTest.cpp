@@ -1,7 +1,9 @@
-// The AVX2 matrix kernels of the x86-64-avx2 target (this file is compiled
-// with -mavx2 -mfma) against a double-precision product of the same packed
-// weights: every tiling path — weight-row pairs, token blocks and their
-// remainders, one token (decode) — for int8 rows and int4 groups.
+// The C++ matrix kernels compiled as the x86-64-avx2 target compiles them
+// (this file is built with -mavx2 -mfma; the target's int8 and int4 products
+// are Halide kernels, tested in HalideKernelTest.cpp) against a
+// double-precision product of the same packed weights: every tiling path —
+// weight-row pairs, token blocks and their remainders, one token (decode) —
+// for int8 rows and int4 groups.
 #include "runtime/kernels.h"
 #include "targets/cpp/WeightPacking.h"
 
