@@ -413,7 +413,7 @@ struct Int4Groups {
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
     static_assert(NW == kWeightRows, "one weight row at a time");
     // The float product behind dot() (a reference for tests): the model's
-    // products multiply int4 by int8 activations (dotQ) in every build.
+    // products multiply int4 by int8 activations (dotQ; on x86, Halide kernels).
     const float *s = scale + n * (K / G);
     for (int i = 0; i < R; ++i) {
       const float *xi = x + i * stride;
