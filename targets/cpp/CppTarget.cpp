@@ -105,6 +105,9 @@ private:
   LogicalResult emitOp(Operation *op);
   std::string buf(Value v); // C++ expression for the buffer of an activation
   std::string weightView(Value v);  // a Dense/Int8Rows/Int4Groups view
+  /// The view type of integer weights (Int8Rows<K> or Int4Groups<K, G>),
+  /// and its int4 group size (0 for int8).
+  std::string quantizedViewType(Value v, int64_t *group = nullptr);
   /// The function name of the Halide kernel `generator` makes with `params`
   /// (one per distinct set).
   std::string halideKernel(const std::string &generator, const std::vector<std::string> &params);
@@ -245,12 +248,8 @@ std::string Emitter::weightView(Value v) {
   uint64_t offset = *pack(v); // packed by emitOp's check before any use
   if (const char *t = storageType(element))
     return llvm::formatv("Dense<{0}, {1}>{{reinterpret_cast<const {0} *>(W + {2})}", t, k, offset).str();
-  int64_t group = 0;
-  for (qwen::WeightOp w : *weightParts(v))
-    group = *w.getGroupSize();
   uint64_t scales = scalesOffset.lookup(v);
-  std::string view = element.isInteger(8) ? llvm::formatv("Int8Rows<{0}>", k).str()
-                                          : llvm::formatv("Int4Groups<{0}, {1}>", k, group).str();
+  std::string view = quantizedViewType(v);
   // int4 and portable int8 quantize their input: room for it is made at
   // start (reserve_inputs does nothing for a view that reads floats).
   quantizedInputViews.insert(view);
@@ -264,6 +263,22 @@ std::string Emitter::vectorPtr(Value v) {
   return llvm::formatv("reinterpret_cast<const {0} *>(W + {1})", storageType(type.getElementType()),
                        *pack(v))
       .str();
+}
+
+std::string Emitter::quantizedViewType(Value v, int64_t *group) {
+  auto type = cast<RankedTensorType>(v.getType());
+  int64_t k = type.getDimSize(1);
+  if (type.getElementType().isInteger(8)) {
+    if (group)
+      *group = 0;
+    return llvm::formatv("Int8Rows<{0}>", k).str();
+  }
+  int64_t g = 0;
+  for (qwen::WeightOp w : *weightParts(v))
+    g = *w.getGroupSize();
+  if (group)
+    *group = g;
+  return llvm::formatv("Int4Groups<{0}, {1}>", k, g).str();
 }
 
 std::string Emitter::halideKernel(const std::string &generator, const std::vector<std::string> &params) {
@@ -302,9 +317,7 @@ bool Emitter::emitHalideMatmul(const std::string &xExpr, const std::string &rows
   if (k % 32 != 0)
     return false;
   int64_t group = 0; // int4: columns per scale
-  if (quant == "int4")
-    for (qwen::WeightOp part : *weightParts(w))
-      group = *part.getGroupSize();
+  const std::string int4View = quant == "int4" ? quantizedViewType(w, &group) : "";
   // Every format has a decode kernel and a prefill kernel (tokens in fours,
   // so at least four rows): all rows run on Halide. int8 weights meet x as
   // int16 rows (int16_rows), int4 weights as int8 rows per group in the
@@ -358,13 +371,12 @@ bool Emitter::emitHalideMatmul(const std::string &xExpr, const std::string &rows
                           k, xExpr, rowsExpr)
                 .str();
   } else if (quant == "int4") {
-    const std::string view = llvm::formatv("Int4Groups<{0}, {1}>", k, group).str();
-    quantizedInputViews.insert(view); // its input rows are reserved at start
+    quantizedInputViews.insert(int4View); // its input rows are reserved at start
     input = llvm::formatv("const QuantRows<int8_t> &xq_ = *prepare_rows<{0}, {1}>({2}, {3});\n"
                           "    HlBuf x_(xq_.q.data(), halide_type_int, 8, {0}, {3}), "
                           "xs_(xq_.d.data(), halide_type_float, 32, {4}, {3}), "
                           "xm_(xq_.sum8.data(), halide_type_float, 32, {4}, {3});",
-                          k, view, xExpr, rowsExpr, k / group)
+                          k, int4View, xExpr, rowsExpr, k / group)
                 .str();
   } else {
     input = llvm::formatv("HlBuf x_({0}, halide_type_float, 32, {1}, {2}), xs_(W, halide_type_float, 32, 1, 1), "

@@ -53,7 +53,8 @@ public:
   Input<Buffer<float>> bias{"bias", 1};   // [N]; unused without has_bias
   Output<Buffer<float>> y{"y", 2};        // [N, rows]
 
-  Var l{"l"}, n{"n"}, r{"r"}, j{"j"}, sp{"sp"}, m{"m"};
+  Var l{"l"}, n{"n"}, r{"r"};
+  Var j{"j"}, sp{"sp"}, m{"m"}, gv{"g"}; // int4: int16 lane, span, int32 lane, group
 
   /// Weight (k, n) of buffer `b` as float (int8: before its row's scale).
   Expr weight(const Input<Buffer<>> &b, Expr k, Expr col) {
@@ -123,10 +124,10 @@ public:
     d.offset = Func(name + "_offset");
     if (groups < 8) {
       RDom gt(0, groups, name + "_gt");
-      d.tailSum = Func(name + "_tail_sum");
-      d.tailSum(n, r) = 0.0f;
-      d.tailSum(n, r) += s(gt, n) * xsum(gt, r);
-      d.offset(m, n, r) = select(m == 0, d.tailSum(n, r), 0.0f);
+      d.fewGroups = Func(name + "_few_groups");
+      d.fewGroups(n, r) = 0.0f;
+      d.fewGroups(n, r) += s(gt, n) * xsum(gt, r);
+      d.offset(m, n, r) = select(m == 0, d.fewGroups(n, r), 0.0f);
     } else {
       d.offset(m, n, r) = 0.0f;
       RDom go(0, full, name + "_go");
@@ -138,7 +139,6 @@ public:
     Expr g = d.spans * groupsPerSpan + m / (8 / groupsPerSpan);
     d.partial = Func(name + "_partial");
     d.partial(m, n, r) = -d.offset(m, n, r);
-    Var gv("g");
     d.groupScale = Func(name + "_group_scale");
     d.groupScale(gv, n, r) = s(gv, n) * xscale(gv, r);
     d.partial(m, n, r) += f32(d.s32(m, d.spans, n, r)) * d.groupScale(g, n, r);
@@ -234,7 +234,7 @@ public:
         // With eight groups or more, the last vector overlaps the one before
         // (ShiftInwards) rather than masking: masked stores are slow here.
         if (int(K) / int(group) >= 8)
-          d.groupScale.compute_at(d.total, Var::outermost()).vectorize(Var("g"), 8, TailStrategy::ShiftInwards);
+          d.groupScale.compute_at(d.total, Var::outermost()).vectorize(gv, 8, TailStrategy::ShiftInwards);
         scheduleInt4Span(d, true);
       }
       for (size_t i = 0; i < totals.size(); ++i) {
@@ -312,15 +312,15 @@ private:
   std::vector<Func> partials, totals, intPartials, intTotals;
   std::vector<RDom> lanes, blocks, intBlocks, intLanes;
   struct Int4Dot {
-    Func s16, s32, tailSum, offset, groupScale, partial, total;
+    Func s16, s32, fewGroups, offset, groupScale, partial, total;
     RDom e, p, spans, lanes;
   };
 
   /// The + 8's sums, per row (decode) or tile (prefill), in vector lanes.
   void scheduleInt4Offset(Int4Dot &d, bool tile) {
     const LoopLevel at = tile ? LoopLevel(d.total, Var::outermost()) : LoopLevel(d.total, n);
-    if (d.tailSum.defined())
-      d.tailSum.compute_at(at);
+    if (d.fewGroups.defined())
+      d.fewGroups.compute_at(at);
     d.offset.compute_at(at).vectorize(m);
     for (int u = 0; u < d.offset.num_update_definitions(); ++u)
       d.offset.update(u).vectorize(m);
