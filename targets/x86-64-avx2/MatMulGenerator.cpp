@@ -203,9 +203,12 @@ public:
       Var nio("nio"), nii("nii");
       y.split(n, no, ni, block, TailStrategy::GuardWithIf).split(r, ro, ri, 4, TailStrategy::ShiftInwards);
       // int4 tiles are 1 column x 4 tokens (ni itself: a split by 1 left
-      // GuardWithIf off the tiles, whose producers then read past N).
+      // GuardWithIf off the tiles, whose producers then read past N), the
+      // tile's four outputs (the gated product's SiLU) made in one vector
+      // (1.5B g128 prefill +2-4 %; 2 columns x 4 tokens, the columns' loops
+      // one after the other or interleaved, were slower).
       if (q == "int4")
-        y.reorder(ri, ni, ro, no).parallel(no);
+        y.reorder(ri, ni, ro, no).vectorize(ri).parallel(no);
       else
         y.split(ni, nio, nii, 2, TailStrategy::GuardWithIf).reorder(ri, nii, nio, ro, no).parallel(no);
       for (size_t i = 0; i < intTotals.size(); ++i) {
