@@ -117,34 +117,39 @@ public:
     // step in vector lanes, then the last groups % 8 as the top lanes of the
     // last eight groups (a blend, not a masked load: AVX2's masked moves are
     // slow on this CPU, and the tail as one lane-0 step per group cost the
-    // 0.5B g128 prefill 10 %); with fewer than eight groups, a scalar sum in
-    // lane 0. (A scalar loop over all the groups made the 4864x896 g32
-    // prefill 1.5x slower: 28 groups per row and token against 7 spans.)
+    // 0.5B g128 prefill 10 %). (A scalar loop over all the groups made the
+    // 4864x896 g32 prefill 1.5x slower: 28 groups per row and token against
+    // 7 spans.) With fewer than eight groups (the 0.5B g128's seven), it is
+    // taken off the total instead, a prefill tile's four tokens in one
+    // vector: xsum is read with the tokens innermost (one copy per call).
     const int groups = int(K) / G, full = groups / 8, tail = groups % 8;
-    d.offset = Func(name + "_offset");
+    d.spans = RDom(0, spans, name + "_rs");
+    Expr g = d.spans * groupsPerSpan + m / (8 / groupsPerSpan);
+    d.partial = Func(name + "_partial");
+    d.total = Func(name);
     if (groups < 8) {
       RDom gt(0, groups, name + "_gt");
+      d.xsumByToken = Func(name + "_xsum_by_token");
+      d.xsumByToken(r, gv) = xsum(gv, r);
       d.fewGroups = Func(name + "_few_groups");
       d.fewGroups(n, r) = 0.0f;
-      d.fewGroups(n, r) += s(gt, n) * xsum(gt, r);
-      d.offset(m, n, r) = select(m == 0, d.fewGroups(n, r), 0.0f);
+      d.fewGroups(n, r) += s(gt, n) * d.xsumByToken(r, gt);
+      d.partial(m, n, r) = 0.0f;
+      d.total(n, r) = -d.fewGroups(n, r);
     } else {
+      d.offset = Func(name + "_offset");
       d.offset(m, n, r) = 0.0f;
       RDom go(0, full, name + "_go");
       d.offset(m, n, r) += s(go * 8 + m, n) * xsum(go * 8 + m, r);
       if (tail > 0)
         d.offset(m, n, r) += select(m >= 8 - tail, s(groups - 8 + m, n) * xsum(groups - 8 + m, r), 0.0f);
+      d.partial(m, n, r) = -d.offset(m, n, r);
+      d.total(n, r) = 0.0f;
     }
-    d.spans = RDom(0, spans, name + "_rs");
-    Expr g = d.spans * groupsPerSpan + m / (8 / groupsPerSpan);
-    d.partial = Func(name + "_partial");
-    d.partial(m, n, r) = -d.offset(m, n, r);
     d.groupScale = Func(name + "_group_scale");
     d.groupScale(gv, n, r) = s(gv, n) * xscale(gv, r);
     d.partial(m, n, r) += f32(d.s32(m, d.spans, n, r)) * d.groupScale(g, n, r);
     d.lanes = RDom(0, 8, name + "_lr");
-    d.total = Func(name);
-    d.total(n, r) = 0.0f;
     d.total(n, r) += d.partial(d.lanes, n, r);
     int4Dots.push_back(d);
     return d.total;
@@ -230,14 +235,20 @@ public:
       // vs 226, 4864x896 g32 194 vs 177.
       for (Int4Dot &d : int4Dots) {
         d.total.compute_at(y, ni);
-        d.total.update().reorder(d.lanes.x, r, n).atomic().vectorize(d.lanes.x);
+        d.total.vectorize(r);
+        d.total.update().reorder(d.lanes.x, r, n).atomic().vectorize(d.lanes.x).vectorize(r);
         scheduleInt4Offset(d, true);
         d.partial.compute_at(d.total, Var::outermost()).vectorize(m);
         d.partial.update().reorder(m, r, n, d.spans.x).vectorize(m).unroll(r);
-        // With eight groups or more, the last vector overlaps the one before
-        // (ShiftInwards) rather than masking: masked stores are slow here.
-        if (int(K) / int(group) >= 8)
-          d.groupScale.compute_at(d.total, Var::outermost()).vectorize(gv, 8, TailStrategy::ShiftInwards);
+        // In vectors of eight (four with fewer groups: the 0.5B's seven), the
+        // last vector overlapping the one before (ShiftInwards) rather than
+        // masking: masked stores are slow here. (Made per span instead, the
+        // 0.5B g128's seven groups cost a multiply and a broadcast per token
+        // and span.)
+        const int groups = int(K) / int(group);
+        if (groups >= 4)
+          d.groupScale.compute_at(d.total, Var::outermost())
+              .vectorize(gv, groups >= 8 ? 8 : 4, TailStrategy::ShiftInwards);
         scheduleInt4Span(d, true);
       }
       for (size_t i = 0; i < totals.size(); ++i) {
@@ -315,15 +326,23 @@ private:
   std::vector<Func> partials, totals, intPartials, intTotals;
   std::vector<RDom> lanes, blocks, intBlocks, intLanes;
   struct Int4Dot {
-    Func s16, s32, fewGroups, offset, groupScale, partial, total;
+    Func s16, s32, xsumByToken, fewGroups, offset, groupScale, partial, total;
     RDom e, p, spans, lanes;
   };
 
-  /// The + 8's sums, per row (decode) or tile (prefill), in vector lanes.
+  /// The + 8's sums, per row (decode) or tile (prefill), in vector lanes
+  /// (with fewer than eight groups, in the tile's tokens).
   void scheduleInt4Offset(Int4Dot &d, bool tile) {
     const LoopLevel at = tile ? LoopLevel(d.total, Var::outermost()) : LoopLevel(d.total, n);
-    if (d.fewGroups.defined())
+    if (d.fewGroups.defined()) {
       d.fewGroups.compute_at(at);
+      if (tile) {
+        d.xsumByToken.compute_root();
+        d.fewGroups.vectorize(r);
+        d.fewGroups.update().vectorize(r);
+      }
+      return;
+    }
     d.offset.compute_at(at).vectorize(m);
     for (int u = 0; u < d.offset.num_update_definitions(); ++u)
       d.offset.update(u).vectorize(m);
