@@ -38,8 +38,9 @@ using namespace Halide::ConciseCasts;
 namespace {
 
 /// Columns per parallel block: a multiple of 16, at most `most`, that splits
-/// N into equal shares for 2 and for 4 threads (the thread pool hands blocks
-/// out in order, one at a time, to whichever thread is free). The largest
+/// N into equal shares for 2 and for 4 threads, counted as if each block went
+/// in order to whichever thread is free (the thread pool hands out runs of a
+/// quarter of a thread's share; with few blocks, one at a time). The largest
 /// within 3 % of an even split, else the most even: blocks of 256 gave the
 /// 0.5B's 896 columns four blocks, the last of 128, so that one of two
 /// threads waited an eighth of each product.
