@@ -7,6 +7,9 @@
 // product, for every row count and a width with a partial block. int4
 // groups (32, 64, 128): by x quantized to int8 per group, within that
 // rounding of the product with the weights as row() reads them back.
+// rms_norm: each row against a double reference, one row and many (the rows
+// then shared by the threads), with a width that leaves a tail past its
+// eight-column steps.
 #include "runtime/kernels.h"
 
 #include <gtest/gtest.h>
@@ -158,5 +161,34 @@ TEST(PortableKernels, Int4GroupsOnInt8Groups) {
   expectInt4WithinRounding<128>();
 }
 #endif
+
+TEST(PortableKernels, RmsNormEveryRowMatchesDouble) {
+  constexpr int H = 804; // 100 steps of 8, and a tail of 4
+  constexpr double eps = 1e-6;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 3.0f);
+  std::vector<float> x(size_t(13) * H), w(H);
+  for (float &v : x)
+    v = dist(rng);
+  for (float &v : w)
+    v = 1.0f + 0.1f * dist(rng);
+  set_num_threads(2);
+  for (int rows : {1, 13}) {
+    std::vector<float> out(size_t(rows) * H, 0.0f);
+    rms_norm<H>(x.data(), w.data(), eps, rows, out.data());
+    for (int r = 0; r < rows; ++r) {
+      double ss = 0;
+      for (int c = 0; c < H; ++c)
+        ss += double(x[size_t(r) * H + c]) * x[size_t(r) * H + c];
+      const double scale = 1.0 / std::sqrt(ss / H + eps);
+      for (int c = 0; c < H; ++c) {
+        const double expect = x[size_t(r) * H + c] * scale * w[c];
+        ASSERT_NEAR(out[size_t(r) * H + c], expect, 1e-6 * std::fabs(expect) + 1e-7)
+            << rows << " rows, row " << r << ", column " << c;
+      }
+    }
+  }
+  set_num_threads(1);
+}
 
 } // namespace
