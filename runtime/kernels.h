@@ -488,30 +488,40 @@ void embedding(Table table, const int32_t *ids, int rows, float *out) {
     table.row(ids[r], out + int64_t(r) * H);
 }
 
+/// One row of RMSNorm. Eight independent double sums: one chain of adds is
+/// bound by their latency (a 896-column row took about 3600 cycles), eight
+/// vectorize.
+template <int H, typename W>
+void rms_norm_row(const float *x, const W *weight, double eps, float *out) {
+  double ss[8] = {};
+  int c = 0;
+  for (; c + 8 <= H; c += 8)
+    for (int j = 0; j < 8; ++j)
+      ss[j] += double(x[c + j]) * x[c + j];
+  for (; c < H; ++c)
+    ss[0] += double(x[c]) * x[c];
+  const double sum = ((ss[0] + ss[1]) + (ss[2] + ss[3])) + ((ss[4] + ss[5]) + (ss[6] + ss[7]));
+  const float scale = float(1.0 / std::sqrt(sum / H + eps));
+  for (c = 0; c < H; ++c)
+    out[c] = x[c] * scale * widen(weight[c]);
+}
+
+/// fn(begin, end) over a prompt's rows, shared by the threads (a norm had
+/// run on one thread while the other waited); one row on the caller's.
+template <typename F>
+void for_rows(int rows, F &&fn) {
+  if (rows > 1)
+    parallel_for(rows, fn);
+  else
+    fn(0, rows);
+}
+
 template <int H, typename W>
 void rms_norm(const float *x, const W *weight, double eps, int rows, float *out) {
-  const auto norm_rows = [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const float *xr = x + r * H;
-      // Eight independent double sums: one chain of adds is bound by their
-      // latency (a 896-column row took about 3600 cycles), eight vectorize.
-      double ss[8] = {};
-      int c = 0;
-      for (; c + 8 <= H; c += 8)
-        for (int j = 0; j < 8; ++j)
-          ss[j] += double(xr[c + j]) * xr[c + j];
-      for (; c < H; ++c)
-        ss[0] += double(xr[c]) * xr[c];
-      const double sum = ((ss[0] + ss[1]) + (ss[2] + ss[3])) + ((ss[4] + ss[5]) + (ss[6] + ss[7]));
-      const float scale = float(1.0 / std::sqrt(sum / H + eps));
-      for (c = 0; c < H; ++c)
-        out[r * H + c] = xr[c] * scale * widen(weight[c]);
-    }
-  };
-  if (rows > 1)
-    parallel_for(rows, norm_rows); // a prompt's rows: the norm ran on one thread while the other waited
-  else
-    norm_rows(0, rows);
+  for_rows(rows, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r)
+      rms_norm_row<H>(x + r * H, weight, eps, out + r * H);
+  });
 }
 
 /// sum = a + b, normed = rms_norm(sum): the residual stream and the next
@@ -519,11 +529,14 @@ void rms_norm(const float *x, const W *weight, double eps, int rows, float *out)
 template <int H, typename W>
 void add_rms_norm(const float *a, const float *b, const W *weight, double eps, int rows,
                   float *sum, float *normed) {
-  for (int64_t i = 0; i < int64_t(rows) * H; ++i)
-    sum[i] = a[i] + b[i];
-  rms_norm<H>(sum, weight, eps, rows, normed);
+  for_rows(rows, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      for (int64_t i = r * H; i < (r + 1) * H; ++i)
+        sum[i] = a[i] + b[i];
+      rms_norm_row<H>(sum + r * H, weight, eps, normed + r * H);
+    }
+  });
 }
-
 
 /// x in the form a weight view reads it (its Input): floats as they are
 /// (nullptr), or integers per kInputBlock columns, quantized once per call
@@ -685,23 +698,25 @@ void slice(const float *x, int offset, int rows, float *out) {
 template <int C, int HD>
 void rope(const float *x, const int32_t *positions, double theta, int rows, float *out) {
   constexpr int half = HD / 2;
-  for (int r = 0; r < rows; ++r) {
-    float cosv[half], sinv[half];
-    for (int i = 0; i < half; ++i) {
-      double angle = double(positions[r]) * std::pow(theta, -2.0 * i / HD);
-      cosv[i] = float(std::cos(angle));
-      sinv[i] = float(std::sin(angle));
-    }
-    for (int h = 0; h < C / HD; ++h) {
-      const float *xh = x + int64_t(r) * C + h * HD;
-      float *oh = out + int64_t(r) * C + h * HD;
+  for_rows(rows, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      float cosv[half], sinv[half];
       for (int i = 0; i < half; ++i) {
-        float a = xh[i], b = xh[i + half];
-        oh[i] = a * cosv[i] - b * sinv[i];
-        oh[i + half] = b * cosv[i] + a * sinv[i];
+        double angle = double(positions[r]) * std::pow(theta, -2.0 * i / HD);
+        cosv[i] = float(std::cos(angle));
+        sinv[i] = float(std::sin(angle));
+      }
+      for (int h = 0; h < C / HD; ++h) {
+        const float *xh = x + r * C + h * HD;
+        float *oh = out + r * C + h * HD;
+        for (int i = 0; i < half; ++i) {
+          float a = xh[i], b = xh[i + half];
+          oh[i] = a * cosv[i] - b * sinv[i];
+          oh[i + half] = b * cosv[i] + a * sinv[i];
+        }
       }
     }
-  }
+  });
 }
 
 /// This step's K and V rows into the layer's cache, at their positions.
