@@ -28,8 +28,9 @@ private:
   void (*call_)(void *, int64_t, int64_t);
 };
 
-/// Runs fn(begin, end) over [0, n) split into contiguous chunks that the
-/// threads take in turn, and returns when all are done. Chunks are multiples
+/// Runs fn(begin, end) over [0, n) split into contiguous chunks, and returns
+/// when all are done: each thread takes the chunks of its own share in order,
+/// then the back halves of what the others have left. Chunks are multiples
 /// of `align`.
 void parallel_for_chunks(int64_t n, int64_t align, ChunkFn fn);
 
