@@ -488,9 +488,8 @@ void embedding(Table table, const int32_t *ids, int rows, float *out) {
     table.row(ids[r], out + int64_t(r) * H);
 }
 
-/// One row of RMSNorm. Eight independent double sums: one chain of adds is
-/// bound by their latency (a 896-column row took about 3600 cycles), eight
-/// vectorize.
+/// One row of RMSNorm. Eight independent double sums: a single chain of adds
+/// waits out each add's latency (some four cycles a column), eight vectorize.
 template <int H, typename W>
 void rms_norm_row(const float *x, const W *weight, double eps, float *out) {
   double ss[8] = {};

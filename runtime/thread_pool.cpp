@@ -84,7 +84,9 @@ private:
 
   // Only the owner refills its segment, and only once it is empty; the
   // others change a segment only by a compare-exchange against a non-empty
-  // value, and a refilled segment holds units no segment held before.
+  // value. A segment's value always names units that no thread has run yet
+  // (units move between segments, never back once run), so a
+  // compare-exchange that matches a value also matches what it meant.
   bool steal_into(int self) {
     while (true) {
       int victim = -1;
