@@ -24,7 +24,7 @@ public:
     stop();
     threads_ = threads < 1 ? 1 : threads;
     quit_ = false;
-    segments_ = std::make_unique<std::atomic<uint64_t>[]>(size_t(threads_));
+    segments_ = std::make_unique<Segment[]>(size_t(threads_));
     for (int i = 1; i < threads_; ++i)
       workers_.emplace_back([this, i] {
         index_of_thread = i;
@@ -44,7 +44,7 @@ public:
     grain_ = units_ / (int64_t(threads_) * 32);
     grain_ = grain_ < 1 ? 1 : grain_;
     for (int t = 0; t < threads_; ++t)
-      segments_[t].store(pack(units_ * t / threads_, units_ * (t + 1) / threads_), std::memory_order_relaxed);
+      segments_[t].range.store(pack(units_ * t / threads_, units_ * (t + 1) / threads_), std::memory_order_relaxed);
     pending_.store(threads_ - 1, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -70,10 +70,10 @@ private:
   static int64_t back(uint64_t s) { return int64_t(s >> 32); }
 
   bool take_front(int self, int64_t &begin, int64_t &end) {
-    uint64_t s = segments_[self].load(std::memory_order_acquire);
+    uint64_t s = segments_[self].range.load(std::memory_order_acquire);
     while (front(s) < back(s)) {
       const int64_t b = front(s), e = b + grain_ < back(s) ? b + grain_ : back(s);
-      if (segments_[self].compare_exchange_weak(s, pack(e, back(s)), std::memory_order_acq_rel)) {
+      if (segments_[self].range.compare_exchange_weak(s, pack(e, back(s)), std::memory_order_acq_rel)) {
         begin = b;
         end = e;
         return true;
@@ -92,7 +92,7 @@ private:
       int victim = -1;
       uint64_t seen = 0;
       for (int t = 0; t < threads_; ++t) {
-        const uint64_t s = segments_[t].load(std::memory_order_acquire);
+        const uint64_t s = segments_[t].range.load(std::memory_order_acquire);
         if (t != self && back(s) - front(s) > back(seen) - front(seen)) {
           victim = t;
           seen = s;
@@ -101,8 +101,8 @@ private:
       if (victim < 0)
         return false;
       const int64_t half = (back(seen) - front(seen) + 1) / 2, split = back(seen) - half;
-      if (segments_[victim].compare_exchange_strong(seen, pack(front(seen), split), std::memory_order_acq_rel)) {
-        segments_[self].store(pack(split, split + half), std::memory_order_release);
+      if (segments_[victim].range.compare_exchange_strong(seen, pack(front(seen), split), std::memory_order_acq_rel)) {
+        segments_[self].range.store(pack(split, split + half), std::memory_order_release);
         return true;
       }
     }
@@ -163,7 +163,14 @@ private:
   std::atomic<bool> quit_{false};
   const ChunkFn *fn_ = nullptr;
   int64_t n_ = 0, align_ = 1, units_ = 0, grain_ = 1;
-  std::unique_ptr<std::atomic<uint64_t>[]> segments_; // per thread: [front, back) of units
+  // Per thread: [front, back) of units, each on its own cache line: packed
+  // together, each owner's compare-exchange pulled the line from the others
+  // (chunks() took 2.4 % of a 0.5B decode's samples, and waiting 11 %; padded,
+  // 0.5 % and 5 %).
+  struct alignas(64) Segment {
+    std::atomic<uint64_t> range{0};
+  };
+  std::unique_ptr<Segment[]> segments_;
 };
 
 Pool &pool() {
