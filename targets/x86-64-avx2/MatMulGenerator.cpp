@@ -39,11 +39,11 @@ namespace {
 
 /// Columns per parallel block: a multiple of 16, at most `most`, that splits
 /// N into equal shares for 2 and for 4 threads, counted as if each block went
-/// in order to whichever thread is free (the thread pool hands out runs of a
-/// quarter of a thread's share; with few blocks, one at a time). The largest
-/// within 3 % of an even split, else the most even: blocks of 256 gave the
-/// 0.5B's 896 columns four blocks, the last of 128, so that one of two
-/// threads waited an eighth of each product.
+/// in order to whichever thread is free (a block is the smallest piece the
+/// thread pool can move from one thread to another). The largest within 3 %
+/// of an even split, else the most even: blocks of 256 gave the 0.5B's 896
+/// columns four blocks, the last of 128, so that one of two threads waited an
+/// eighth of each product.
 int balancedBlock(int N, int most) {
   const auto evenness = [N](int block, int threads) {
     std::vector<int> load(threads, 0);
