@@ -28,6 +28,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <vector>
 
 using namespace qwenc_rt;
 
@@ -36,6 +37,14 @@ namespace {
 constexpr int N = 40, K = 256, kMaxRows = 13;
 
 bool hostHasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+
+/// `count` draws of `dist`: a fixture's bias or rows of x.
+std::vector<float> normals(size_t count, std::mt19937 &rng, std::normal_distribution<float> &dist) {
+  std::vector<float> v(count);
+  for (float &f : v)
+    f = dist(rng);
+  return v;
+}
 
 struct MatmulCase {
   std::vector<int8_t> w, w2;
@@ -54,9 +63,7 @@ struct MatmulCase {
       for (float &f : *v)
         f = 0.01f * std::fabs(dist(rng)) + 1e-3f;
     }
-    x.resize(size_t(kMaxRows) * K);
-    for (float &f : x)
-      f = dist(rng);
+    x = normals(size_t(kMaxRows) * K, rng, dist);
   }
   /// W[n, :] . x[r, :] in double, from float x (the int16 rows' error included in the bound).
   double dot(const std::vector<int8_t> &m, const std::vector<float> &s, int n, int r) const {
@@ -159,12 +166,8 @@ struct FloatMatmulCase {
         std::memcpy(&(*f)[i], &bits, 4);
       }
     }
-    bias.resize(N);
-    for (float &f : bias)
-      f = dist(rng);
-    x.resize(size_t(kMaxRows) * K);
-    for (float &f : x)
-      f = dist(rng);
+    bias = normals(N, rng, dist);
+    x = normals(size_t(kMaxRows) * K, rng, dist);
   }
   double dot(const std::vector<float> &m, int n, int r) const {
     double acc = 0;
@@ -238,12 +241,8 @@ struct Int4Case {
         for (float &f : s->back())
           f = 0.01f * std::fabs(dist(rng)) + 1e-3f;
       }
-    bias.resize(N4);
-    for (float &f : bias)
-      f = dist(rng);
-    x.resize(size_t(kMaxRows) * K4);
-    for (float &f : x)
-      f = dist(rng);
+    bias = normals(N4, rng, dist);
+    x = normals(size_t(kMaxRows) * K4, rng, dist);
   }
   static int slot(int G) { return G == 32 ? 0 : G == 64 ? 1 : 2; }
 };
