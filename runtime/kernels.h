@@ -505,19 +505,11 @@ void rms_norm_row(const float *x, const W *weight, double eps, float *out) {
     out[c] = x[c] * scale * widen(weight[c]);
 }
 
-/// fn(begin, end) over a prompt's rows, shared by the threads (a norm had
-/// run on one thread while the other waited); one row on the caller's.
-template <typename F>
-void for_rows(int rows, F &&fn) {
-  if (rows > 1)
-    parallel_for(rows, fn);
-  else
-    fn(0, rows);
-}
-
+/// A prompt's rows are shared by the threads (a norm had run on one thread
+/// while the other waited); one row runs on the caller's (parallel_for).
 template <int H, typename W>
 void rms_norm(const float *x, const W *weight, double eps, int rows, float *out) {
-  for_rows(rows, [&](int64_t begin, int64_t end) {
+  parallel_for(rows, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r)
       rms_norm_row<H>(x + r * H, weight, eps, out + r * H);
   });
@@ -528,7 +520,7 @@ void rms_norm(const float *x, const W *weight, double eps, int rows, float *out)
 template <int H, typename W>
 void add_rms_norm(const float *a, const float *b, const W *weight, double eps, int rows,
                   float *sum, float *normed) {
-  for_rows(rows, [&](int64_t begin, int64_t end) {
+  parallel_for(rows, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       for (int64_t i = r * H; i < (r + 1) * H; ++i)
         sum[i] = a[i] + b[i];
@@ -697,7 +689,7 @@ void slice(const float *x, int offset, int rows, float *out) {
 template <int C, int HD>
 void rope(const float *x, const int32_t *positions, double theta, int rows, float *out) {
   constexpr int half = HD / 2;
-  for_rows(rows, [&](int64_t begin, int64_t end) {
+  parallel_for(rows, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       float cosv[half], sinv[half];
       for (int i = 0; i < half; ++i) {
