@@ -161,11 +161,11 @@ public:
     d.total = Func(name);
     if (groups < 8) {
       RDom gt(0, groups, name + "_gt");
-      d.xsumByToken = Func(name + "_xsum_by_token");
-      d.xsumByToken(r, gv) = xsum(gv, r);
+      if (!xsumByToken.defined()) // one copy serves both products of a gated kernel
+        xsumByToken(r, gv) = xsum(gv, r);
       d.fewGroups = Func(name + "_few_groups");
       d.fewGroups(n, r) = 0.0f;
-      d.fewGroups(n, r) += s(gt, n) * d.xsumByToken(r, gt);
+      d.fewGroups(n, r) += s(gt, n) * xsumByToken(r, gt);
       d.partial(m, n, r) = 0.0f;
       d.total(n, r) = -d.fewGroups(n, r);
     } else {
@@ -358,7 +358,7 @@ private:
   std::vector<Func> partials, totals, intPartials, intTotals;
   std::vector<RDom> lanes, blocks, intBlocks, intLanes;
   struct Int4Dot {
-    Func s16, s32, xsumByToken, fewGroups, offset, groupScale, partial, total;
+    Func s16, s32, fewGroups, offset, groupScale, partial, total;
     RDom e, p, spans, lanes;
   };
 
@@ -369,7 +369,7 @@ private:
     if (d.fewGroups.defined()) {
       d.fewGroups.compute_at(at);
       if (tile) {
-        d.xsumByToken.compute_root();
+        xsumByToken.compute_root();
         d.fewGroups.vectorize(r);
         d.fewGroups.update().vectorize(r);
       }
@@ -404,6 +404,7 @@ private:
   }
 
   std::vector<Int4Dot> int4Dots;
+  Func xsumByToken{"xsum_by_token"}; // int4 with fewer than eight groups: xsum(g, r) with the tokens innermost
 };
 
 } // namespace
