@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 
 namespace qwenc_rt {
 
@@ -41,6 +42,47 @@ inline int do_par_for(void *user_context, halide_task_t task, int min, int size,
         result.store(r);
   });
   return result.load();
+}
+
+/// Whether the kernels must run their AVX2 variant (--isa avx2).
+inline bool &kernels_avx2_only() {
+  static bool only = false;
+  return only;
+}
+
+/// The Halide target features of the kernels' AVX-512 VNNI variant
+/// (QWENC_HALIDE_KERNEL_TARGETS): whether a feature set asks for them.
+inline bool asks_for_avx512(int count, const uint64_t *features) {
+  for (int f : {halide_target_feature_avx512, halide_target_feature_avx512_sapphirerapids})
+    if (f / 64 < count && (features[f / 64] >> (f % 64) & 1))
+      return true;
+  return false;
+}
+
+/// Whether this CPU can run the AVX-512 VNNI variant (Halide's own check).
+inline bool cpu_runs_vnni_kernels() {
+  uint64_t vnni[(halide_target_feature_end + 63) / 64] = {};
+  for (int f : {halide_target_feature_avx512, halide_target_feature_avx512_sapphirerapids})
+    vnni[f / 64] |= uint64_t(1) << (f % 64);
+  return halide_default_can_use_target_features(int(std::size(vnni)), vnni) != 0;
+}
+
+/// Halide's multi-target wrapper asks this which variant the CPU can run
+/// (once per kernel and process): Halide's answer, less AVX-512 when
+/// --isa avx2 asked for AVX2.
+inline int can_use_kernel_features(int count, const uint64_t *features) {
+  if (kernels_avx2_only() && asks_for_avx512(count, features))
+    return 0;
+  return halide_default_can_use_target_features(count, features);
+}
+
+/// ModelDesc::select_kernels for Halide builds, before any kernel runs:
+/// every kernel was built for AVX-512 with VNNI and for AVX2; returns the
+/// variant that will run.
+inline const char *select_halide_kernels(bool avx2_only) {
+  kernels_avx2_only() = avx2_only;
+  halide_set_custom_can_use_target_features(&can_use_kernel_features);
+  return !avx2_only && cpu_runs_vnni_kernels() ? "AVX-512 VNNI" : "AVX2";
 }
 
 inline void check_kernel(int status, const char *name) {

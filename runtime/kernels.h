@@ -406,8 +406,8 @@ struct Int4Groups {
   /// q of row n, column k.
   int at(int64_t n, int k) const {
     const int p = stored_column(k);
-    const uint8_t b = q[n * (K / 2) + p / 64 * 32 + p % 32];
-    return int(p % 64 < 32 ? b & 15 : b >> 4) - 8;
+    const uint8_t b = q[n * (K / 2) + p / kSpan * 64 + p % 64];
+    return int(p % kSpan < 64 ? b & 15 : b >> 4) - 8;
   }
   template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
@@ -443,8 +443,9 @@ struct Int4Groups {
   /// Against activations quantized to int8 per G columns, in the weights'
   /// interleaved order, in integers per group: the scheme of the x86 Halide
   /// kernels (targets/x86-64-avx2/MatMulGenerator.cpp), in plain loops. A
-  /// group's stored columns sit at the same kRun offsets of each run of 32,
-  /// in the low nibbles of a 64-column chunk's bytes and in the high ones.
+  /// group's stored columns sit at the same kRun offsets of each run of 32;
+  /// a span's first two runs are in its 64 bytes' low nibbles, the last two
+  /// in the high ones.
   /// (Multiplying floats by weights read back one by one ran the 0.5B at
   /// 4 tok/s.)
   template <int NW, int R>
@@ -463,12 +464,10 @@ struct Int4Groups {
         // kRun - 1 (loops over each group's kRun = 8 or 16 columns ran g32
         // 5x and g64 4x slower; g128 runs as fast as a direct reduction).
         int16_t lane[32] = {};
-        for (int h = 0; h < kSpan; h += 64) {
-          const uint8_t *bytes = r + (b * kSpan + h) / 2;
-          const int8_t *low = xi + b * kSpan + h, *high = low + 32;
-          for (int o = 0; o < 32; ++o)
-            lane[o] = int16_t(lane[o] + (bytes[o] & 15) * low[o] + (bytes[o] >> 4) * high[o]);
-        }
+        const uint8_t *bytes = r + b * kSpan / 2;
+        const int8_t *low = xi + b * kSpan, *high = low + 64;
+        for (int o = 0; o < 64; ++o)
+          lane[o % 32] = int16_t(lane[o % 32] + (bytes[o] & 15) * low[o] + (bytes[o] >> 4) * high[o]);
         for (int g = 0; g < kGroupsPerSpan; ++g) {
           int32_t sum = 0;
           for (int o = g * kRun; o < (g + 1) * kRun; ++o)

@@ -45,6 +45,7 @@ struct Options {
   bool have_seed = false;
   bool verbose = false;
   int threads = 0; // 0: one per core
+  bool avx2_only = false;
   SamplingParams sampling;
 };
 
@@ -70,7 +71,9 @@ void print_help(const char *argv0) {
       "  --tokenize TEXT       print the ids of TEXT, comma-separated\n"
       "  --detokenize IDS      print the text of comma-separated ids\n"
       "  -t, --threads N       threads for the matrix kernels (default: one per core)\n"
-      "  -v, --verbose         print the prompt's token count\n"
+      "  --isa auto|avx2       x86-64-avx2 builds: the kernels' instructions (default auto:\n"
+      "                        AVX-512 VNNI where the CPU has it, else AVX2)\n"
+      "  -v, --verbose         print the prompt's token count and the kernels' instructions\n"
       "  -h, --help            this text\n\n"
       "Sampling defaults come from generation_config.json (do_sample=%s). Ctrl-C stops the\n"
       "current answer; Ctrl-C at the prompt or end of input leaves the chat. Prefill and decode\n"
@@ -171,6 +174,13 @@ Options parse_options(int argc, char **argv) {
       o.have_detokenize = true;
     } else if (a == "-t" || a == "--threads") {
       o.threads = int(parse_int(a, value(), 1, 256));
+    } else if (a == "--isa") {
+      const std::string isa = value();
+      if (!kModel.select_kernels)
+        fail("--isa applies to executables compiled with --target x86-64-avx2");
+      if (isa != "auto" && isa != "avx2")
+        fail("--isa needs auto or avx2, got '" + isa + "'");
+      o.avx2_only = isa == "avx2";
     } else if (a == "-v" || a == "--verbose") {
       o.verbose = true;
     } else {
@@ -477,6 +487,11 @@ int main(int argc, char **argv) {
   if (!weights)
     return 1;
   set_num_threads(o.threads);
+  if (kModel.select_kernels) {
+    const char *isa = kModel.select_kernels(o.avx2_only);
+    if (o.verbose)
+      std::fprintf(stderr, "kernels: %s\n", isa);
+  }
   if (o.have_prompt_ids)
     return run_prompt_ids(o, weights);
 

@@ -41,6 +41,10 @@ struct ModelDesc {
   float top_p;
   float repetition_penalty;
   const char *required_isa; // "avx2,fma" for x86-64-avx2 builds, "" otherwise
+  // x86-64-avx2 builds: picks the Halide kernels' variant before any runs
+  // (AVX-512 VNNI where the CPU has it unless avx2_only) and returns its
+  // name; null for builds without Halide kernels.
+  const char *(*select_kernels)(bool avx2_only);
 };
 
 /// Buffers of one generation: the compiler-planned activation arena, the

@@ -131,18 +131,20 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
     if (!out.flush())
       return "cannot write '" + source + "'";
   }
-  // Halide kernels: one generator run per distinct shape and format.
+  // Halide kernels: one generator run per distinct shape and format, each
+  // built for AVX2 and for AVX-512 with VNNI; Halide's wrapper picks one by
+  // the CPU at run time.
   std::vector<std::string> kernelObjects;
   for (const KernelSpec &k : model.kernels) {
     std::vector<std::string> gen = {envOr("QWENC_KERNELGEN", QWENC_KERNELGEN), "-g", k.generator, "-o", dir,
-                                    "-f", k.name, "-e", "object,h", "target=x86-64-linux-avx2-fma-f16c-no_runtime"};
+                                    "-f", k.name, "-e", "static_library,h", QWENC_HALIDE_KERNEL_TARGETS};
     gen.insert(gen.end(), k.params.begin(), k.params.end());
     std::string err = runCommand(gen, verbose, "the Halide kernel generator");
     if (!err.empty()) {
       std::remove(tmpExe.c_str());
       return err;
     }
-    kernelObjects.push_back(dir + "/" + k.name + ".o");
+    kernelObjects.push_back(dir + "/" + k.name + ".a");
   }
   const char *cxxEnv = std::getenv("CXX");
   std::vector<std::string> cmd = {cxxEnv && *cxxEnv ? cxxEnv : "c++", "-std=c++17"};
@@ -169,7 +171,7 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
   if (keepSourceDir.empty()) {
     std::remove(source.c_str());
     for (const KernelSpec &k : model.kernels) {
-      std::remove((dir + "/" + k.name + ".o").c_str());
+      std::remove((dir + "/" + k.name + ".a").c_str());
       std::remove((dir + "/" + k.name + ".h").c_str());
     }
     ::rmdir(dir.c_str());

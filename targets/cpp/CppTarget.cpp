@@ -621,14 +621,16 @@ FailureOr<CppModel> Emitter::run() {
                      "    /*tokenizer_offset=*/{9}ull, /*tokenizer_bytes=*/{10}ull,\n"
                      "    /*default_system_prompt=*/{11},\n"
                      "    /*do_sample=*/{12}, /*temperature=*/{13}f, /*top_k=*/{14}, /*top_p=*/{15}f,\n"
-                     "    /*repetition_penalty=*/{16}f, /*required_isa=*/{18}};\n\n",
+                     "    /*repetition_penalty=*/{16}f, /*required_isa=*/{18},\n"
+                     "    /*select_kernels=*/{19}};\n\n",
                      cppString(name), vocab, numLayers, kvDim, maxPositions, opts.maxRows,
                      arena.peakFloats(), model.blobBytes, eosList ? eosList.size() : 0,
                      tokenizerOffset, model.tokenizerTables.size(), cppString(defaultSystemPrompt),
                      doSample && doSample.getValue() ? "true" : "false",
                      exactDouble(num("temperature", 1.0)), int64_t(num("top_k", 50)),
                      exactDouble(num("top_p", 1.0)), exactDouble(num("repetition_penalty", 1.0)),
-                     maxHeads, cppString(opts.requiredIsa))
+                     maxHeads, cppString(opts.requiredIsa),
+                     model.kernels.empty() ? "nullptr" : "&qwenc_rt::select_halide_kernels")
            .str();
   s += "void model_forward(Session &s, const int32_t *ids, const int32_t *positions, int rows,\n"
        "                   bool all_logits) {\n"

@@ -112,17 +112,18 @@ void packRow(const TensorRef &t, int64_t r, int64_t cols, Storage storage, int64
     } else {
       // Stored column p of a 128-column span is column (b / w) * g + k * w
       // + b % w, k = p / 32, b = p % 32 (w = g / 4: g = 128 stores in order).
-      // Per 64 stored columns: byte j holds stored column j (low nibble) and
-      // j + 32 (high), so that one 32-byte load, a shift and two masks give 64.
+      // Per span: byte j holds stored column j (low nibble) and j + 64
+      // (high), so that a 64-byte load, a shift and two masks give the span
+      // in two halves (AVX-512), or a 32-byte load two of its runs (AVX2).
       const int64_t w = g / 4;
       std::vector<int> stored(static_cast<size_t>(cols));
       for (int64_t p = 0; p < cols; ++p) {
         const int64_t span = p / 128 * 128, k = p % 128 / 32, b = p % 32;
         stored[size_t(p)] = qv[size_t(span + b / w * g + k * w + b % w)];
       }
-      for (int64_t b = 0; b < cols; b += 64)
-        for (int j = 0; j < 32; ++j)
-          q[b / 2 + j] = uint8_t((stored[size_t(b + j)] + 8) | ((stored[size_t(b + j + 32)] + 8) << 4));
+      for (int64_t b = 0; b < cols; b += 128)
+        for (int j = 0; j < 64; ++j)
+          q[b / 2 + j] = uint8_t((stored[size_t(b + j)] + 8) | ((stored[size_t(b + j + 64)] + 8) << 4));
     }
     break;
   }

@@ -21,9 +21,9 @@ enum class Storage { F32, BF16, F16, Int8, Int4 };
 ///         that interleave the span's groups: run k holds, group by group,
 ///         columns k*w .. k*w+w-1 of each (w = group / 4), so that every
 ///         run meets all the span's groups in the same lanes (one int16 sum
-///         serves all of them, see Int4Groups). Per 64 stored columns, byte
-///         j holds stored column j in its low nibble and j + 32 in its high
-///         one. Then float scales [rows][cols/group].
+///         serves all of them, see Int4Groups). Per span, byte j holds
+///         stored column j in its low nibble and j + 64 in its high one.
+///         Then float scales [rows][cols/group].
 /// Symmetric, round to nearest: scale = max|w| / 127 (int8); int4 takes the
 /// scale among max|w| / d, d in [6, 8], with the least squared error.
 struct PackedWeight {

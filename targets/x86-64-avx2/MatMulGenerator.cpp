@@ -100,15 +100,25 @@ public:
     throw std::runtime_error("qwen_matmul: unknown quant '" + q + "' (f32, bf16, int8, int4)");
   }
 
+  /// Whether this variant of the kernel is for AVX-512 with VNNI (`qwenc`
+  /// builds each kernel for it and for AVX2; Halide picks one at run time).
+  bool vnni() const { return get_target().has_feature(Target::AVX512_SapphireRapids); }
+
+  /// Whether an int4 product keeps VNNI's sixteen int32 lanes to the end
+  /// (see int4DotProduct).
+  bool sixteenLanes(int groupsPerSpan) const { return vnni() && (prefill || groupsPerSpan == 1); }
+
   /// sum_k x(k, r) * W(k, n) for int8 weights and int16 x: eight int32
-  /// lanes, lane l adding columns 2l and 2l + 1 of every 16 (vpmaddwd).
+  /// lanes (16 with VNNI), lane l adding columns 2l and 2l + 1 of every 16
+  /// (32): vpmaddwd + vpaddd, or one vpdpwssd.
   Func intDotProduct(const std::string &name, const Input<Buffer<>> &b, const Input<Buffer<float>> &s) {
-    RDom rk(0, int(K) / 16, 0, 2, name + "_rk");
-    Expr k = rk.x * 16 + l * 2 + rk.y;
+    const int L = vnni() ? 16 : 8;
+    RDom rk(0, int(K) / (2 * L), 0, 2, name + "_rk");
+    Expr k = rk.x * (2 * L) + l * 2 + rk.y;
     Func partial(name + "_partial"), total(name);
     partial(l, n, r) = 0;
     partial(l, n, r) += i32(b(k, n)) * i32(x(k, r));
-    RDom lr(0, 8, name + "_lr");
+    RDom lr(0, L, name + "_lr");
     total(n, r) = 0.0f;
     total(n, r) += f32(partial(lr, n, r));
     Func scaled(name + "_scaled");
@@ -126,25 +136,47 @@ public:
   Func int4DotProduct(const std::string &name, const Input<Buffer<>> &b, const Input<Buffer<float>> &s) {
     const int G = group, spans = int(K) / 128, groupsPerSpan = 128 / G;
     Int4Dot d;
-    // int16 lane j of span sp: pairs 2j, 2j + 1 of each of the span's four
-    // runs of 32 stored columns (run 2h + 1 in the high nibbles of the bytes
-    // of run 2h). Each pair is a vpmaddubsw (unsigned q + 8 times signed x),
-    // the runs added in int16: |sum| <= 4 * 2 * 15 * 127 < 2^15, so the
-    // saturating adds Halide needs for that pattern never saturate.
-    d.e = RDom(0, 2, 0, 4, name + "_e");
-    Expr run = d.e.y, byte = b(sp * 64 + (run / 2) * 32 + 2 * j + d.e.x, n);
-    Expr q = select(run % 2 == 0, byte & 15, byte >> 4);
-    d.s16 = Func(name + "_s16");
-    d.s16(j, sp, n, r) = i16(0);
-    d.s16(j, sp, n, r) =
-        saturating_add(d.s16(j, sp, n, r), widening_mul(u8(q), x(sp * 128 + run * 32 + 2 * j + d.e.x, r)));
-    // int32 lane m adds int16 lanes 2m, 2m + 1 (vpmaddwd with ones). Every run
-    // puts the same groups in the same lanes, so lane m belongs to group
-    // m / (8 / groupsPerSpan) of the span.
-    d.p = RDom(0, 2, name + "_p");
     d.s32 = Func(name + "_s32");
-    d.s32(m, sp, n, r) = 0;
-    d.s32(m, sp, n, r) += i32(widening_mul(d.s16(2 * m + d.p, sp, n, r), i16(1)));
+    if (vnni()) {
+      // int32 lane m of span sp adds four adjacent products (one vpdpbusd,
+      // unsigned q + 8 times signed x) in each half of the span: the low
+      // nibbles of its 64 bytes (runs 0 and 1), then the high ones (runs 2
+      // and 3), each half's x 64 bytes in a row.
+      // Lanes m and m + 8 hold the same groups. Prefill, and decode with one
+      // group per span (g128), scale all sixteen lanes; decode with more
+      // groups adds lanes m and m + 8 into the eight lanes of the AVX2 scheme
+      // below (its sixteen lanes' scales took a gather per span: g32 decoded
+      // at 23 tok/s instead of 60; the addition cost prefill 8-14 %).
+      d.e = RDom(0, 4, 0, 2, name + "_e");
+      Expr half = d.e.y, byte = b(sp * 64 + 4 * m + d.e.x, n);
+      Expr q = select(half == 0, byte & 15, byte >> 4);
+      d.s32wide = Func(name + "_s32_wide");
+      d.s32wide(m, sp, n, r) = 0;
+      d.s32wide(m, sp, n, r) += i32(widening_mul(u8(q), x(sp * 128 + half * 64 + 4 * m + d.e.x, r)));
+      d.s32(m, sp, n, r) = sixteenLanes(groupsPerSpan) ? d.s32wide(m, sp, n, r)
+                                                       : d.s32wide(m, sp, n, r) + d.s32wide(m + 8, sp, n, r);
+    } else {
+      // int16 lane j of span sp: pairs 2j, 2j + 1 of each of the span's four
+      // runs of 32 stored columns (runs 2 and 3 in the high nibbles of the
+      // bytes of runs 0 and 1). Each pair is a vpmaddubsw (unsigned q + 8
+      // times signed x), the runs added in int16: |sum| <= 4 * 2 * 15 * 127
+      // < 2^15, so the saturating adds Halide needs for that pattern never
+      // saturate.
+      d.e = RDom(0, 2, 0, 4, name + "_e");
+      Expr run = d.e.y, byte = b(sp * 64 + (run % 2) * 32 + 2 * j + d.e.x, n);
+      Expr q = select(run < 2, byte & 15, byte >> 4);
+      d.s16 = Func(name + "_s16");
+      d.s16(j, sp, n, r) = i16(0);
+      d.s16(j, sp, n, r) =
+          saturating_add(d.s16(j, sp, n, r), widening_mul(u8(q), x(sp * 128 + run * 32 + 2 * j + d.e.x, r)));
+      // int32 lane m adds int16 lanes 2m, 2m + 1 (vpmaddwd with ones).
+      d.p = RDom(0, 2, name + "_p");
+      d.s32(m, sp, n, r) = 0;
+      d.s32(m, sp, n, r) += i32(widening_mul(d.s16(2 * m + d.p, sp, n, r), i16(1)));
+    }
+    // Every run puts the same groups in the same lanes, so lane m belongs to
+    // group (m % 8) / (8 / groupsPerSpan) of the span.
+    const int L = sixteenLanes(groupsPerSpan) ? 16 : 8;
     // The + 8 comes off as sum over groups of scale(w) * xsum: eight groups a
     // step in vector lanes, then the last groups % 8 as the top lanes of the
     // last eight groups (a blend, not a masked load: AVX2's masked moves are
@@ -156,7 +188,7 @@ public:
     // vector: xsum is read with the tokens innermost (one copy per call).
     const int groups = int(K) / G, full = groups / 8, tail = groups % 8;
     d.spans = RDom(0, spans, name + "_rs");
-    Expr g = d.spans * groupsPerSpan + m / (8 / groupsPerSpan);
+    Expr g = groupsPerSpan == 1 ? Expr(d.spans) : d.spans * groupsPerSpan + (m % 8) / (8 / groupsPerSpan);
     d.partial = Func(name + "_partial");
     d.total = Func(name);
     if (groups < 8) {
@@ -175,13 +207,14 @@ public:
       d.offset(m, n, r) += s(go * 8 + m, n) * xsum(go * 8 + m, r);
       if (tail > 0)
         d.offset(m, n, r) += select(m >= 8 - tail, s(groups - 8 + m, n) * xsum(groups - 8 + m, r), 0.0f);
-      d.partial(m, n, r) = -d.offset(m, n, r);
+      // (Sixteen lanes: the offset's eight go to the first eight.)
+      d.partial(m, n, r) = L == 8 ? -d.offset(m, n, r) : select(m < 8, -d.offset(min(m, 7), n, r), 0.0f);
       d.total(n, r) = 0.0f;
     }
     d.groupScale = Func(name + "_group_scale");
     d.groupScale(gv, n, r) = s(gv, n) * xscale(gv, r);
     d.partial(m, n, r) += f32(d.s32(m, d.spans, n, r)) * d.groupScale(g, n, r);
-    d.lanes = RDom(0, 8, name + "_lr");
+    d.lanes = RDom(0, L, name + "_lr");
     d.total(n, r) += d.partial(d.lanes, n, r);
     int4Dots.push_back(d);
     return d.total;
@@ -313,12 +346,12 @@ public:
         RVar ko("ko"), ki("ki");
         intPartials[i]
             .update()
-            .split(intBlocks[i].x, ko, ki, 4)
+            .split(intBlocks[i].x, ko, ki, vnni() ? 2 : 4)
             .reorder(intBlocks[i].y, l, ki, ko)
             .atomic()
             .vectorize(intBlocks[i].y)
             .vectorize(l)
-            .unroll(ki) // a step of ko: 4 x 16 int8 columns, one prefetch per 64 bytes
+            .unroll(ki) // a step of ko: 64 int8 columns, one prefetch per 64 bytes
             .prefetch(i == 0 ? w : w2, ko, ko, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting);
       }
       for (size_t i = 0; i < int4Dots.size(); ++i) {
@@ -358,7 +391,7 @@ private:
   std::vector<Func> partials, totals, intPartials, intTotals;
   std::vector<RDom> lanes, blocks, intBlocks, intLanes;
   struct Int4Dot {
-    Func s16, s32, fewGroups, offset, groupScale, partial, total;
+    Func s16, s32wide, s32, fewGroups, offset, groupScale, partial, total;
     RDom e, p, spans, lanes;
   };
 
@@ -389,6 +422,17 @@ private:
   /// per token, s32 as one vpmaddwd; unrolled over the tile's tokens so that
   /// LLVM unpacks the weights once for all of them.
   void scheduleInt4Span(Int4Dot &d, bool tokens) {
+    if (vnni()) {
+      // Two vpdpbusd per token (the span's halves), one after the other;
+      // s32 (the halves' lanes added) is inlined.
+      d.s32wide.compute_at(d.partial, d.spans.x).vectorize(m);
+      d.s32wide.update().reorder(d.e.x, m, r, d.e.y).atomic().vectorize(d.e.x).vectorize(m).unroll(d.e.y);
+      if (tokens) {
+        d.s32wide.unroll(r);
+        d.s32wide.update().unroll(r);
+      }
+      return;
+    }
     d.s32.compute_at(d.partial, d.spans.x).vectorize(m);
     d.s32.update().reorder(d.p.x, m, r).atomic().vectorize(d.p.x).vectorize(m);
     d.s16.compute_at(d.partial, d.spans.x).vectorize(j, 16);

@@ -5,7 +5,10 @@
 // f32 ones on float rows (every row count from 1 to 13: the prefill kernel's
 // last four tokens overlap the ones before), with bias and gated, and
 // attention over a cache of every length from 1 to 40 with two query heads
-// per kv head.
+// per kv head. Every kernel is built like a compiled model's, for AVX-512
+// with VNNI and for AVX2; each test runs on both variants (the VNNI one where
+// the CPU has it), calling each by its own symbol, and two more check that
+// Halide's wrapper, which a model calls, runs the variant --isa picks.
 #include "runtime/halide_glue.h"
 
 #include "test_attention.h"
@@ -29,6 +32,30 @@
 #include <cstring>
 #include <random>
 #include <vector>
+
+// Each kernel's two variants, name-target (Halide's multi-target output;
+// quoted for the assembler, the names hold '-').
+#define QWENC_MATMUL_PARAMS                                                                                  \
+  halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,          \
+      halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *
+#define QWENC_VARIANTS(name, params)                                                                         \
+  extern "C" int name##_vnni(params) __asm__("\"" #name "-" QWENC_HALIDE_TARGET_VNNI "\"");                          \
+  extern "C" int name##_avx2(params) __asm__("\"" #name "-" QWENC_HALIDE_TARGET_AVX2 "\"");
+QWENC_VARIANTS(test_int8_decode, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int8_prefill, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int8_gated_prefill, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_bf16_decode, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_bf16_prefill, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_bf16_gated_prefill, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_f32_prefill, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4_g32_decode, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4_g32_prefill, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4_g64_prefill, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4_g128_decode, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4_g128_prefill, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4_g128_gated_prefill, QWENC_MATMUL_PARAMS)
+#define QWENC_ATTENTION_PARAMS halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *
+QWENC_VARIANTS(test_attention, QWENC_ATTENTION_PARAMS)
 
 using namespace qwenc_rt;
 
@@ -76,16 +103,48 @@ struct MatmulCase {
   double linear(int n, int r) const { return dot(w, scale, n, r) + bias[size_t(n)]; }
 };
 
-using Kernel = int (*)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
-                       halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
-                       halide_buffer_t *);
+using Kernel = int (*)(QWENC_MATMUL_PARAMS);
+
+/// One variant of every test kernel.
+struct Variant {
+  const char *name;
+  bool runsHere; // the CPU has its instructions
+  Kernel int8_decode, int8_prefill, int8_gated_prefill, bf16_decode, bf16_prefill, bf16_gated_prefill,
+      f32_prefill, int4_g32_decode, int4_g32_prefill, int4_g64_prefill, int4_g128_decode, int4_g128_prefill,
+      int4_g128_gated_prefill;
+  int (*attention)(QWENC_ATTENTION_PARAMS);
+};
+#define QWENC_VARIANT(suffix, runs)                                                                          \
+  Variant {                                                                                                  \
+    #suffix, runs, test_int8_decode_##suffix, test_int8_prefill_##suffix, test_int8_gated_prefill_##suffix, \
+        test_bf16_decode_##suffix, test_bf16_prefill_##suffix, test_bf16_gated_prefill_##suffix,             \
+        test_f32_prefill_##suffix, test_int4_g32_decode_##suffix, test_int4_g32_prefill_##suffix,            \
+        test_int4_g64_prefill_##suffix, test_int4_g128_decode_##suffix, test_int4_g128_prefill_##suffix,     \
+        test_int4_g128_gated_prefill_##suffix, test_attention_##suffix                                       \
+  }
+const Variant &variant(const std::string &name) {
+  static const Variant avx2 = QWENC_VARIANT(avx2, hostHasAvx2()),
+                       vnni = QWENC_VARIANT(vnni, hostHasAvx2() && cpu_runs_vnni_kernels());
+  return name == "avx2" ? avx2 : vnni;
+}
+
+/// A test of every kernel of one variant (the parameter: avx2 or vnni).
+class HalideKernels : public ::testing::TestWithParam<std::string> {
+protected:
+  void SetUp() override {
+    if (!variant(GetParam()).runsHere)
+      GTEST_SKIP() << "this CPU cannot run the " << GetParam() << " kernels";
+  }
+  const Variant &k() const { return variant(GetParam()); }
+};
 
 /// Runs `kernel` on its input buffers over `rows` rows of `cols` outputs;
-/// returns the largest error relative to the largest |output|. xm_ is x's
-/// group sums (int4); the other formats ignore it.
+/// returns the largest error relative to the largest |output| (and the
+/// outputs in `outputs` if given). xm_ is x's group sums (int4); the other
+/// formats ignore it.
 template <typename Expect>
 double runKernel(Kernel kernel, HlBuf &x_, HlBuf &xs_, HlBuf &xm_, HlBuf &w_, HlBuf &s_, HlBuf &w2_, HlBuf &s2_,
-                 HlBuf &b_, int rows, Expect expect, int cols = N) {
+                 HlBuf &b_, int rows, Expect expect, int cols = N, std::vector<float> *outputs = nullptr) {
   std::vector<float> y(size_t(rows) * cols);
   HlBuf y_(y.data(), halide_type_float, 32, cols, rows);
   EXPECT_EQ(kernel(&x_.b, &xs_.b, &xm_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), 0);
@@ -96,6 +155,8 @@ double runKernel(Kernel kernel, HlBuf &x_, HlBuf &xs_, HlBuf &xm_, HlBuf &w_, Hl
       maxErr = std::max(maxErr, std::fabs(e - y[size_t(r) * cols + n]));
       maxOut = std::max(maxOut, std::fabs(e));
     }
+  if (outputs)
+    *outputs = y;
   return maxErr / maxOut;
 }
 
@@ -114,30 +175,24 @@ double matmulError(const MatmulCase &c, Kernel kernel, int rows, Expect expect) 
 // x as int16 rows: about 2e-5 relative here; an indexing mistake is O(1).
 constexpr double kInt16Bound = 2e-4;
 
-TEST(HalideKernels, Int8DecodeWithBias) {
-  if (!hostHasAvx2())
-    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+TEST_P(HalideKernels, Int8DecodeWithBias) {
   MatmulCase c;
   for (int rows : {1, 2, 3})
-    EXPECT_LT(matmulError(c, test_int8_decode, rows, [&](int n, int r) { return c.linear(n, r); }), kInt16Bound)
+    EXPECT_LT(matmulError(c, k().int8_decode, rows, [&](int n, int r) { return c.linear(n, r); }), kInt16Bound)
         << rows << " rows";
 }
 
-TEST(HalideKernels, Int8PrefillEveryRowCount) {
-  if (!hostHasAvx2())
-    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+TEST_P(HalideKernels, Int8PrefillEveryRowCount) {
   MatmulCase c;
   for (int rows = 4; rows <= kMaxRows; ++rows)
-    EXPECT_LT(matmulError(c, test_int8_prefill, rows, [&](int n, int r) { return c.linear(n, r); }), kInt16Bound)
+    EXPECT_LT(matmulError(c, k().int8_prefill, rows, [&](int n, int r) { return c.linear(n, r); }), kInt16Bound)
         << rows << " rows";
 }
 
-TEST(HalideKernels, Int8GatedPrefill) {
-  if (!hostHasAvx2())
-    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+TEST_P(HalideKernels, Int8GatedPrefill) {
   MatmulCase c;
   for (int rows : {4, 7, 13})
-    EXPECT_LT(matmulError(c, test_int8_gated_prefill, rows,
+    EXPECT_LT(matmulError(c, k().int8_gated_prefill, rows,
                           [&](int n, int r) {
                             const double g = c.dot(c.w, c.scale, n, r), u = c.dot(c.w2, c.scale2, n, r);
                             return g / (1.0 + std::exp(-g)) * u;
@@ -201,19 +256,17 @@ double floatMatmulError(const FloatMatmulCase &c, Kernel kernel, bool bf16, int 
 // float sums of 256 products: about 1e-7 relative; an indexing mistake is O(1).
 constexpr double kFloatBound = 1e-5;
 
-TEST(HalideKernels, FloatDecodeAndPrefillEveryRowCount) {
-  if (!hostHasAvx2())
-    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+TEST_P(HalideKernels, FloatDecodeAndPrefillEveryRowCount) {
   FloatMatmulCase c;
   auto linear = [&](int n, int r) { return c.linear(n, r); };
   for (int rows = 1; rows <= 3; ++rows)
-    EXPECT_LT(floatMatmulError(c, test_bf16_decode, true, rows, linear), kFloatBound) << rows << " rows";
+    EXPECT_LT(floatMatmulError(c, k().bf16_decode, true, rows, linear), kFloatBound) << rows << " rows";
   for (int rows = 4; rows <= kMaxRows; ++rows) {
-    EXPECT_LT(floatMatmulError(c, test_bf16_prefill, true, rows, linear), kFloatBound) << rows << " rows, bf16";
-    EXPECT_LT(floatMatmulError(c, test_f32_prefill, false, rows, linear), kFloatBound) << rows << " rows, f32";
+    EXPECT_LT(floatMatmulError(c, k().bf16_prefill, true, rows, linear), kFloatBound) << rows << " rows, bf16";
+    EXPECT_LT(floatMatmulError(c, k().f32_prefill, false, rows, linear), kFloatBound) << rows << " rows, f32";
   }
   for (int rows : {4, 7, 13})
-    EXPECT_LT(floatMatmulError(c, test_bf16_gated_prefill, true, rows, [&](int n, int r) { return c.gated(n, r); }),
+    EXPECT_LT(floatMatmulError(c, k().bf16_gated_prefill, true, rows, [&](int n, int r) { return c.gated(n, r); }),
               kFloatBound)
         << rows << " rows, gated";
 }
@@ -266,7 +319,7 @@ double int4Dot(const std::vector<uint8_t> &w, const std::vector<float> &scale, c
 }
 
 template <int G>
-double int4Error(const Int4Case &c, Kernel kernel, int rows, bool gated) {
+double int4Error(const Int4Case &c, Kernel kernel, int rows, bool gated, std::vector<float> *outputs = nullptr) {
   constexpr int N4 = Int4Case::N4, K4 = Int4Case::K4;
   const QuantRows<int8_t> &xq = *prepare_rows<K4, Int4Groups<K4, G>>(c.x.data(), rows);
   const std::vector<float> &s = c.scale[size_t(Int4Case::slot(G))], &s2 = c.scale2[size_t(Int4Case::slot(G))];
@@ -283,32 +336,28 @@ double int4Error(const Int4Case &c, Kernel kernel, int rows, bool gated) {
           return a + c.bias[size_t(n)];
         return a / (1.0 + std::exp(-a)) * int4Dot<G>(c.w2, s2, xq, n, r);
       },
-      N4);
+      N4, outputs);
 }
 
-TEST(HalideKernels, Int4DecodeAndPrefillEveryRowCount) {
-  if (!hostHasAvx2())
-    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+TEST_P(HalideKernels, Int4DecodeAndPrefillEveryRowCount) {
   Int4Case c;
   for (int rows = 1; rows <= 3; ++rows) {
-    EXPECT_LT(int4Error<32>(c, test_int4_g32_decode, rows, false), kFloatBound) << rows << " rows, g32";
-    EXPECT_LT(int4Error<128>(c, test_int4_g128_decode, rows, false), kFloatBound) << rows << " rows, g128";
+    EXPECT_LT(int4Error<32>(c, k().int4_g32_decode, rows, false), kFloatBound) << rows << " rows, g32";
+    EXPECT_LT(int4Error<128>(c, k().int4_g128_decode, rows, false), kFloatBound) << rows << " rows, g128";
   }
   for (int rows = 4; rows <= kMaxRows; ++rows) {
-    EXPECT_LT(int4Error<32>(c, test_int4_g32_prefill, rows, false), kFloatBound) << rows << " rows, g32";
-    EXPECT_LT(int4Error<64>(c, test_int4_g64_prefill, rows, false), kFloatBound) << rows << " rows, g64";
-    EXPECT_LT(int4Error<128>(c, test_int4_g128_prefill, rows, false), kFloatBound) << rows << " rows, g128";
+    EXPECT_LT(int4Error<32>(c, k().int4_g32_prefill, rows, false), kFloatBound) << rows << " rows, g32";
+    EXPECT_LT(int4Error<64>(c, k().int4_g64_prefill, rows, false), kFloatBound) << rows << " rows, g64";
+    EXPECT_LT(int4Error<128>(c, k().int4_g128_prefill, rows, false), kFloatBound) << rows << " rows, g128";
   }
   for (int rows : {4, 7, 13})
-    EXPECT_LT(int4Error<128>(c, test_int4_g128_gated_prefill, rows, true), kFloatBound) << rows << " rows, gated";
+    EXPECT_LT(int4Error<128>(c, k().int4_g128_gated_prefill, rows, true), kFloatBound) << rows << " rows, gated";
 }
 
 // Every cached length from 1 to 40 (whole blocks of eight positions and
 // partial ones), scores written to a strided scratch; q scaled by 1 and by 30
 // (scores far apart: most weights underflow).
-TEST(HalideKernels, AttentionEveryLength) {
-  if (!hostHasAvx2())
-    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+TEST_P(HalideKernels, AttentionEveryLength) {
   constexpr int NH = 4, NKV = 2, HD = 64, KV = NKV * HD, kLength = 40, kStride = 56;
   std::mt19937 rng(7);
   std::normal_distribution<float> dist;
@@ -327,7 +376,7 @@ TEST(HalideKernels, AttentionEveryLength) {
       HlBuf k_(kc.data(), halide_type_float, 32, KV, length), v_(vc.data(), halide_type_float, 32, KV, length);
       HlBuf scores_(scores.data(), halide_type_float, 32, (length + 7) / 8 * 8, NH);
       scores_.d[1].stride = kStride;
-      ASSERT_EQ(test_attention(&q_.b, &k_.b, &v_.b, &out_.b, &scores_.b), 0);
+      ASSERT_EQ(k().attention(&q_.b, &k_.b, &v_.b, &out_.b, &scores_.b), 0);
       for (int h = 0; h < NH; ++h) {
         const int kvh = h / (NH / NKV);
         std::vector<double> p(static_cast<size_t>(length));
@@ -351,6 +400,59 @@ TEST(HalideKernels, AttentionEveryLength) {
     }
     EXPECT_LT(worst, 1e-5) << "q scaled by " << scale;
   }
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, HalideKernels, ::testing::Values("avx2", "vnni"),
+                         [](const ::testing::TestParamInfo<std::string> &info) { return info.param; });
+
+/// y of an int4 kernel (groups of G) on seven rows of Int4Case, checked.
+template <int G>
+std::vector<float> int4Outputs(Kernel kernel) {
+  const Int4Case c;
+  std::vector<float> y;
+  EXPECT_LT(int4Error<G>(c, kernel, 7, false, &y), kFloatBound);
+  return y;
+}
+
+/// What Halide's wrappers asked can_use_kernel_features about the AVX-512
+/// VNNI variant, and how often the answer was yes.
+int vnniAsked = 0, vnniGranted = 0;
+int recordingCanUse(int count, const uint64_t *features) {
+  const int answer = can_use_kernel_features(count, features);
+  if (asks_for_avx512(count, features)) {
+    ++vnniAsked;
+    vnniGranted += answer != 0;
+  }
+  return answer;
+}
+
+// Halide's wrapper (what a model calls) asks which variant the CPU can run
+// at its first call and keeps the answer for the process: each of these two
+// tests calls a different kernel's wrapper, after select_halide_kernels.
+TEST(HalideKernelDispatch, Avx2OnlyRunsTheAvx2Variant) {
+  if (!hostHasAvx2())
+    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+  EXPECT_STREQ(select_halide_kernels(true), "AVX2");
+  halide_set_custom_can_use_target_features(&recordingCanUse);
+  vnniAsked = vnniGranted = 0;
+  const std::vector<float> wrapped = int4Outputs<32>(test_int4_g32_prefill);
+  EXPECT_EQ(vnniAsked, 1);
+  EXPECT_EQ(vnniGranted, 0);
+  EXPECT_EQ(wrapped, int4Outputs<32>(test_int4_g32_prefill_avx2));
+  select_halide_kernels(false);
+}
+
+TEST(HalideKernelDispatch, AutoRunsTheVnniVariantWhereTheCpuHasIt) {
+  if (!hostHasAvx2())
+    GTEST_SKIP() << "no AVX2/FMA on this CPU";
+  const bool vnni = cpu_runs_vnni_kernels();
+  EXPECT_STREQ(select_halide_kernels(false), vnni ? "AVX-512 VNNI" : "AVX2");
+  halide_set_custom_can_use_target_features(&recordingCanUse);
+  vnniAsked = vnniGranted = 0;
+  const std::vector<float> wrapped = int4Outputs<128>(test_int4_g128_prefill);
+  EXPECT_EQ(vnniAsked, 1);
+  EXPECT_EQ(vnniGranted, vnni ? 1 : 0);
+  EXPECT_EQ(wrapped, int4Outputs<128>(vnni ? test_int4_g128_prefill_vnni : test_int4_g128_prefill_avx2));
 }
 
 } // namespace
