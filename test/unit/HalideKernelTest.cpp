@@ -21,6 +21,7 @@
 #include "test_int4_g128_prefill.h"
 #include "test_int4_g32_decode.h"
 #include "test_int4_g32_prefill.h"
+#include "test_int4_g32_prefill_long.h"
 #include "test_int4_g64_prefill.h"
 #include "test_int8_decode.h"
 #include "test_int8_gated_prefill.h"
@@ -50,6 +51,7 @@ QWENC_VARIANTS(test_bf16_gated_prefill, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_f32_prefill, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g32_decode, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g32_prefill, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4_g32_prefill_long, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g64_prefill, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g128_decode, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g128_prefill, QWENC_MATMUL_PARAMS)
@@ -110,8 +112,8 @@ struct Variant {
   const char *name;
   bool runsHere; // the CPU has its instructions
   Kernel int8_decode, int8_prefill, int8_gated_prefill, bf16_decode, bf16_prefill, bf16_gated_prefill,
-      f32_prefill, int4_g32_decode, int4_g32_prefill, int4_g64_prefill, int4_g128_decode, int4_g128_prefill,
-      int4_g128_gated_prefill;
+      f32_prefill, int4_g32_decode, int4_g32_prefill, int4_g32_prefill_long, int4_g64_prefill, int4_g128_decode,
+      int4_g128_prefill, int4_g128_gated_prefill;
   int (*attention)(QWENC_ATTENTION_PARAMS);
 };
 #define QWENC_VARIANT(suffix, runs)                                                                          \
@@ -119,8 +121,8 @@ struct Variant {
     #suffix, runs, test_int8_decode_##suffix, test_int8_prefill_##suffix, test_int8_gated_prefill_##suffix, \
         test_bf16_decode_##suffix, test_bf16_prefill_##suffix, test_bf16_gated_prefill_##suffix,             \
         test_f32_prefill_##suffix, test_int4_g32_decode_##suffix, test_int4_g32_prefill_##suffix,            \
-        test_int4_g64_prefill_##suffix, test_int4_g128_decode_##suffix, test_int4_g128_prefill_##suffix,     \
-        test_int4_g128_gated_prefill_##suffix, test_attention_##suffix                                       \
+        test_int4_g32_prefill_long_##suffix, test_int4_g64_prefill_##suffix, test_int4_g128_decode_##suffix, \
+        test_int4_g128_prefill_##suffix, test_int4_g128_gated_prefill_##suffix, test_attention_##suffix      \
   }
 const Variant &variant(const std::string &name) {
   static const Variant avx2 = QWENC_VARIANT(avx2, hostHasAvx2()),
@@ -274,12 +276,13 @@ TEST_P(HalideKernels, FloatDecodeAndPrefillEveryRowCount) {
 /// int4 weights (random bytes: stored q + 8 in Int4Groups' layout), one
 /// scale per group, on x quantized as the model quantizes it for them
 /// (prepare_rows: int8 per group, in the weights' interleaved order).
-struct Int4Case {
-  static constexpr int N4 = 300, K4 = 384;
+template <int K>
+struct Int4CaseK {
+  static constexpr int N4 = 300, K4 = K;
   std::vector<uint8_t> w, w2;
   std::vector<float> bias, x;
   std::vector<std::vector<float>> scale, scale2; // per group size 32, 64, 128
-  Int4Case() {
+  Int4CaseK() {
     std::mt19937 rng(11);
     std::uniform_int_distribution<int> byte(0, 255);
     std::normal_distribution<float> dist;
@@ -299,14 +302,14 @@ struct Int4Case {
   }
   static int slot(int G) { return G == 32 ? 0 : G == 64 ? 1 : 2; }
 };
+using Int4Case = Int4CaseK<384>;
 
 /// W[n, :] . xq[r, :] in double, from the int4 weights and the int8 rows the
 /// kernel reads: exact but for float rounding, so that any misplaced column,
 /// lane, group or scale shows as an O(1) error.
-template <int G>
+template <int G, int K4>
 double int4Dot(const std::vector<uint8_t> &w, const std::vector<float> &scale, const QuantRows<int8_t> &xq, int n,
                int r) {
-  constexpr int K4 = Int4Case::K4;
   const Int4Groups<K4, G> view{w.data(), scale.data()};
   double acc = 0;
   for (int g = 0; g < K4 / G; ++g) {
@@ -318,11 +321,11 @@ double int4Dot(const std::vector<uint8_t> &w, const std::vector<float> &scale, c
   return acc;
 }
 
-template <int G>
-double int4Error(const Int4Case &c, Kernel kernel, int rows, bool gated, std::vector<float> *outputs = nullptr) {
-  constexpr int N4 = Int4Case::N4, K4 = Int4Case::K4;
+template <int G, int K4>
+double int4Error(const Int4CaseK<K4> &c, Kernel kernel, int rows, bool gated, std::vector<float> *outputs = nullptr) {
+  constexpr int N4 = Int4CaseK<K4>::N4;
   const QuantRows<int8_t> &xq = *prepare_rows<K4, Int4Groups<K4, G>>(c.x.data(), rows);
-  const std::vector<float> &s = c.scale[size_t(Int4Case::slot(G))], &s2 = c.scale2[size_t(Int4Case::slot(G))];
+  const std::vector<float> &s = c.scale[size_t(c.slot(G))], &s2 = c.scale2[size_t(c.slot(G))];
   HlBuf x_(xq.q.data(), halide_type_int, 8, K4, rows), xs_(xq.d.data(), halide_type_float, 32, K4 / G, rows),
       xm_(xq.sum8.data(), halide_type_float, 32, K4 / G, rows);
   HlBuf w_(c.w.data(), halide_type_uint, 8, K4 / 2, N4), s_(s.data(), halide_type_float, 32, K4 / G, N4);
@@ -331,10 +334,10 @@ double int4Error(const Int4Case &c, Kernel kernel, int rows, bool gated, std::ve
   return runKernel(
       kernel, x_, xs_, xm_, w_, s_, w2_, s2_, b_, rows,
       [&](int n, int r) {
-        const double a = int4Dot<G>(c.w, s, xq, n, r);
+        const double a = int4Dot<G, K4>(c.w, s, xq, n, r);
         if (!gated)
           return a + c.bias[size_t(n)];
-        return a / (1.0 + std::exp(-a)) * int4Dot<G>(c.w2, s2, xq, n, r);
+        return a / (1.0 + std::exp(-a)) * int4Dot<G, K4>(c.w2, s2, xq, n, r);
       },
       N4, outputs);
 }
@@ -352,6 +355,15 @@ TEST_P(HalideKernels, Int4DecodeAndPrefillEveryRowCount) {
   }
   for (int rows : {4, 7, 13})
     EXPECT_LT(int4Error<128>(c, k().int4_g128_gated_prefill, rows, true), kFloatBound) << rows << " rows, gated";
+}
+
+// 44 spans of 128 columns: more than the VNNI prefill spreads scale(x) to
+// its lanes for (a tile's x and lane scales would leave L1), so it takes the
+// groups' table; the AVX2 variant sums the + 8 over 176 groups.
+TEST_P(HalideKernels, Int4PrefillManySpans) {
+  const Int4CaseK<5632> c;
+  for (int rows : {4, 9, 13})
+    EXPECT_LT(int4Error<32>(c, k().int4_g32_prefill_long, rows, false), kFloatBound) << rows << " rows";
 }
 
 // Every cached length from 1 to 40 (whole blocks of eight positions and
