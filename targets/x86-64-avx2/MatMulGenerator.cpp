@@ -285,7 +285,9 @@ public:
       // four tokens overlap the ones before (the caller passes at least four
       // rows), so every buffer has a fixed size. A tile's eight sums are then
       // reduced across their lanes in vectors (not lane by lane in scalars:
-      // 1.5B int8 prefill +3 %).
+      // 1.5B int8 prefill +3 %). The AVX-512 variant's 32 registers hold
+      // tiles of 4 columns x 4 tokens (1.5B int8 prefill 209 -> 256 tok/s,
+      // 0.5B bf16 279 -> 323).
       const int rowBytes = q == "f32" ? 4 * int(K) : q == "bf16" ? 2 * int(K) : q == "int8" ? int(K) : int(K) / 2;
       const int block = balancedBlock(int(N), std::min(256, (128 << 10) / rowBytes));
       Var nio("nio"), nii("nii");
@@ -308,7 +310,9 @@ public:
       else if (q == "int4")
         y.reorder(ri, ni, ro, no).vectorize(ri).parallel(no);
       else
-        y.split(ni, nio, nii, 2, TailStrategy::GuardWithIf).reorder(ri, nii, nio, ro, no).parallel(no);
+        y.split(ni, nio, nii, vnni() ? 4 : 2, TailStrategy::GuardWithIf)
+            .reorder(ri, nii, nio, ro, no)
+            .parallel(no);
       for (size_t i = 0; i < intTotals.size(); ++i) {
         intTotals[i].compute_at(y, nio);
         intTotals[i].update().reorder(intLanes[i].x, r, n).atomic().vectorize(intLanes[i].x);
