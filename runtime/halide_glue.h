@@ -51,9 +51,13 @@ inline bool &kernels_avx2_only() {
 }
 
 /// The Halide target features of the kernels' AVX-512 VNNI variant
-/// (QWENC_HALIDE_KERNEL_TARGETS): whether a feature set asks for them.
+/// (QWENC_HALIDE_KERNEL_TARGETS in targets/x86-64-avx2/CMakeLists.txt).
+constexpr halide_target_feature_t kVnniFeatures[] = {halide_target_feature_avx512,
+                                                     halide_target_feature_avx512_sapphirerapids};
+
+/// Whether a feature set (Halide's words of bits) asks for any of them.
 inline bool asks_for_avx512(int count, const uint64_t *features) {
-  for (int f : {halide_target_feature_avx512, halide_target_feature_avx512_sapphirerapids})
+  for (int f : kVnniFeatures)
     if (f / 64 < count && (features[f / 64] >> (f % 64) & 1))
       return true;
   return false;
@@ -62,7 +66,7 @@ inline bool asks_for_avx512(int count, const uint64_t *features) {
 /// Whether this CPU can run the AVX-512 VNNI variant (Halide's own check).
 inline bool cpu_runs_vnni_kernels() {
   uint64_t vnni[(halide_target_feature_end + 63) / 64] = {};
-  for (int f : {halide_target_feature_avx512, halide_target_feature_avx512_sapphirerapids})
+  for (int f : kVnniFeatures)
     vnni[f / 64] |= uint64_t(1) << (f % 64);
   return halide_default_can_use_target_features(int(std::size(vnni)), vnni) != 0;
 }

@@ -176,6 +176,9 @@ public:
     }
     // Every run puts the same groups in the same lanes, so lane m belongs to
     // group (m % 8) / (8 / groupsPerSpan) of the span.
+    const auto groupOfLane = [&](Expr span) {
+      return groupsPerSpan == 1 ? span : span * groupsPerSpan + (m % 8) / (8 / groupsPerSpan);
+    };
     const int L = sixteenLanes(groupsPerSpan) ? 16 : 8;
     // The + 8 comes off as sum over groups of scale(w) * xsum: eight groups a
     // step in vector lanes, then the last groups % 8 as the top lanes of the
@@ -188,7 +191,7 @@ public:
     // vector: xsum is read with the tokens innermost (one copy per call).
     const int groups = int(K) / G, full = groups / 8, tail = groups % 8;
     d.spans = RDom(0, spans, name + "_rs");
-    Expr g = groupsPerSpan == 1 ? Expr(d.spans) : d.spans * groupsPerSpan + (m % 8) / (8 / groupsPerSpan);
+    Expr g = groupOfLane(d.spans);
     d.partial = Func(name + "_partial");
     d.total = Func(name);
     if (groups < 8) {
@@ -224,11 +227,9 @@ public:
     d.groupScale(gv, n, r) = s(gv, n) * xscale(gv, r);
     const int tileXBytes = spans * 4 * (64 + 128);
     if (vnni() && prefill && groupsPerSpan > 1 && tileXBytes <= (32 << 10)) {
-      Expr lane = sp * groupsPerSpan + (m % 8) / (8 / groupsPerSpan);
       if (!xLanes.defined())
-        xLanes(m, sp, r) = xscale(lane, r);
-      Expr wLane = s(d.spans * groupsPerSpan + (m % 8) / (8 / groupsPerSpan), n);
-      d.partial(m, n, r) += f32(d.s32(m, d.spans, n, r)) * xLanes(m, d.spans, r) * wLane;
+        xLanes(m, sp, r) = xscale(groupOfLane(sp), r);
+      d.partial(m, n, r) += f32(d.s32(m, d.spans, n, r)) * xLanes(m, d.spans, r) * s(g, n);
     } else {
       d.partial(m, n, r) += f32(d.s32(m, d.spans, n, r)) * d.groupScale(g, n, r);
     }
@@ -335,14 +336,19 @@ public:
         d.total.vectorize(r);
         d.total.update().reorder(d.lanes.x, r, n).atomic().vectorize(d.lanes.x).vectorize(r);
         if (twoColumns) {
-          d.total.unroll(n);
+          // Each column's four tokens stored together (here and in partial):
+          // n innermost, the tile's vectors over r were stride-2 stores
+          // (0.5B g128 prefill 418 tok/s against 900).
+          d.total.reorder_storage(r, n).unroll(n);
           d.total.update().unroll(n);
+          if (d.fewGroups.defined())
+            d.fewGroups.reorder_storage(r, n);
         }
         scheduleInt4Offset(d, true);
         d.partial.compute_at(d.total, Var::outermost()).vectorize(m);
         d.partial.update().reorder(m, r, n, d.spans.x).vectorize(m).unroll(r);
         if (twoColumns) {
-          d.partial.unroll(n);
+          d.partial.reorder_storage(m, r, n).unroll(n);
           d.partial.update().unroll(n);
         }
         // In vectors of eight (four with fewer groups: the 0.5B's seven), the
