@@ -218,15 +218,13 @@ public:
     // and more than one group per span, scale(x) spread to the lanes once
     // per call (xLanes: 64 bytes per span and token) and scale(w) to the
     // lanes once per span, shared by the tile's tokens; a lane then costs a
-    // multiply by memory and an FMA (0.5B g32 prefill +10 %, 1.5B +9 %).
-    // Only while a tile's xLanes and x stay in L1 (32 KiB here): the 1.5B's
-    // down projection (70 spans, 54 KiB) ran 19 % slower so. Else a table
-    // of the groups' products made per tile, its four per span shuffled to
-    // the lanes per token.
+    // multiply by memory and an FMA, where a table of the groups' products
+    // made per tile cost a broadcast and a shuffle per token and span (0.5B
+    // g32 prefill +10 %, 1.5B +9 %, then with 2-column tiles +3 % more on
+    // the 1.5B's down projection, whose 70 spans had kept the table).
     d.groupScale = Func(name + "_group_scale");
     d.groupScale(gv, n, r) = s(gv, n) * xscale(gv, r);
-    const int tileXBytes = spans * 4 * (64 + 128);
-    if (vnni() && prefill && groupsPerSpan > 1 && tileXBytes <= (32 << 10)) {
+    if (vnni() && prefill && groupsPerSpan > 1) {
       if (!xLanes.defined())
         xLanes(m, sp, r) = xscale(groupOfLane(sp), r);
       d.partial(m, n, r) += f32(d.s32(m, d.spans, n, r)) * xLanes(m, d.spans, r) * s(g, n);

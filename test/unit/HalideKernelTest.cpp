@@ -357,9 +357,9 @@ TEST_P(HalideKernels, Int4DecodeAndPrefillEveryRowCount) {
     EXPECT_LT(int4Error<128>(c, k().int4_g128_gated_prefill, rows, true), kFloatBound) << rows << " rows, gated";
 }
 
-// 44 spans of 128 columns: more than the VNNI prefill spreads scale(x) to
-// its lanes for (a tile's x and lane scales would leave L1), so it takes the
-// groups' table; the AVX2 variant sums the + 8 over 176 groups.
+// 44 spans of 128 columns (a down projection's length): the + 8 summed over
+// 176 groups, the groups' scale table (AVX2) or lane scales (VNNI) over
+// rows that leave L1.
 TEST_P(HalideKernels, Int4PrefillManySpans) {
   const Int4CaseK<5632> c;
   for (int rows : {4, 9, 13})
