@@ -172,7 +172,8 @@ int main(int argc, char **argv) {
   std::printf("%-34s %7.1f GMAC/s\n", "int8 2x4 tile loop in L1", all_threads(threads, int8_tile_loop, 200000));
   std::printf("%-34s %7.1f GMAC/s\n", "int4 g128 1x4 tile loop in L1", all_threads(threads, int4_tile_loop, 200000));
   if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")) {
-    std::printf("%-34s %7.1f GMAC/s\n", "int8 4x4 VNNI tile loop in L1", all_threads(threads, int8_vnni_tile_loop, 100000));
+    std::printf("%-34s %7.1f GMAC/s\n", "int8 4x4 VNNI tile loop in L1",
+                all_threads(threads, int8_vnni_tile_loop, 100000));
     std::printf("%-34s %7.1f GMAC/s\n", "int4 g128 2x4 VNNI tile loop in L1",
                 all_threads(threads, int4_vnni_tile_loop, 100000));
   }

@@ -40,7 +40,7 @@
   halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,          \
       halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *
 #define QWENC_VARIANTS(name, params)                                                                         \
-  extern "C" int name##_vnni(params) __asm__("\"" #name "-" QWENC_HALIDE_TARGET_VNNI "\"");                          \
+  extern "C" int name##_vnni(params) __asm__("\"" #name "-" QWENC_HALIDE_TARGET_VNNI "\"");                \
   extern "C" int name##_avx2(params) __asm__("\"" #name "-" QWENC_HALIDE_TARGET_AVX2 "\"");
 QWENC_VARIANTS(test_int8_decode, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int8_prefill, QWENC_MATMUL_PARAMS)
@@ -56,7 +56,8 @@ QWENC_VARIANTS(test_int4_g64_prefill, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g128_decode, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g128_prefill, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g128_gated_prefill, QWENC_MATMUL_PARAMS)
-#define QWENC_ATTENTION_PARAMS halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *
+#define QWENC_ATTENTION_PARAMS                                                                               \
+  halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *
 QWENC_VARIANTS(test_attention, QWENC_ATTENTION_PARAMS)
 
 using namespace qwenc_rt;
