@@ -222,13 +222,13 @@ public:
     // made per tile cost a broadcast and a shuffle per token and span (0.5B
     // g32 prefill +10 %, 1.5B +9 %, then with 2-column tiles +3 % more on
     // the 1.5B's down projection, whose 70 spans had kept the table).
-    d.groupScale = Func(name + "_group_scale");
-    d.groupScale(gv, n, r) = s(gv, n) * xscale(gv, r);
     if (vnni() && prefill && groupsPerSpan > 1) {
       if (!xLanes.defined())
         xLanes(m, sp, r) = xscale(groupOfLane(sp), r);
       d.partial(m, n, r) += f32(d.s32(m, d.spans, n, r)) * xLanes(m, d.spans, r) * s(g, n);
     } else {
+      d.groupScale = Func(name + "_group_scale");
+      d.groupScale(gv, n, r) = s(gv, n) * xscale(gv, r);
       d.partial(m, n, r) += f32(d.s32(m, d.spans, n, r)) * d.groupScale(g, n, r);
     }
     d.lanes = RDom(0, L, name + "_lr");
@@ -355,7 +355,7 @@ public:
         // 0.5B g128's seven groups cost a multiply and a broadcast per token
         // and span.)
         const int groups = int(K) / int(group);
-        if (xLanes.defined())
+        if (!d.groupScale.defined())
           xLanes.compute_root().vectorize(m);
         else if (groups >= 4)
           d.groupScale.compute_at(d.total, Var::outermost())
