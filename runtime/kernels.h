@@ -82,6 +82,29 @@ inline float dot(const float *x, const W *w) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+/// max |x[j]| over n values; NaNs are skipped.
+inline float max_magnitude(const float *x, int n) {
+  float amax = 0;
+  int j = 0;
+#ifdef QWENC_AVX2
+  // (GCC leaves the loop below scalar: a max reduction it may not reorder.
+  // With its vectors, 0.5B g32 prefill spent 5.8 % of its time quantizing x.)
+  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  __m256 m = _mm256_setzero_ps();
+  for (; j + 8 <= n; j += 8) // max_ps gives its second operand for a NaN
+    m = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + j), magnitude), m);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, m);
+  for (float a : lanes)
+    amax = a > amax ? a : amax;
+#endif
+  for (; j < n; ++j) {
+    const float a = std::fabs(x[j]);
+    amax = a > amax ? a : amax;
+  }
+  return amax;
+}
+
 /// Rows of integer activations (see QuantRows) from a given row on: row i of
 /// K columns starts at q + i * K, its block scales and sums at d, sum8 + i * K / block.
 template <typename T>
@@ -131,18 +154,18 @@ struct QuantRows {
           quantize_block(x + blk * block, block, qmax, natural + b * block, d[size_t(blk)], sum8[size_t(blk)]);
         }
         T *out = q.data() + i * span;
+        // In words of 8 bytes (a piece is 8 or 16 int8): copies of a
+        // variable length were a call each, 16 per span.
         for (int run = 0; run < runs; ++run)
           for (int b = 0; b < blocks; ++b)
-            std::memcpy(out + run * 32 + b * piece, natural + b * block + run * piece, piece * sizeof(T));
+            for (size_t byte = 0; byte < piece * sizeof(T); byte += 8)
+              std::memcpy(reinterpret_cast<char *>(out + run * 32 + b * piece) + byte,
+                          reinterpret_cast<const char *>(natural + b * block + run * piece) + byte, 8);
       }
     }, 16);
   }
   static void quantize_block(const float *x, int block, int qmax, T *q, float &d, float &sum8) {
-    float amax = 0;
-    for (int j = 0; j < block; ++j) {
-      const float a = std::fabs(x[j]);
-      amax = a > amax ? a : amax; // not fmax: that one is a call, this vectorises
-    }
+    const float amax = max_magnitude(x, block);
     const float scale = amax / float(qmax), inv = scale > 0 ? 1.0f / scale : 0.0f;
     int64_t sum = 0;
     bool vectorised = false;
