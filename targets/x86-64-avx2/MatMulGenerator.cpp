@@ -87,6 +87,7 @@ public:
 
   Var l{"l"}, n{"n"}, r{"r"};
   Var j{"j"}, sp{"sp"}, m{"m"}, gv{"g"}; // int4: int16 lane, span, int32 lane, group
+  Var ro{"ro"}; // prefill: y's loop over groups of four tokens
 
   /// Weight (k, n) of buffer `b` as float (int8: before its row's scale).
   Expr weight(const Input<Buffer<>> &b, Expr k, Expr col) {
@@ -107,6 +108,11 @@ public:
   /// Whether an int4 product keeps VNNI's sixteen int32 lanes to the end
   /// (see int4DotProduct).
   bool sixteenLanes(int groupsPerSpan) const { return vnni() && (prefill || groupsPerSpan == 1); }
+
+  /// Whether an int4 product takes each lane's scale(x) and + 8 offset from
+  /// tables of the tile's tokens (xLanes, xLaneOffset; see int4DotProduct
+  /// and scheduleLaneTables): VNNI prefill with more than one group per span.
+  bool laneTables(int groupsPerSpan) const { return vnni() && prefill && groupsPerSpan > 1; }
 
   /// sum_k x(k, r) * W(k, n) for int8 weights and int16 x: eight int32
   /// lanes (16 with VNNI), lane l adding columns 2l and 2l + 1 of every 16
@@ -151,7 +157,23 @@ public:
       Expr half = d.e.y, byte = b(sp * 64 + 4 * m + d.e.x, n);
       Expr q = select(half == 0, byte & 15, byte >> 4);
       d.s32wide = Func(name + "_s32_wide");
-      d.s32wide(m, sp, n, r) = 0;
+      if (laneTables(groupsPerSpan)) {
+        // The + 8 comes off in integers: each lane starts at -8 times the
+        // sum of its eight x, a lane table (xLaneOffset), where the float sums of scale(w) * xsum below cost each tile eight-lane FMAs
+        // over all the groups (1.5B g32 prefill +3-4 %; at g128, whose
+        // twelve groups cost less than the sums' loads and copies, -5 %).
+        if (!xLaneOffset.defined()) {
+          // (As a product of unsigned 8 and signed -x, a vpdpbusd per half:
+          // |x| <= 127, so -x fits int8.)
+          xLaneOffsetSum = RDom(0, 4, 0, 2, "x_lane_offset_e");
+          RVar e = xLaneOffsetSum.x, half = xLaneOffsetSum.y;
+          xLaneOffset(m, sp, r) = 0;
+          xLaneOffset(m, sp, r) += i32(widening_mul(u8(8), -x(sp * 128 + half * 64 + 4 * m + e, r)));
+        }
+        d.s32wide(m, sp, n, r) = xLaneOffset(m, sp, r);
+      } else {
+        d.s32wide(m, sp, n, r) = 0;
+      }
       d.s32wide(m, sp, n, r) += i32(widening_mul(u8(q), x(sp * 128 + half * 64 + 4 * m + d.e.x, r)));
       d.s32(m, sp, n, r) = sixteenLanes(groupsPerSpan) ? d.s32wide(m, sp, n, r)
                                                        : d.s32wide(m, sp, n, r) + d.s32wide(m + 8, sp, n, r);
@@ -180,21 +202,26 @@ public:
       return groupsPerSpan == 1 ? span : span * groupsPerSpan + (m % 8) / (8 / groupsPerSpan);
     };
     const int L = sixteenLanes(groupsPerSpan) ? 16 : 8;
-    // The + 8 comes off as sum over groups of scale(w) * xsum: eight groups a
-    // step in vector lanes, then the last groups % 8 as the top lanes of the
-    // last eight groups (a blend, not a masked load: AVX2's masked moves are
-    // slow on this CPU, and the tail as one lane-0 step per group cost the
-    // 0.5B g128 prefill 10 %). (A scalar loop over all the groups made the
-    // 4864x896 g32 prefill 1.5x slower: 28 groups per row and token against
-    // 7 spans.) With fewer than eight groups (the 0.5B g128's seven), it is
-    // taken off the total instead, a prefill tile's four tokens in one
-    // vector: xsum is read with the tokens innermost (one copy per call).
+    // Otherwise the + 8 comes off as sum over groups of scale(w) * xsum:
+    // eight groups a step in vector lanes, then the last groups % 8 as the
+    // top lanes of the last eight groups (a blend, not a masked load: AVX2's
+    // masked moves are slow on this CPU, and the tail as one lane-0 step per
+    // group cost the 0.5B g128 prefill 10 %). (A scalar loop over all the
+    // groups made the 4864x896 g32 prefill 1.5x slower: 28 groups per row and
+    // token against 7 spans.) With fewer than eight groups (the 0.5B g128's
+    // seven), it is taken off the total instead, a prefill tile's four tokens
+    // in one vector: xsum is read with the tokens innermost (one copy per
+    // four tokens).
     const int groups = int(K) / G, full = groups / 8, tail = groups % 8;
     d.spans = RDom(0, spans, name + "_rs");
+    d.spanLoop = d.spans.x;
     Expr g = groupOfLane(d.spans);
     d.partial = Func(name + "_partial");
     d.total = Func(name);
-    if (groups < 8) {
+    if (laneTables(groupsPerSpan)) {
+      d.partial(m, n, r) = 0.0f;
+      d.total(n, r) = 0.0f;
+    } else if (groups < 8) {
       RDom gt(0, groups, name + "_gt");
       if (!xsumByToken.defined()) // one copy serves both products of a gated kernel
         xsumByToken(r, gv) = xsum(gv, r);
@@ -215,14 +242,14 @@ public:
       d.total(n, r) = 0.0f;
     }
     // Each lane's scale(w) x scale(x): with VNNI's sixteen lanes in prefill
-    // and more than one group per span, scale(x) spread to the lanes once
-    // per call (xLanes: 64 bytes per span and token) and scale(w) to the
+    // and more than one group per span, scale(x) spread to the lanes in a
+    // lane table (xLanes: 64 bytes per span and token) and scale(w) to the
     // lanes once per span, shared by the tile's tokens; a lane then costs a
     // multiply by memory and an FMA, where a table of the groups' products
     // made per tile cost a broadcast and a shuffle per token and span (0.5B
     // g32 prefill +10 %, 1.5B +9 %, then with 2-column tiles +3 % more on
     // the 1.5B's down projection, whose 70 spans had kept the table).
-    if (vnni() && prefill && groupsPerSpan > 1) {
+    if (laneTables(groupsPerSpan)) {
       if (!xLanes.defined())
         xLanes(m, sp, r) = xscale(groupOfLane(sp), r);
       d.partial(m, n, r) += f32(d.s32(m, d.spans, n, r)) * xLanes(m, d.spans, r) * s(g, n);
@@ -272,7 +299,7 @@ public:
     }
     y(n, r) = out;
 
-    Var no("no"), ni("ni"), ro("ro"), ri("ri");
+    Var no("no"), ni("ni"), ri("ri");
     const std::string q = quant;
     if (prefill) {
       // Column blocks of about 128 KiB of weights stay in L2 while the tokens
@@ -288,9 +315,24 @@ public:
       // tiles of 4 columns x 4 tokens (1.5B int8 prefill 209 -> 256 tok/s,
       // 0.5B bf16 279 -> 323).
       const int rowBytes = q == "f32" ? 4 * int(K) : q == "bf16" ? 2 * int(K) : q == "int8" ? int(K) : int(K) / 2;
-      const int block = balancedBlock(int(N), std::min(256, (128 << 10) / rowBytes));
+      // With lane tables, made per block and group of four tokens (see
+      // scheduleLaneTables), blocks of up to 512 KiB (of L2's 1 MiB here)
+      // share each table among more columns: 1.5B g32 prefill 276 -> 291
+      // tok/s, 0.5B 976 -> 1004 (g128, without tables: no change). Chunked
+      // spans (below) keep a block's partial sums, 256 bytes a column: at
+      // most 64 columns, as Halide takes more than 16 KiB from the heap.
+      const bool tables = q == "int4" && laneTables(128 / int(group));
+      const int chunk = q == "int4" ? spansPerChunk() : int(K) / 128;
+      int most = std::min(256, ((tables ? 512 : 128) << 10) / rowBytes);
+      if (chunk < int(K) / 128)
+        most = std::min(most, 64);
+      const int block = balancedBlock(int(N), most);
+      // The partial sums need whole blocks: the last block overlaps the one
+      // before (ShiftInwards), as the last four tokens do.
+      const bool chunked = chunk < int(K) / 128 && block <= int(N);
       Var nio("nio"), nii("nii");
-      y.split(n, no, ni, block, TailStrategy::GuardWithIf).split(r, ro, ri, 4, TailStrategy::ShiftInwards);
+      y.split(n, no, ni, block, chunked ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf)
+          .split(r, ro, ri, 4, TailStrategy::ShiftInwards);
       // int4 tiles are 1 column x 4 tokens with AVX2 (ni itself: a split by
       // 1 left GuardWithIf off the tiles, whose producers then read past N),
       // the tile's four outputs (the gated product's SiLU) made in one
@@ -343,11 +385,33 @@ public:
             d.fewGroups.reorder_storage(r, n);
         }
         scheduleInt4Offset(d, true);
-        d.partial.compute_at(d.total, Var::outermost()).vectorize(m);
-        d.partial.update().reorder(m, r, n, d.spans.x).vectorize(m).unroll(r);
-        if (twoColumns) {
-          d.partial.reorder_storage(m, r, n).unroll(n);
-          d.partial.update().unroll(n);
+        LoopLevel tablesAt(y, ro);
+        if (chunked) {
+          // Long rows with lane tables (the g32/g64 down projections): the
+          // tiles of a block's columns go through the spans a chunk at a
+          // time, the block's partial sums kept between chunks, so that a
+          // chunk's x and lane tables stay in L1 while the column pairs pass:
+          // the 1.5B's 8960 columns (70 spans) took 72 KiB a tile. 1.5B g32
+          // prefill +5-6 %, its down projection's kernel -23 % of its time.
+          Var pair("pair"), inPair("in_pair");
+          RVar chunkOf("span_chunk"), inChunk("span_in_chunk");
+          d.partial.compute_at(y, ro).vectorize(m).reorder_storage(m, r, n);
+          d.partial.update()
+              .split(n, pair, inPair, 2, TailStrategy::GuardWithIf)
+              .split(d.spans.x, chunkOf, inChunk, chunk)
+              .reorder(m, r, inPair, inChunk, pair, chunkOf)
+              .vectorize(m)
+              .unroll(r)
+              .unroll(inPair);
+          d.spanLoop = inChunk;
+          tablesAt = LoopLevel(d.partial, chunkOf);
+        } else {
+          d.partial.compute_at(d.total, Var::outermost()).vectorize(m);
+          d.partial.update().reorder(m, r, n, d.spans.x).vectorize(m).unroll(r);
+          if (twoColumns) {
+            d.partial.reorder_storage(m, r, n).unroll(n);
+            d.partial.update().unroll(n);
+          }
         }
         // In vectors of eight (four with fewer groups: the 0.5B's seven), the
         // last vector overlapping the one before (ShiftInwards) rather than
@@ -355,8 +419,8 @@ public:
         // 0.5B g128's seven groups cost a multiply and a broadcast per token
         // and span.)
         const int groups = int(K) / int(group);
-        if (!d.groupScale.defined())
-          xLanes.compute_root().vectorize(m);
+        if (tables)
+          scheduleLaneTables(tablesAt);
         else if (groups >= 4)
           d.groupScale.compute_at(d.total, Var::outermost())
               .vectorize(gv, groups >= 8 ? 8 : 4, TailStrategy::ShiftInwards);
@@ -439,16 +503,55 @@ private:
   struct Int4Dot {
     Func s16, s32wide, s32, fewGroups, offset, groupScale, partial, total;
     RDom e, p, spans, lanes;
+    RVar spanLoop; // the loop of partial's update over the spans (spans.x, or a chunk's)
   };
 
+  /// int4 prefill with lane tables: the spans a tile takes at a time, the
+  /// most (a divisor of the row's) whose x and lane tables for the tile's
+  /// four tokens (1 KiB a span) fit in 24 KiB, half of L1. (Without lane
+  /// tables, chunks of 14 or 35 spans made the 1.5B g128 neither faster nor
+  /// slower. Gated kernels, whose rows are the model's width, are not
+  /// chunked: their two products share the lane tables.)
+  int spansPerChunk() const {
+    const int spans = int(K) / 128;
+    if (!laneTables(128 / int(group)) || gated)
+      return spans;
+    int best = 1;
+    for (int c = 1; c <= spans; ++c)
+      if (spans % c == 0 && c * 1024 <= (24 << 10))
+        best = c;
+    return best;
+  }
+
+  /// The lane tables (xLanes, xLaneOffset: 16 lanes a span and token) of a
+  /// tile's four tokens, per block and group of four tokens, or per chunk of
+  /// spans: at most 64 spans (a gated kernel's, whose two products share
+  /// them, are not chunked; see spansPerChunk), 16 KiB, so that Halide
+  /// keeps them on the stack. Made once per call for all the rows, they had
+  /// been buffers of the rows' size, taken from the heap on every call (and
+  /// generating must allocate nothing).
+  void scheduleLaneTables(LoopLevel at) {
+    xLanes.compute_at(at).vectorize(m);
+    xLaneOffset.compute_at(at).vectorize(m);
+    xLaneOffset.update()
+        .reorder(xLaneOffsetSum.x, m, xLaneOffsetSum.y)
+        .atomic()
+        .vectorize(xLaneOffsetSum.x)
+        .vectorize(m)
+        .unroll(xLaneOffsetSum.y);
+  }
+
   /// The + 8's sums, per row (decode) or tile (prefill), in vector lanes
-  /// (with fewer than eight groups, in the tile's tokens).
+  /// (with fewer than eight groups, in the tile's tokens); nothing with lane
+  /// tables, whose integer offsets take it off.
   void scheduleInt4Offset(Int4Dot &d, bool tile) {
     const LoopLevel at = tile ? LoopLevel(d.total, Var::outermost()) : LoopLevel(d.total, n);
+    if (laneTables(128 / int(group)))
+      return; // the lane tables' (scheduleLaneTables)
     if (d.fewGroups.defined()) {
       d.fewGroups.compute_at(at);
       if (tile) {
-        xsumByToken.compute_root();
+        xsumByToken.compute_at(y, ro);
         d.fewGroups.vectorize(r);
         d.fewGroups.update().vectorize(r);
       }
@@ -471,7 +574,7 @@ private:
     if (vnni()) {
       // Two vpdpbusd per token (the span's halves), one after the other, for
       // the tile's tokens and columns; s32 (the halves' lanes added) inlined.
-      d.s32wide.compute_at(d.partial, d.spans.x).vectorize(m);
+      d.s32wide.compute_at(d.partial, d.spanLoop).vectorize(m);
       d.s32wide.update().reorder(d.e.x, m, r, d.e.y, n).atomic().vectorize(d.e.x).vectorize(m).unroll(d.e.y);
       if (tokens) {
         d.s32wide.unroll(r).unroll(n);
@@ -495,6 +598,8 @@ private:
 
   std::vector<Int4Dot> int4Dots;
   Func xsumByToken{"xsum_by_token"}; // int4 with fewer than eight groups: xsum(g, r) with the tokens innermost
+  Func xLaneOffset{"x_lane_offset"}; // with lane tables: -8 * the sum of each lane's x, xLaneOffset(m, span, r)
+  RDom xLaneOffsetSum;                // its lane's four x in each half of the span
   Func xLanes{"x_lanes"}; // VNNI int4 prefill: scale(x) of each lane's group, xLanes(m, span, r)
 };
 

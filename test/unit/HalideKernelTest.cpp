@@ -141,16 +141,28 @@ protected:
   const Variant &k() const { return variant(GetParam()); }
 };
 
+/// Halide's heap allocations (halide_malloc) while installed.
+std::atomic<int> g_kernelMallocs{0};
+void *countingMalloc(void *user_context, size_t bytes) {
+  ++g_kernelMallocs;
+  return halide_default_malloc(user_context, bytes);
+}
+
 /// Runs `kernel` on its input buffers over `rows` rows of `cols` outputs;
 /// returns the largest error relative to the largest |output| (and the
 /// outputs in `outputs` if given). xm_ is x's group sums (int4); the other
-/// formats ignore it.
+/// formats ignore it. The kernel must take nothing from the heap: a model
+/// calls its kernels on every forward, and generating allocates nothing.
 template <typename Expect>
 double runKernel(Kernel kernel, HlBuf &x_, HlBuf &xs_, HlBuf &xm_, HlBuf &w_, HlBuf &s_, HlBuf &w2_, HlBuf &s2_,
                  HlBuf &b_, int rows, Expect expect, int cols = N, std::vector<float> *outputs = nullptr) {
   std::vector<float> y(size_t(rows) * cols);
   HlBuf y_(y.data(), halide_type_float, 32, cols, rows);
+  g_kernelMallocs = 0;
+  const halide_malloc_t before = halide_set_custom_malloc(&countingMalloc);
   EXPECT_EQ(kernel(&x_.b, &xs_.b, &xm_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), 0);
+  halide_set_custom_malloc(before);
+  EXPECT_EQ(g_kernelMallocs.load(), 0) << "heap allocations in the kernel, " << rows << " rows";
   double maxErr = 0, maxOut = 0;
   for (int r = 0; r < rows; ++r)
     for (int n = 0; n < cols; ++n) {
