@@ -398,7 +398,7 @@ public:
           d.partial.compute_at(y, ro).vectorize(m).reorder_storage(m, r, n);
           d.partial.update()
               .split(n, pair, inPair, 2, TailStrategy::GuardWithIf)
-              .split(d.spans.x, chunkOf, inChunk, chunk)
+              .split(d.spans.x, chunkOf, inChunk, chunk, TailStrategy::GuardWithIf)
               .reorder(m, r, inPair, inChunk, pair, chunkOf)
               .vectorize(m)
               .unroll(r)
@@ -420,7 +420,7 @@ public:
         // and span.)
         const int groups = int(K) / int(group);
         if (tables)
-          scheduleLaneTables(tablesAt);
+          scheduleLaneTables(tablesAt, chunk);
         else if (groups >= 4)
           d.groupScale.compute_at(d.total, Var::outermost())
               .vectorize(gv, groups >= 8 ? 8 : 4, TailStrategy::ShiftInwards);
@@ -510,21 +510,22 @@ private:
     RVar spanLoop; // the loop of partial's update over the spans (spans.x, or a chunk's)
   };
 
-  /// int4 prefill with lane tables: the spans a tile takes at a time, the
-  /// most (a divisor of the row's) whose x and lane tables for the tile's
-  /// four tokens (1 KiB a span) fit in 24 KiB, half of L1. (Without lane
-  /// tables, chunks of 14 or 35 spans made the 1.5B g128 neither faster nor
-  /// slower. Gated kernels, whose rows are the model's width, are not
-  /// chunked: their two products share the lane tables.)
+  /// int4 prefill with lane tables: the spans a tile takes at a time, as
+  /// even a split of the row as chunks whose x and lane tables for the
+  /// tile's four tokens (1 KiB a span) fit in 24 KiB, half of L1 allow; a
+  /// shorter last chunk is a loop of its own (Halide partitions the guarded
+  /// loop), so every buffer keeps a constant size. (Divisors of the row's
+  /// spans only had left the 3B's 86 spans chunks of 2, the 7B's 148 of 4;
+  /// the 1.5B's 70: 14 or 24 and 22, the same speed. Without lane tables,
+  /// chunks of 14 or 35 spans made the 1.5B g128 neither faster nor slower.
+  /// Gated kernels, whose rows are the model's width, are not chunked:
+  /// their two products share the lane tables.)
   int spansPerChunk() const {
     const int spans = int(K) / 128;
     if (!laneTables(128 / int(group)) || gated)
       return spans;
-    int best = 1;
-    for (int c = 1; c <= spans; ++c)
-      if (spans % c == 0 && c * 1024 <= (24 << 10))
-        best = c;
-    return best;
+    const int chunks = (spans + 23) / 24;
+    return (spans + chunks - 1) / chunks;
   }
 
   /// The lane tables (xLanes, xLaneOffset: 16 lanes a span and token) of a
@@ -534,9 +535,12 @@ private:
   /// keeps them on the stack. Made once per call for all the rows, they had
   /// been buffers of the rows' size, taken from the heap on every call (and
   /// generating must allocate nothing).
-  void scheduleLaneTables(LoopLevel at) {
-    xLanes.compute_at(at).vectorize(m);
-    xLaneOffset.compute_at(at).vectorize(m);
+  void scheduleLaneTables(LoopLevel at, int spans) {
+    // (bound_storage: in the last block, which Halide's loop partitioning
+    // leaves whole, a chunk's size is an expression, and had come from the
+    // heap.)
+    xLanes.compute_at(at).bound_storage(sp, spans).vectorize(m);
+    xLaneOffset.compute_at(at).bound_storage(sp, spans).vectorize(m);
     xLaneOffset.update()
         .reorder(xLaneOffsetSum.x, m, xLaneOffsetSum.y)
         .atomic()

@@ -370,11 +370,11 @@ TEST_P(HalideKernels, Int4DecodeAndPrefillEveryRowCount) {
     EXPECT_LT(int4Error<128>(c, k().int4_g128_gated_prefill, rows, true), kFloatBound) << rows << " rows, gated";
 }
 
-// 44 spans of 128 columns (a down projection's length): the + 8 summed over
-// 176 groups, the groups' scale table (AVX2) or lane scales (VNNI) over
-// rows that leave L1.
+// 45 spans of 128 columns (a down projection's length): the + 8 summed over
+// 180 groups, the groups' scale table (AVX2) or lane tables (VNNI, in
+// chunks of 23 and 22 spans) over rows that leave L1.
 TEST_P(HalideKernels, Int4PrefillManySpans) {
-  const Int4CaseK<5632> c;
+  const Int4CaseK<5760> c;
   for (int rows : {4, 9, 13})
     EXPECT_LT(int4Error<32>(c, k().int4_g32_prefill_long, rows, false), kFloatBound) << rows << " rows";
 }
