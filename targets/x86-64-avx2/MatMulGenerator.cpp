@@ -419,11 +419,13 @@ public:
         // 0.5B g128's seven groups cost a multiply and a broadcast per token
         // and span.)
         const int groups = int(K) / int(group);
-        if (tables)
-          scheduleLaneTables(tablesAt, chunk);
-        else if (groups >= 4)
+        if (tables) {
+          if (&d == &int4Dots.front()) // (a gated kernel's two products share them)
+            scheduleLaneTables(tablesAt, chunked ? chunk : int(K) / 128);
+        } else if (groups >= 4) {
           d.groupScale.compute_at(d.total, Var::outermost())
               .vectorize(gv, groups >= 8 ? 8 : 4, TailStrategy::ShiftInwards);
+        }
         scheduleInt4Span(d, true);
       }
       for (size_t i = 0; i < totals.size(); ++i) {
