@@ -148,21 +148,34 @@ void *countingMalloc(void *user_context, size_t bytes) {
   return halide_default_malloc(user_context, bytes);
 }
 
+/// Counts the heap allocations of the kernels called while it lives: a
+/// model calls its kernels on every forward, and generating allocates
+/// nothing, so every kernel test expects none.
+class KernelMallocs {
+public:
+  KernelMallocs() : before_(halide_set_custom_malloc(&countingMalloc)) { g_kernelMallocs = 0; }
+  ~KernelMallocs() { halide_set_custom_malloc(before_); }
+  int count() const { return g_kernelMallocs.load(); }
+
+private:
+  halide_malloc_t before_;
+};
+
 /// Runs `kernel` on its input buffers over `rows` rows of `cols` outputs;
 /// returns the largest error relative to the largest |output| (and the
 /// outputs in `outputs` if given). xm_ is x's group sums (int4); the other
-/// formats ignore it. The kernel must take nothing from the heap: a model
-/// calls its kernels on every forward, and generating allocates nothing.
+/// formats ignore it. The kernel must take nothing from the heap
+/// (KernelMallocs).
 template <typename Expect>
 double runKernel(Kernel kernel, HlBuf &x_, HlBuf &xs_, HlBuf &xm_, HlBuf &w_, HlBuf &s_, HlBuf &w2_, HlBuf &s2_,
                  HlBuf &b_, int rows, Expect expect, int cols = N, std::vector<float> *outputs = nullptr) {
   std::vector<float> y(size_t(rows) * cols);
   HlBuf y_(y.data(), halide_type_float, 32, cols, rows);
-  g_kernelMallocs = 0;
-  const halide_malloc_t before = halide_set_custom_malloc(&countingMalloc);
-  EXPECT_EQ(kernel(&x_.b, &xs_.b, &xm_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), 0);
-  halide_set_custom_malloc(before);
-  EXPECT_EQ(g_kernelMallocs.load(), 0) << "heap allocations in the kernel, " << rows << " rows";
+  {
+    const KernelMallocs mallocs;
+    EXPECT_EQ(kernel(&x_.b, &xs_.b, &xm_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b), 0);
+    EXPECT_EQ(mallocs.count(), 0) << "heap allocations in the kernel, " << rows << " rows";
+  }
   double maxErr = 0, maxOut = 0;
   for (int r = 0; r < rows; ++r)
     for (int n = 0; n < cols; ++n) {
@@ -401,7 +414,11 @@ TEST_P(HalideKernels, AttentionEveryLength) {
       HlBuf k_(kc.data(), halide_type_float, 32, KV, length), v_(vc.data(), halide_type_float, 32, KV, length);
       HlBuf scores_(scores.data(), halide_type_float, 32, (length + 7) / 8 * 8, NH);
       scores_.d[1].stride = kStride;
-      ASSERT_EQ(k().attention(&q_.b, &k_.b, &v_.b, &out_.b, &scores_.b), 0);
+      {
+        const KernelMallocs mallocs;
+        ASSERT_EQ(k().attention(&q_.b, &k_.b, &v_.b, &out_.b, &scores_.b), 0);
+        EXPECT_EQ(mallocs.count(), 0) << "heap allocations in the kernel, length " << length;
+      }
       for (int h = 0; h < NH; ++h) {
         const int kvh = h / (NH / NKV);
         std::vector<double> p(static_cast<size_t>(length));
