@@ -109,10 +109,11 @@ public:
   /// (see int4DotProduct).
   bool sixteenLanes(int groupsPerSpan) const { return vnni() && (prefill || groupsPerSpan == 1); }
 
-  /// Whether an int4 product takes each lane's scale(x) and + 8 offset from
-  /// tables of the tile's tokens (xLanes, xLaneOffset; see int4DotProduct
-  /// and scheduleLaneTables): VNNI prefill with more than one group per span.
-  bool laneTables(int groupsPerSpan) const { return vnni() && prefill && groupsPerSpan > 1; }
+  /// Whether the int4 products take each lane's scale(x) and + 8 offset
+  /// from tables of the tile's tokens (xLanes, xLaneOffset; see
+  /// int4DotProduct and scheduleLaneTables): VNNI prefill with more than one
+  /// group per span.
+  bool laneTables() const { return std::string(quant) == "int4" && vnni() && prefill && int(group) < 128; }
 
   /// sum_k x(k, r) * W(k, n) for int8 weights and int16 x: eight int32
   /// lanes (16 with VNNI), lane l adding columns 2l and 2l + 1 of every 16
@@ -157,7 +158,7 @@ public:
       Expr half = d.e.y, byte = b(sp * 64 + 4 * m + d.e.x, n);
       Expr q = select(half == 0, byte & 15, byte >> 4);
       d.s32wide = Func(name + "_s32_wide");
-      if (laneTables(groupsPerSpan)) {
+      if (laneTables()) {
         // The + 8 comes off in integers: each lane starts at -8 times the
         // sum of its eight x, a lane table (xLaneOffset), where the float sums of scale(w) * xsum below cost each tile eight-lane FMAs
         // over all the groups (1.5B g32 prefill +3-4 %; at g128, whose
@@ -218,7 +219,7 @@ public:
     Expr g = groupOfLane(d.spans);
     d.partial = Func(name + "_partial");
     d.total = Func(name);
-    if (laneTables(groupsPerSpan)) {
+    if (laneTables()) {
       d.partial(m, n, r) = 0.0f;
       d.total(n, r) = 0.0f;
     } else if (groups < 8) {
@@ -249,7 +250,7 @@ public:
     // made per tile cost a broadcast and a shuffle per token and span (0.5B
     // g32 prefill +10 %, 1.5B +9 %, then with 2-column tiles +3 % more on
     // the 1.5B's down projection, whose 70 spans had kept the table).
-    if (laneTables(groupsPerSpan)) {
+    if (laneTables()) {
       if (!xLanes.defined())
         xLanes(m, sp, r) = xscale(groupOfLane(sp), r);
       d.partial(m, n, r) += f32(d.s32(m, d.spans, n, r)) * xLanes(m, d.spans, r) * s(g, n);
@@ -321,8 +322,8 @@ public:
       // tok/s, 0.5B 976 -> 1004 (g128, without tables: no change). Chunked
       // spans (below) keep a block's partial sums, 256 bytes a column: at
       // most 64 columns, as Halide takes more than 16 KiB from the heap.
-      const bool tables = q == "int4" && laneTables(128 / int(group));
-      const int chunk = q == "int4" ? spansPerChunk() : int(K) / 128;
+      const bool tables = laneTables();
+      const int chunk = spansPerChunk();
       int most = std::min(256, ((tables ? 512 : 128) << 10) / rowBytes);
       if (chunk < int(K) / 128)
         most = std::min(most, 64);
@@ -524,7 +525,7 @@ private:
   /// their two products share the lane tables.)
   int spansPerChunk() const {
     const int spans = int(K) / 128;
-    if (!laneTables(128 / int(group)) || gated)
+    if (!laneTables() || gated)
       return spans;
     const int chunks = (spans + 23) / 24;
     return (spans + chunks - 1) / chunks;
@@ -555,9 +556,9 @@ private:
   /// (with fewer than eight groups, in the tile's tokens); nothing with lane
   /// tables, whose integer offsets take it off.
   void scheduleInt4Offset(Int4Dot &d, bool tile) {
-    const LoopLevel at = tile ? LoopLevel(d.total, Var::outermost()) : LoopLevel(d.total, n);
-    if (laneTables(128 / int(group)))
+    if (laneTables())
       return; // the lane tables' (scheduleLaneTables)
+    const LoopLevel at = tile ? LoopLevel(d.total, Var::outermost()) : LoopLevel(d.total, n);
     if (d.fewGroups.defined()) {
       d.fewGroups.compute_at(at);
       if (tile) {
