@@ -59,8 +59,9 @@ void print_help(const char *argv0) {
       "  -s, --system TEXT     system prompt (default: the chat template's%s%s%s)\n"
       "  --prompt-ids IDS      raw prompt as comma-separated ids; generated ids are printed\n"
       "  -n, --max-new N       generate at most N tokens (default 128; chat: until the context fills)\n"
-      "  --greedy              always the most likely token (plain argmax)\n"
-      "  --temp T              temperature (default %g from generation_config.json; 0 = greedy)\n"
+      "  --greedy              always the most likely token: plain argmax, with no repetition\n"
+      "                        penalty unless --repeat-penalty is given\n"
+      "  --temp T              temperature (default %g from generation_config.json; 0 = the same as --greedy)\n"
       "  --top-k K             keep the K most likely tokens (default %d; 0 = all)\n"
       "  --top-p P             keep the most likely tokens up to mass P (default %g)\n"
       "  --repeat-penalty R    divide logits of tokens already seen by R (default %g)\n"
@@ -187,7 +188,10 @@ Options parse_options(int argc, char **argv) {
       fail("unknown option '" + a + "' (see --help)");
     }
   }
-  if (greedy) { // plain argmax: the configured penalty only if asked for
+  // Temperature 0 (--temp 0, or a generation_config.json that samples at 0)
+  // is --greedy: one rule for every spelling of argmax.
+  if (greedy || (!o.sampling.greedy && o.sampling.temperature == 0.0f)) {
+    // plain argmax: the configured penalty only if asked for
     o.sampling.greedy = true;
     if (!explicit_penalty)
       o.sampling.repetition_penalty = 1.0f;

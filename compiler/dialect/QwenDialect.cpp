@@ -4,6 +4,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::qwen;
 
@@ -80,8 +82,8 @@ LogicalResult RMSNormOp::verify() {
            << " elements but the input has " << in.getDimSize(1) << " columns";
   if (in.getShape() != out.getShape())
     return emitOpError("result shape must equal the input shape");
-  if (getEps().convertToDouble() <= 0.0)
-    return emitOpError("eps must be positive");
+  if (!(getEps().convertToDouble() > 0.0) || !std::isfinite(getEps().convertToDouble()))
+    return emitOpError("eps must be positive and finite");
   return success();
 }
 
@@ -130,8 +132,8 @@ LogicalResult RoPEOp::verify() {
            << ") are not a whole number of heads of " << hd;
   if (in.getShape() != ranked(getResult()).getShape())
     return emitOpError("result shape must equal the input shape");
-  if (getTheta().convertToDouble() <= 0.0)
-    return emitOpError("theta must be positive");
+  if (!(getTheta().convertToDouble() > 0.0) || !std::isfinite(getTheta().convertToDouble()))
+    return emitOpError("theta must be positive and finite");
   return checkRows(*this, in, ranked(getPositions()), "positions");
 }
 
@@ -199,7 +201,7 @@ LogicalResult AddRMSNormOp::verify() {
   if (w.getDimSize(0) != a.getDimSize(1))
     return emitOpError("weight has ") << w.getDimSize(0) << " elements but the input has "
                                       << a.getDimSize(1) << " columns";
-  if (getEps().convertToDouble() <= 0.0)
-    return emitOpError("eps must be positive");
+  if (!(getEps().convertToDouble() > 0.0) || !std::isfinite(getEps().convertToDouble()))
+    return emitOpError("eps must be positive and finite");
   return success();
 }

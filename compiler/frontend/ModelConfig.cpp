@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <cstdint>
 #include <sys/stat.h>
 
 using nlohmann::json;
@@ -37,6 +39,10 @@ void readDouble(const json &j, const std::string &path, const char *key, double 
   if (!it->is_number())
     throw InputError(path, std::string("field '") + key + "' must be a number");
   out = it->get<double>();
+  // JSON has no inf or nan, but a number past the double range reads as inf;
+  // the float range is where the runtime uses these values.
+  if (!std::isfinite(float(out)))
+    throw InputError(path, std::string("field '") + key + "' is out of range: " + it->dump());
 }
 
 void readBool(const json &j, const std::string &path, const char *key, bool &out) {
@@ -55,7 +61,7 @@ std::vector<int64_t> readIdList(const json &j, const std::string &path, const ch
   if (it == j.end() || it->is_null())
     return ids;
   auto one = [&](const json &v) {
-    if (!v.is_number_integer() || v.get<int64_t>() < 0)
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > INT32_MAX)
       throw InputError(path, std::string("field '") + key + "' must hold token ids");
     ids.push_back(v.get<int64_t>());
   };

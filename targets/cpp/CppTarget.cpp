@@ -10,6 +10,7 @@
 #include "compiler/dialect/QwenDialect.h"
 #include "compiler/frontend/InputError.h"
 #include "compiler/frontend/TokenizerTables.h"
+#include "targets/cpp/CppLiterals.h"
 #include "targets/cpp/WeightPacking.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -20,6 +21,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -30,30 +32,6 @@ namespace qwenc {
 namespace {
 
 constexpr uint64_t kWeightAlign = 64;
-
-std::string exactDouble(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
-/// A C++ string literal with every byte outside printable ASCII escaped.
-std::string cppString(const std::string &text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += char(c);
-    } else if (c >= 0x20 && c < 0x7f) {
-      out += char(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\%03o", c);
-      out += buf;
-    }
-  }
-  return out + "\"";
-}
 
 const char *storageType(Type t) {
   if (t.isF32()) return "float";
@@ -413,7 +391,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
       .Case([&](qwen::RMSNormOp n) {
         line(llvm::formatv("rms_norm<{0}>({1}, {2}, {3}, rows, {4})", cols(n.getInput()),
                            buf(n.getInput()), vectorPtr(n.getWeight()),
-                           exactDouble(n.getEps().convertToDouble()), buf(n.getResult())));
+                           cppDoubleLiteral(n.getEps().convertToDouble()), buf(n.getResult())));
         return success();
       })
       .Case([&](qwen::LinearOp l) {
@@ -429,7 +407,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
       .Case([&](qwen::RoPEOp r) {
         line(llvm::formatv("rope<{0}, {1}>({2}, positions, {3}, rows, {4})", cols(r.getInput()),
                            r.getHeadDim(), buf(r.getInput()),
-                           exactDouble(r.getTheta().convertToDouble()), buf(r.getResult())));
+                           cppDoubleLiteral(r.getTheta().convertToDouble()), buf(r.getResult())));
         return success();
       })
       .Case([&](qwen::AttentionOp a) -> LogicalResult {
@@ -498,7 +476,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
       .Case([&](qwen::AddRMSNormOp n) {
         line(llvm::formatv("add_rms_norm<{0}>({1}, {2}, {3}, {4}, rows, {5}, {6})", cols(n.getLhs()),
                            buf(n.getLhs()), buf(n.getRhs()), vectorPtr(n.getWeight()),
-                           exactDouble(n.getEps().convertToDouble()), buf(n.getSum()),
+                           cppDoubleLiteral(n.getEps().convertToDouble()), buf(n.getSum()),
                            buf(n.getNormed())));
         return success();
       })
@@ -583,6 +561,11 @@ FailureOr<CppModel> Emitter::run() {
       return double(i.getInt());
     return fallback;
   };
+  const double temperature = num("temperature", 1.0), topP = num("top_p", 1.0),
+               repetitionPenalty = num("repetition_penalty", 1.0);
+  for (double v : {temperature, topP, repetitionPenalty})
+    if (!std::isfinite(float(v)))
+      return module.emitError("qwen.config: temperature, top_p and repetition_penalty must be finite floats");
   auto doSample = config.getAs<BoolAttr>("do_sample");
   auto eosList = config.getAs<ArrayAttr>("eos_token_ids");
 
@@ -620,16 +603,18 @@ FailureOr<CppModel> Emitter::run() {
                      "    kEosIds, /*num_eos_ids=*/{8},\n"
                      "    /*tokenizer_offset=*/{9}ull, /*tokenizer_bytes=*/{10}ull,\n"
                      "    /*default_system_prompt=*/{11},\n"
-                     "    /*do_sample=*/{12}, /*temperature=*/{13}f, /*top_k=*/{14}, /*top_p=*/{15}f,\n"
-                     "    /*repetition_penalty=*/{16}f, /*required_isa=*/{18},\n"
+                     "    /*do_sample=*/{12}, /*temperature=*/{13}, /*top_k=*/{14}, /*top_p=*/{15},\n"
+                     "    /*repetition_penalty=*/{16}, /*required_isa=*/{18},\n"
                      "    /*select_kernels=*/{19}};\n\n",
-                     cppString(name), vocab, numLayers, kvDim, maxPositions, opts.maxRows,
+                     cppStringLiteral(name), vocab, numLayers, kvDim, maxPositions, opts.maxRows,
                      arena.peakFloats(), model.blobBytes, eosList ? eosList.size() : 0,
-                     tokenizerOffset, model.tokenizerTables.size(), cppString(defaultSystemPrompt),
+                     tokenizerOffset, model.tokenizerTables.size(), cppStringLiteral(defaultSystemPrompt),
                      doSample && doSample.getValue() ? "true" : "false",
-                     exactDouble(num("temperature", 1.0)), int64_t(num("top_k", 50)),
-                     exactDouble(num("top_p", 1.0)), exactDouble(num("repetition_penalty", 1.0)),
-                     maxHeads, cppString(opts.requiredIsa),
+                     cppFloatLiteral(temperature),
+                     // Keeping more tokens than the vocabulary keeps them all.
+                     std::clamp<int64_t>(int64_t(num("top_k", 50)), 0, vocab),
+                     cppFloatLiteral(topP), cppFloatLiteral(repetitionPenalty),
+                     maxHeads, cppStringLiteral(opts.requiredIsa),
                      model.kernels.empty() ? "nullptr" : "&qwenc_rt::select_halide_kernels")
            .str();
   s += "void model_forward(Session &s, const int32_t *ids, const int32_t *positions, int rows,\n"

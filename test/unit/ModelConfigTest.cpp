@@ -116,3 +116,39 @@ TEST(GenerationConfig, RejectsInvalidTopP) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(GenerationConfig, BaseModelWholeNumbers) {
+  // Qwen2.5 base models' generation_config.json, and whole-number floats.
+  TestDir d;
+  d.write("config.json", kMinimal);
+  d.write("generation_config.json", R"({"bos_token_id": 151643, "do_sample": false,
+    "eos_token_id": 151643, "max_new_tokens": 2048, "temperature": 1, "top_p": 1.0})");
+  GenerationConfig g = loadGenerationConfig(d.path());
+  EXPECT_EQ(g.eosTokenIds, (std::vector<int64_t>{151643}));
+  EXPECT_EQ(g.bosTokenId, 151643);
+  EXPECT_DOUBLE_EQ(g.temperature, 1.0);
+  EXPECT_DOUBLE_EQ(g.topP, 1.0);
+}
+
+TEST(GenerationConfig, RejectsOutOfRangeNumbers) {
+  for (const char *json : {R"({"temperature": 1e999})", R"({"top_k": 1, "temperature": 3.5e38})", R"({"repetition_penalty": 1e39})",
+                           R"({"eos_token_id": 4294967296})"}) {
+    TestDir d;
+    d.write("config.json", kMinimal);
+    d.write("generation_config.json", json);
+    try {
+      loadGenerationConfig(d.path());
+      ADD_FAILURE() << "no error for " << json;
+    } catch (const InputError &e) {
+      EXPECT_NE(std::string(e.what()).find("generation_config.json"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(ModelConfig, RejectsOutOfRangeFloat) {
+  expectConfigError(R"({"model_type": "qwen2", "rope_theta": 1e39})", "field 'rope_theta' is out of range");
+}
+
+} // namespace
