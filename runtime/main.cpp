@@ -50,11 +50,18 @@ struct Options {
 };
 
 void print_help(const char *argv0) {
+  if (kModel.tokenizer_bytes == 0)
+    std::printf("usage: %s --prompt-ids 1,2,3 [options]   continue token ids, print generated ids\n"
+                "Runs the compiled model %s. It was compiled without tokenizer.json, so it takes\n"
+                "token ids only: no chat, -p, -s, --tokenize or --detokenize.\n\n",
+                argv0, kModel.name);
+  else
+    std::printf("usage: %s [options]            chat (reads your messages from stdin)\n"
+                "       %s -p \"TEXT\" [options]  answer one message, print only the answer\n"
+                "       %s --prompt-ids 1,2,3   continue token ids, print generated ids\n"
+                "Runs the compiled model %s.\n\n",
+                argv0, argv0, argv0, kModel.name);
   std::printf(
-      "usage: %s [options]            chat (reads your messages from stdin)\n"
-      "       %s -p \"TEXT\" [options]  answer one message, print only the answer\n"
-      "       %s --prompt-ids 1,2,3   continue token ids, print generated ids\n"
-      "Runs the compiled model %s.\n\n"
       "  -p, --prompt TEXT     one user message; the answer goes to stdout\n"
       "  -s, --system TEXT     system prompt (default: the chat template's%s%s%s)\n"
       "  --prompt-ids IDS      raw prompt as comma-separated ids; generated ids are printed\n"
@@ -79,7 +86,7 @@ void print_help(const char *argv0) {
       "Sampling defaults come from generation_config.json (do_sample=%s). Ctrl-C stops the\n"
       "current answer; Ctrl-C at the prompt or end of input leaves the chat. Prefill and decode\n"
       "speed go to stderr.\n",
-      argv0, argv0, argv0, kModel.name, *kModel.default_system_prompt ? ": \"" : " default",
+      *kModel.default_system_prompt ? ": \"" : " default",
       kModel.default_system_prompt, *kModel.default_system_prompt ? "\"" : ", none",
       kModel.temperature, kModel.top_k, kModel.top_p, kModel.repetition_penalty,
       kModel.max_positions, kModel.vocab_size, kModel.do_sample ? "true" : "false");

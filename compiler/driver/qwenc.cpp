@@ -15,6 +15,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -30,6 +31,7 @@ namespace {
 
 const char *kUsage =
     "usage:\n"
+    "  qwenc --version\n"
     "  qwenc import MODEL_DIR [-o FILE.mlir]\n"
     "      Read a Hugging Face Qwen2 model directory and print its graph IR.\n"
     "  qwenc compile MODEL_DIR|FILE.mlir --target cpp -o BIN [options]\n"
@@ -51,21 +53,22 @@ int fail(const std::string &msg) {
   return 1;
 }
 
-bool isDirectory(const std::string &p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /// A model directory is imported; a .mlir file is parsed and verified.
 OwningOpRef<ModuleOp> loadInput(MLIRContext &ctx, const std::string &input) {
   ctx.loadDialect<qwen::QwenDialect, func::FuncDialect>();
-  if (isDirectory(input))
+  struct stat st;
+  if (::stat(input.c_str(), &st) != 0)
+    throw qwenc::InputError(input, "not found (give a Hugging Face model directory or a .mlir file)");
+  if (S_ISDIR(st.st_mode))
     return qwenc::importModel(ctx, input);
+  if (!llvm::StringRef(input).ends_with(".mlir"))
+    throw qwenc::InputError(input, "is neither a model directory nor a .mlir file");
+  // The parser's own diagnostics name the line and column.
   llvm::SourceMgr sm;
   SourceMgrDiagnosticHandler handler(sm, &ctx);
   auto module = parseSourceFile<ModuleOp>(input, sm, ParserConfig(&ctx));
   if (!module)
-    throw qwenc::InputError(input, "is neither a model directory nor a valid .mlir file");
+    throw qwenc::InputError(input, "is not a valid .mlir file (see the error above)");
   return module;
 }
 
@@ -73,6 +76,8 @@ int runImport(int argc, char **argv) {
   std::string input, output;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "-h" || a == "--help")
+      return std::fputs(kUsage, stdout), 0;
     if (a == "-o" && i + 1 < argc)
       output = argv[++i];
     else if (!a.empty() && a[0] != '-' && input.empty())
@@ -117,9 +122,12 @@ int runCompile(int argc, char **argv) {
   qwenc::CppTargetOptions opts;
   bool verbose = false, fuse = true, report = false;
   int64_t groupSize = 128;
+  bool groupSizeGiven = false;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "-h" || a == "--help")
+      return std::fputs(kUsage, stdout), 0;
     if (a == "-o")
       output = value();
     else if (a == "--target")
@@ -146,6 +154,7 @@ int runCompile(int argc, char **argv) {
       if (v != "32" && v != "64" && v != "128")
         return fail("--group-size must be 32, 64 or 128, got '" + v + "'");
       groupSize = std::stoi(v);
+      groupSizeGiven = true;
     } else if (a == "--no-fuse")
       fuse = false;
     else if (a == "--report")
@@ -159,6 +168,8 @@ int runCompile(int argc, char **argv) {
   }
   if (input.empty() || output.empty())
     return fail(std::string("compile: give a model and -o BIN\n") + kUsage);
+  if (groupSizeGiven && quant != "int4" && headQuant != "int4")
+    return fail("--group-size applies to int4 weights: give --quant int4 or --head-quant int4");
   if (!headQuant.empty() && quant == "none")
     return fail("--head-quant needs --quant (f32, bf16, int8 or int4)");
   if (target.empty())
@@ -195,6 +206,10 @@ int main(int argc, char **argv) {
   if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 1 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::printf("qwenc %s (MLIR %s)\n", QWENC_VERSION, LLVM_VERSION_STRING);
+    return 0;
   }
   std::string cmd = argv[1];
   try {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <spawn.h>
 #include <string>
@@ -114,8 +115,11 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
     dir = makeTempDir();
     if (dir.empty())
       return std::string("cannot create a temporary directory: ") + std::strerror(errno);
-  } else if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return "cannot create --keep-source directory '" + dir + "': " + std::strerror(errno);
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+      return "cannot create --keep-source directory '" + dir + "': " + ec.message();
   }
   // Build next to the output so that the final rename cannot cross devices.
   std::string tmpExe = outputPath + ".qwenc-tmp";
