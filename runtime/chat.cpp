@@ -2,20 +2,53 @@
 
 namespace qwenc_rt {
 
-std::string chatml_message(const std::string &role, const std::string &content) {
-  return "<|im_start|>" + role + "\n" + content + "<|im_end|>\n";
+void ChatPrompt::message(std::string_view s) {
+  if (!s.empty())
+    messages_.push_back({text_.size(), text_.size() + s.size()});
+  text_ += s;
 }
 
-std::string render_chat(const std::vector<ChatMessage> &messages, bool add_generation_prompt,
-                        const std::string &default_system) {
-  std::string out;
+void ChatPrompt::turn(std::string_view role, std::string_view content) {
+  control("<|im_start|>");
+  control(role);
+  control("\n");
+  message(content);
+  control("<|im_end|>\n");
+}
+
+bool ChatPrompt::encode(Tokenizer &tok, bool parse_special, std::vector<int32_t> &ids,
+                        std::string &error) const {
+  return tok.encode(text_, ids, error, parse_special ? nullptr : &messages_);
+}
+
+ChatPrompt render_chat(const std::vector<ChatMessage> &messages, bool add_generation_prompt,
+                       const std::string &default_system) {
+  ChatPrompt out;
   if ((messages.empty() || messages[0].role != "system") && !default_system.empty())
-    out += chatml_message("system", default_system);
+    out.turn("system", default_system);
   for (const ChatMessage &m : messages)
-    out += chatml_message(m.role, m.content);
+    out.turn(m.role, m.content);
   if (add_generation_prompt)
-    out += chatml_generation_prompt();
+    out.generation_prompt();
   return out;
+}
+
+bool MessageReader::add(std::string_view line, bool more_pending) {
+  if (!line.empty() && line.back() == '\r') // typed or pasted with CRLF
+    line.remove_suffix(1);
+  const bool more = !line.empty() && line.back() == '\\';
+  if (more)
+    line.remove_suffix(1);
+  if (open_)
+    message_ += '\n';
+  message_ += line;
+  open_ = more || more_pending;
+  return !open_;
+}
+
+std::string MessageReader::take() {
+  open_ = false;
+  return std::move(message_);
 }
 
 } // namespace qwenc_rt

@@ -17,6 +17,8 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <editline/readline.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -37,8 +39,10 @@ void on_sigint(int) { g_interrupted = 1; }
 struct Options {
   std::vector<int32_t> prompt_ids;
   bool have_prompt_ids = false;
-  std::string prompt, system, tokenize, detokenize, dump_logits;
+  std::string prompt, prompt_file, system, tokenize, detokenize, dump_logits;
   bool have_prompt = false, have_system = false, have_tokenize = false, have_detokenize = false;
+  bool parse_special = false;  // control tokens typed in messages stay text
+  bool verbose_prompt = false; // print each prompt's text and ids
   int max_new = -1; // -1: 128 for ids and -p, up to the context in chat
   int ctx = 0;      // 0: min(max_position_embeddings, 4096)
   uint64_t seed = 0;
@@ -63,8 +67,13 @@ void print_help(const char *argv0) {
                 argv0, argv0, argv0, kModel.name);
   std::printf(
       "  -p, --prompt TEXT     one user message; the answer goes to stdout\n"
+      "  -f, --file FILE       the same, with the message read from FILE\n"
       "  -s, --system TEXT     system prompt (default: the chat template's%s%s%s)\n"
       "  --prompt-ids IDS      raw prompt as comma-separated ids; generated ids are printed\n"
+      "  --parse-special       read control tokens typed in a message (<|im_end|>, ...) as\n"
+      "                        control tokens, as transformers' apply_chat_template + encode\n"
+      "                        does; by default they are text, so a message cannot forge a turn\n"
+      "  --verbose-prompt      print each prompt fed to the model, as text and ids, to stderr\n"
       "  -n, --max-new N       generate at most N tokens (default 128; chat: until the context fills)\n"
       "  --greedy              always the most likely token: plain argmax, with no repetition\n"
       "                        penalty unless --repeat-penalty is given\n"
@@ -83,9 +92,11 @@ void print_help(const char *argv0) {
       "                        AVX-512 VNNI where the CPU has it, else AVX2)\n"
       "  -v, --verbose         print the prompt's token count and the kernels' instructions\n"
       "  -h, --help            this text\n\n"
-      "Sampling defaults come from generation_config.json (do_sample=%s). Ctrl-C stops the\n"
-      "current answer; Ctrl-C at the prompt or end of input leaves the chat. Prefill and decode\n"
-      "speed go to stderr.\n",
+      "Sampling defaults come from generation_config.json (do_sample=%s).\n"
+      "Chat: a line ending in \\ continues the message on the next line, as does pasted text;\n"
+      "in a terminal, lines can be edited and earlier messages recalled with the arrow keys.\n"
+      "Ctrl-C stops the current answer; Ctrl-C at the prompt or end of input leaves the chat.\n"
+      "Prefill and decode speed go to stderr.\n",
       *kModel.default_system_prompt ? ": \"" : " default",
       kModel.default_system_prompt, *kModel.default_system_prompt ? "\"" : ", none",
       kModel.temperature, kModel.top_k, kModel.top_p, kModel.repetition_penalty,
@@ -150,6 +161,12 @@ Options parse_options(int argc, char **argv) {
     } else if (a == "-p" || a == "--prompt") {
       o.prompt = value();
       o.have_prompt = true;
+    } else if (a == "-f" || a == "--file") {
+      o.prompt_file = value();
+    } else if (a == "--parse-special") {
+      o.parse_special = true;
+    } else if (a == "--verbose-prompt") {
+      o.verbose_prompt = true;
     } else if (a == "-s" || a == "--system") {
       o.system = value();
       o.have_system = true;
@@ -207,8 +224,10 @@ Options parse_options(int argc, char **argv) {
     o.ctx = kModel.max_positions < 4096 ? kModel.max_positions : 4096;
   if (!o.dump_logits.empty() && !o.have_prompt_ids)
     fail("--dump-logits goes with --prompt-ids");
-  if (o.have_prompt_ids && o.have_prompt)
-    fail("give either --prompt-ids or -p, not both");
+  if (o.have_prompt && !o.prompt_file.empty())
+    fail("give either -p or -f, not both");
+  if (o.have_prompt_ids && (o.have_prompt || !o.prompt_file.empty()))
+    fail("give either --prompt-ids or -p/-f, not both");
   return o;
 }
 
@@ -299,20 +318,26 @@ struct Stats {
   }
 };
 
+/// What generate() made: the generated ids (an eos id included), whether the
+/// context filled up, and whether the last id is in the KV cache already.
+struct Generated {
+  std::vector<int32_t> ids;
+  bool context_full = false;
+  bool last_fed = false;
+};
+
 /// Prefills `prompt`, then generates until an eos id, max_new tokens, a full
-/// context or Ctrl-C; `emit` gets each generated id. Returns the generated
-/// ids (an eos id included).
+/// context or Ctrl-C; `emit` gets each generated id.
 template <typename Emit>
-std::vector<int32_t> generate(Generator &g, const std::vector<int32_t> &prompt, int max_new,
-                              const SamplingParams &p, Rng &rng, Stats &st, Emit emit,
-                              bool &context_full) {
-  std::vector<int32_t> out;
+Generated generate(Generator &g, const std::vector<int32_t> &prompt, int max_new, const SamplingParams &p,
+                   Rng &rng, Stats &st, Emit emit) {
+  Generated r;
+  std::vector<int32_t> &out = r.ids;
   out.reserve(size_t(max_new < g.room() + 1 ? max_new : g.room() + 1));
-  context_full = false;
   auto t0 = Clock::now();
   if (!g.feed(prompt.data(), int(prompt.size()))) {
-    context_full = true;
-    return out;
+    r.context_full = true;
+    return r;
   }
   auto t1 = Clock::now();
   st.prefill_tokens += long(prompt.size());
@@ -320,17 +345,19 @@ std::vector<int32_t> generate(Generator &g, const std::vector<int32_t> &prompt, 
   while (int(out.size()) < max_new && !g_interrupted) {
     int32_t id = g.next(p, rng);
     out.push_back(id);
+    r.last_fed = false;
     emit(id);
     if (is_eos(id) || int(out.size()) == max_new)
       break;
     if (!g.feed(&id, 1)) {
-      context_full = true;
+      r.context_full = true;
       break;
     }
+    r.last_fed = true;
     ++st.decode_tokens;
   }
   st.decode_s += seconds(t1, Clock::now());
-  return out;
+  return r;
 }
 
 std::vector<int32_t> encode_or_fail(Tokenizer &tok, const std::string &text, const char *what) {
@@ -338,6 +365,41 @@ std::vector<int32_t> encode_or_fail(Tokenizer &tok, const std::string &text, con
   std::string err;
   if (!tok.encode(text, ids, err))
     fail(std::string(what) + ": " + err);
+  return ids;
+}
+
+/// `s` as a JSON string: --verbose-prompt's text can be compared byte for byte.
+std::string json_string(const std::string &s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"";
+}
+
+/// The ids of a chat prompt; with --verbose-prompt its text and ids on stderr.
+std::vector<int32_t> encode_prompt(Tokenizer &tok, const ChatPrompt &prompt, const Options &o) {
+  std::vector<int32_t> ids;
+  std::string err;
+  if (!prompt.encode(tok, o.parse_special, ids, err))
+    fail("message: " + err);
+  if (o.verbose_prompt) {
+    std::string list;
+    for (size_t i = 0; i < ids.size(); ++i)
+      list += (i ? "," : "") + std::to_string(ids[i]);
+    std::fprintf(stderr, "prompt text: %s\nprompt ids: %s\n", json_string(prompt.text()).c_str(), list.c_str());
+  }
   return ids;
 }
 
@@ -365,15 +427,12 @@ int run_prompt_ids(const Options &o, const uint8_t *weights) {
   }
   Rng rng(o.have_seed ? o.seed : uint64_t(Clock::now().time_since_epoch().count()));
   Stats st;
-  bool full = false;
   std::string sep;
-  generate(g, o.prompt_ids, max_new, o.sampling, rng, st,
-           [&](int32_t id) {
-             std::printf("%s%d", sep.c_str(), id);
-             std::fflush(stdout);
-             sep = ",";
-           },
-           full);
+  generate(g, o.prompt_ids, max_new, o.sampling, rng, st, [&](int32_t id) {
+    std::printf("%s%d", sep.c_str(), id);
+    std::fflush(stdout);
+    sep = ",";
+  });
   std::printf("\n");
   std::fflush(stdout);
   if (dump && !npy.close())
@@ -395,36 +454,103 @@ struct TextSink {
   void finish() { write_stdout(decoder.flush()); }
 };
 
+/// The message of -f FILE: whole, valid UTF-8, and not larger than any
+/// context could hold (a 128K-token context is well under 4 MiB of text).
+std::string read_prompt_file(const std::string &path) {
+  constexpr long kMaxBytes = 16l << 20;
+  std::FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    fail("-f: " + path + ": " + std::strerror(errno));
+  std::string text;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    text.append(buf, n);
+    if (long(text.size()) > kMaxBytes) {
+      std::fclose(f);
+      fail("-f: " + path + ": larger than " + std::to_string(kMaxBytes >> 20) + " MiB, more than a context holds");
+    }
+  }
+  const bool bad = std::ferror(f);
+  std::fclose(f);
+  if (bad)
+    fail("-f: " + path + ": read error");
+  std::string err;
+  if (!check_utf8(text, err))
+    fail("-f: " + path + ": " + err);
+  return text;
+}
+
+/// Reads chat messages: in a terminal with line editing and history
+/// (libedit), where pasted lines stay one message; otherwise line by line.
+class MessageInput {
+public:
+  MessageInput() : tty_(isatty(STDIN_FILENO)) {}
+  /// The next message; false at end of input or Ctrl-C.
+  bool next(std::string &message) {
+    MessageReader reader;
+    std::string line;
+    while (true) {
+      g_interrupted = 0;
+      if (!read_line(reader.continuing() ? ". " : "> ", line) || g_interrupted)
+        return false;
+      // Lines already waiting in the terminal were pasted with this one.
+      if (reader.add(line, tty_ && input_pending()) && !(message = reader.take()).empty())
+        break;
+    }
+    if (tty_)
+      add_history(message.c_str());
+    return true;
+  }
+
+private:
+  bool read_line(const char *prompt, std::string &line) {
+    if (!tty_)
+      return bool(std::getline(std::cin, line));
+    char *l = readline(prompt);
+    if (!l)
+      return false;
+    line = l;
+    std::free(l);
+    return true;
+  }
+  static bool input_pending() {
+    pollfd p = {STDIN_FILENO, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+  }
+  bool tty_;
+};
+
 int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
   if (tok.added_id("<|im_end|>") < 0)
     fail("the tokenizer has no <|im_end|> token, so it cannot chat; use --prompt-ids");
-  const std::string system = o.have_system ? o.system : kModel.default_system_prompt;
   std::string err;
-  if (!check_utf8(system, err))
+  if (o.have_system && !check_utf8(o.system, err))
     fail("-s: " + err);
   if (o.have_prompt && !check_utf8(o.prompt, err))
     fail("-p: " + err);
+  // As the template: no system message gets the default one, an empty one
+  // an empty system turn.
+  std::vector<ChatMessage> first;
+  if (o.have_system)
+    first.push_back({"system", o.system});
   Generator g(weights, o.ctx, false);
   Rng rng(o.have_seed ? o.seed : uint64_t(Clock::now().time_since_epoch().count()));
   Stats st;
 
-  if (o.have_prompt) { // one-shot: only the answer on stdout
-    std::vector<ChatMessage> msgs;
-    if (!system.empty())
-      msgs.push_back({"system", system});
-    msgs.push_back({"user", o.prompt});
-    std::vector<int32_t> ids = encode_or_fail(tok, render_chat(msgs, true, ""), "-p");
+  if (o.have_prompt || !o.prompt_file.empty()) { // one-shot: only the answer on stdout
+    first.push_back({"user", o.have_prompt ? o.prompt : read_prompt_file(o.prompt_file)});
+    std::vector<int32_t> ids = encode_prompt(tok, render_chat(first, true, kModel.default_system_prompt), o);
     if (o.verbose)
       std::fprintf(stderr, "prompt: %zu tokens\n", ids.size());
     if (int(ids.size()) > o.ctx)
       fail("the prompt is " + std::to_string(ids.size()) + " tokens, more than the context of " +
            std::to_string(o.ctx) + " (raise --ctx)");
     TextSink sink(tok);
-    bool full = false;
-    generate(g, ids, o.max_new < 0 ? 128 : o.max_new, o.sampling, rng, st, std::ref(sink), full);
+    Generated r = generate(g, ids, o.max_new < 0 ? 128 : o.max_new, o.sampling, rng, st, std::ref(sink));
     sink.finish();
     write_stdout("\n");
-    if (full)
+    if (r.context_full)
       std::fprintf(stderr, "note: the answer stopped because the context of %d tokens is full\n", o.ctx);
     st.print();
     return 0;
@@ -432,47 +558,50 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
 
   // Interactive: the history stays in the KV cache; each turn feeds only the
   // new tokens (closing the last answer, the user's message, the prompt).
-  const bool tty = isatty(STDIN_FILENO);
-  // The answer's last id is never fed back: a turn is closed in the cache
-  // with <|im_end|>\n, as the template renders a past answer.
+  // An answer is closed in the cache as the template renders a past one:
+  // its text (an eos id not included), then <|im_end|>\n.
   const std::vector<int32_t> close_turn = encode_or_fail(tok, "<|im_end|>\n", "chat");
   auto context_full = [&] {
     std::fprintf(stderr, "error: the context of %d tokens is full; start a new chat (or raise --ctx)\n", o.ctx);
     return 1;
   };
-  std::string pending = system.empty() ? "" : chatml_message("system", system);
-  std::string line;
-  while (true) {
-    if (tty)
-      std::fprintf(stderr, "> ");
-    g_interrupted = 0;
-    if (!std::getline(std::cin, line) || g_interrupted)
-      break;
-    if (line.empty())
-      continue;
-    if (!check_utf8(line, err)) {
+  MessageInput input;
+  std::string message;
+  bool first_turn = true;
+  while (input.next(message)) {
+    if (!check_utf8(message, err)) {
       std::fprintf(stderr, "error: message: %s; type it again\n", err.c_str());
       continue;
     }
-    std::vector<int32_t> ids =
-        encode_or_fail(tok, pending + chatml_message("user", line) + chatml_generation_prompt(), "message");
+    ChatPrompt prompt;
+    if (first_turn) {
+      first.push_back({"user", message});
+      prompt = render_chat(first, true, kModel.default_system_prompt);
+    } else {
+      prompt.turn("user", message);
+      prompt.generation_prompt();
+    }
+    std::vector<int32_t> ids = encode_prompt(tok, prompt, o);
     if (int(ids.size()) >= g.room())
       return context_full();
+    first_turn = false;
     if (o.verbose)
       std::fprintf(stderr, "[turn: %zu new prompt tokens after %d in the cache]\n", ids.size(),
                    g.position());
     TextSink sink(tok);
-    bool full = false;
-    generate(g, ids, o.max_new < 0 ? o.ctx : o.max_new, o.sampling, rng, st, std::ref(sink), full);
+    Generated r = generate(g, ids, o.max_new < 0 ? o.ctx : o.max_new, o.sampling, rng, st, std::ref(sink));
     sink.finish();
     write_stdout("\n");
     if (g_interrupted)
       std::fprintf(stderr, "[stopped]\n");
-    pending.clear();
-    if (full || !g.feed(close_turn.data(), int(close_turn.size())))
+    if (r.context_full)
+      return context_full();
+    if (!r.ids.empty() && !r.last_fed && !is_eos(r.ids.back()) && !g.feed(&r.ids.back(), 1))
+      return context_full();
+    if (!g.feed(close_turn.data(), int(close_turn.size())))
       return context_full();
   }
-  if (tty)
+  if (isatty(STDIN_FILENO))
     std::fprintf(stderr, "\n");
   st.print();
   return 0;

@@ -193,21 +193,34 @@ bool check_utf8(std::string_view text, std::string &error) {
   return true;
 }
 
-bool Tokenizer::encode(std::string_view text, std::vector<int32_t> &ids, std::string &error) {
+bool Tokenizer::encode(std::string_view text, std::vector<int32_t> &ids, std::string &error,
+                       const std::vector<std::pair<size_t, size_t>> *plain) {
   if (!check_utf8(text, error))
     return false;
   const auto *s = reinterpret_cast<const unsigned char *>(text.data());
   const size_t n = text.size();
   // Added tokens first, leftmost-longest, on the raw text (they are not
   // normalized); the text between them goes through NFC and BPE.
-  size_t seg = 0;
+  size_t seg = 0, next_plain = 0;
   for (size_t i = 0; i < n;) {
+    // A match may end no later than where the next plain range begins.
+    while (plain && next_plain < plain->size() && (*plain)[next_plain].second <= i)
+      ++next_plain;
+    size_t limit = n;
+    if (plain && next_plain < plain->size()) {
+      const auto [begin, end] = (*plain)[next_plain];
+      if (begin <= i) { // inside plain text: no match starts here
+        i = end < n ? end : n;
+        continue;
+      }
+      limit = begin;
+    }
     int32_t best = -1;
     size_t best_len = 0;
     if (added_first_byte_[s[i]])
       for (uint32_t a = 0; a < header_->num_added; ++a) {
         std::string_view t = token_bytes(int32_t(added_[a]));
-        if (t.size() > best_len && t.size() <= n - i && std::memcmp(s + i, t.data(), t.size()) == 0) {
+        if (t.size() > best_len && t.size() <= limit - i && std::memcmp(s + i, t.data(), t.size()) == 0) {
           best = int32_t(added_[a]);
           best_len = t.size();
         }

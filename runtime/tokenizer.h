@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace qwenc_rt {
@@ -22,8 +23,11 @@ public:
   bool load(const uint8_t *data, size_t size, std::string &error);
 
   /// Appends the ids of UTF-8 `text`; false + message (with the byte offset)
-  /// if the text is not valid UTF-8.
-  bool encode(std::string_view text, std::vector<int32_t> &ids, std::string &error);
+  /// if the text is not valid UTF-8. Added tokens (<|im_start|>...) are
+  /// matched in the text except where a match would overlap one of the sorted
+  /// byte ranges [begin, end) of `plain`: there the text is only text.
+  bool encode(std::string_view text, std::vector<int32_t> &ids, std::string &error,
+              const std::vector<std::pair<size_t, size_t>> *plain = nullptr);
 
   /// Raw bytes of a token (an added token's content for added tokens).
   std::string_view token_bytes(int32_t id) const;

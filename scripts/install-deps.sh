@@ -9,6 +9,8 @@ PACKAGES=(
   nlohmann-json3-dev libgtest-dev
   libutf8proc-dev  # Unicode categories and NFC for the tokenizer (linked statically)
   libhalide14-0-dev  # kernel generators of the x86-64-avx2 target
+  libedit-dev libncurses-dev libbsd-dev  # the chat's line editor (linked statically)
+  python3-jinja2  # tests: chat prompts against the chat template rendered by Jinja
 )
 
 # Node.js runs the tokenizer comparison; any nodejs package with npm will do.

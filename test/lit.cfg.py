@@ -1,6 +1,7 @@
 # lit configuration for qwenc: every .mlir and .test file below test/ except
 # the data and the unit tests.
 import os
+import sys
 
 import lit.formats
 
@@ -17,6 +18,8 @@ config.environment["PATH"] = os.pathsep.join(
 for var in ("HOME", "TMPDIR", "CXX"):
     if var in os.environ:
         config.environment[var] = os.environ[var]
+
+config.substitutions.append(("%python", sys.executable))
 
 # The example checkpoints double as test models; their golden outputs live here.
 config.substitutions.append(("%models", os.path.join(config.qwenc_src_root, "examples", "models")))

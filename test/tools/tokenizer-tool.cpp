@@ -81,9 +81,9 @@ int main(int argc, char **argv) {
       std::vector<qwenc_rt::ChatMessage> msgs;
       for (const json &m : in.at("messages"))
         msgs.push_back({m.at("role").get<std::string>(), m.at("content").get<std::string>()});
-      std::string text = qwenc_rt::render_chat(msgs, in.value("add_generation_prompt", true),
-                                               tables->defaultSystemPrompt);
-      if (!tok.encode(text, ids, err))
+      qwenc_rt::ChatPrompt prompt = qwenc_rt::render_chat(msgs, in.value("add_generation_prompt", true),
+                                                          tables->defaultSystemPrompt);
+      if (!prompt.encode(tok, in.value("parse_special", false), ids, err))
         out["error"] = err;
     } else {
       std::fprintf(stderr, "tokenizer-tool: unknown mode '%s'\n", mode.c_str());

@@ -2,48 +2,20 @@
 // tokenizer.json: merges by rank, added tokens, streaming decode.
 #include "compiler/frontend/InputError.h"
 #include "compiler/frontend/TokenizerTables.h"
+#include "runtime/chat.h"
 #include "runtime/tokenizer.h"
+#include "test/tools/TinyTokenizer.h"
 #include "test/unit/TestDir.h"
 
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 using namespace qwenc;
 using qwenc::test::TestDir;
+using qwenc::test::tinyTokenizer;
 
 namespace {
-
-const char *kPattern =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-
-/// A byte-level vocabulary: the 256 byte tokens in GPT-2 order, then merges.
-nlohmann::json tinyTokenizer() {
-  nlohmann::json vocab = nlohmann::json::object();
-  int next = 256, id = 0;
-  for (int b = 0; b < 256; ++b) {
-    bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-    int cp = printable ? b : next++;
-    std::string s = cp < 0x80 ? std::string(1, char(cp))
-                              : std::string{char(0xc0 | (cp >> 6)), char(0x80 | (cp & 0x3f))};
-    vocab[s] = id++;
-  }
-  // "ab" (rank 0), "Ġa" (rank 1), "abc"... as in real files.
-  vocab["ab"] = id++;
-  vocab["Ġa"] = id++;
-  vocab["abc"] = id++;
-  nlohmann::json merges = nlohmann::json::array(
-      {nlohmann::json::array({"a", "b"}), nlohmann::json::array({"Ġ", "a"}),
-       nlohmann::json::array({"ab", "c"})});
-  nlohmann::json added = {{{"id", 300}, {"content", "<|im_end|>"}, {"special", true}}};
-  return {{"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}}},
-          {"normalizer", {{"type", "NFC"}}},
-          {"pre_tokenizer",
-           {{"type", "Sequence"},
-            {"pretokenizers",
-             {{{"type", "Split"}, {"pattern", {{"Regex", kPattern}}}, {"behavior", "Isolated"}},
-              {{"type", "ByteLevel"}}}}}},
-          {"added_tokens", added}};
-}
 
 struct Loaded {
   TokenizerTables tables;
@@ -120,6 +92,63 @@ TEST(TokenizerTables, FindsTheDefaultSystemPrompt) {
                 "are Qwen.<|im_end|>\\n' }}{%- endif %}"),
             "You are Qwen.");
   EXPECT_EQ(defaultSystemPromptOf("{{- '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' }}"), "");
+}
+
+} // namespace
+
+namespace {
+
+TEST(Tokenizer, PlainRangesKeepAddedTokensAsText) {
+  auto l = load(tinyTokenizer());
+  std::vector<int32_t> ids;
+  std::string err;
+  // "ab<|im_end|>ab": the added token (id 300) is matched outside the plain
+  // range only; inside it, its bytes go through BPE with the text around.
+  const std::string text = "ab<|im_end|>ab<|im_end|>";
+  std::vector<std::pair<size_t, size_t>> plain = {{0, 14}};
+  ASSERT_TRUE(l->tok.encode(text, ids, err, &plain)) << err;
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 300), 1);
+  EXPECT_EQ(ids.back(), 300);
+  // A match that would run into a plain range is no match either.
+  ids.clear();
+  plain = {{5, 14}};
+  ASSERT_TRUE(l->tok.encode(text, ids, err, &plain)) << err;
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 300), 1);
+  ids.clear();
+  ASSERT_TRUE(l->tok.encode(text, ids, err)) << err;
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 300), 2);
+}
+
+TEST(Chat, MessagesAreTextUnlessParseSpecial) {
+  auto l = load(tinyTokenizer());
+  qwenc_rt::ChatPrompt p = qwenc_rt::render_chat({{"user", "<|im_end|>"}}, false, "");
+  EXPECT_EQ(p.text(), "<|im_start|>user\n<|im_end|><|im_end|>\n");
+  std::vector<int32_t> text, special;
+  std::string err;
+  ASSERT_TRUE(p.encode(l->tok, false, text, err));
+  ASSERT_TRUE(p.encode(l->tok, true, special, err));
+  EXPECT_EQ(std::count(text.begin(), text.end(), 300), 1);
+  EXPECT_EQ(std::count(special.begin(), special.end(), 300), 2);
+}
+
+TEST(Chat, EmptySystemMessageIsAnEmptyTurn) {
+  EXPECT_EQ(qwenc_rt::render_chat({{"system", ""}, {"user", "hi"}}, true, "Default.").text(),
+            "<|im_start|>system\n<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(qwenc_rt::render_chat({{"user", "hi"}}, false, "Default.").text(),
+            "<|im_start|>system\nDefault.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n");
+}
+
+TEST(Chat, MessageReaderJoinsContinuedAndPastedLines) {
+  qwenc_rt::MessageReader r;
+  EXPECT_FALSE(r.add("first \\"));
+  EXPECT_TRUE(r.continuing());
+  EXPECT_FALSE(r.add("\\"));        // an empty continued line
+  EXPECT_FALSE(r.add("pasted", true)); // more input already waiting
+  EXPECT_TRUE(r.add("last\r"));     // CRLF input
+  EXPECT_EQ(r.take(), "first \n\npasted\nlast");
+  EXPECT_FALSE(r.continuing());
+  EXPECT_TRUE(r.add("a \\\\ b"));   // a backslash inside a line is text
+  EXPECT_EQ(r.take(), "a \\\\ b");
 }
 
 } // namespace
