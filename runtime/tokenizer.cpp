@@ -1,5 +1,7 @@
 #include "tokenizer.h"
 
+#include <algorithm>
+
 #include <utf8proc.h>
 
 #include <cstdlib>
@@ -280,15 +282,17 @@ void Tokenizer::encode_segment(std::string_view text, std::vector<int32_t> &ids)
 }
 
 void Tokenizer::encode_piece(std::string_view piece, std::vector<int32_t> &ids) {
-  auto cached = cache_.find(std::string(piece));
-  if (cached != cache_.end()) {
-    ids.insert(ids.end(), cached->second.begin(), cached->second.end());
-    return;
+  // Words repeat: short pieces are cached (a long one is rarely seen twice,
+  // and would make the cache large).
+  constexpr size_t kCachedPieceBytes = 64;
+  const bool cacheable = piece.size() <= kCachedPieceBytes;
+  if (cacheable) {
+    auto cached = cache_.find(std::string(piece));
+    if (cached != cache_.end()) {
+      ids.insert(ids.end(), cached->second.begin(), cached->second.end());
+      return;
+    }
   }
-  std::vector<uint32_t> &sym = symbols_;
-  sym.clear();
-  for (unsigned char c : piece)
-    sym.push_back(byte_tokens_[c]);
   const uint32_t mask = header_->merge_slots - 1;
   auto lookup = [&](uint32_t l, uint32_t r) -> const MergeSlot * {
     for (uint32_t h = merge_hash(l, r) & mask;; h = (h + 1) & mask) {
@@ -299,32 +303,56 @@ void Tokenizer::encode_piece(std::string_view piece, std::vector<int32_t> &ids) 
         return &m;
     }
   };
-  // Merge the lowest-ranked adjacent pair, every occurrence left to right,
-  // until no pair has a merge: the same result as Hugging Face's queue.
-  while (sym.size() > 1) {
-    const MergeSlot *best = nullptr;
-    for (size_t i = 0; i + 1 < sym.size(); ++i) {
-      const MergeSlot *m = lookup(sym[i], sym[i + 1]);
-      if (m && (!best || m->rank < best->rank))
-        best = m;
-    }
-    if (!best)
-      break;
-    size_t out = 0;
-    for (size_t i = 0; i < sym.size(); ++i) {
-      if (i + 1 < sym.size() && sym[i] == best->left && sym[i + 1] == best->right) {
-        sym[out++] = best->result;
-        ++i;
-      } else {
-        sym[out++] = sym[i];
-      }
-    }
-    sym.resize(out);
+  // Hugging Face's order: the lowest-ranked adjacent pair first, the
+  // leftmost of equal ranks first, from a heap of candidate pairs keyed by
+  // (rank, position of the left symbol): O(n log n) for a piece of n bytes,
+  // which may be a whole pasted paragraph without a space.
+  const size_t n = piece.size();
+  std::vector<uint32_t> &sym = symbols_;
+  std::vector<uint32_t> &next = next_;
+  sym.resize(n);
+  next.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    sym[i] = byte_tokens_[static_cast<unsigned char>(piece[i])];
+    next[i] = uint32_t(i + 1);
   }
-  std::vector<int32_t> result(sym.begin(), sym.end());
-  ids.insert(ids.end(), result.begin(), result.end());
-  if (cache_.size() < (1u << 16))
-    cache_.emplace(std::string(piece), std::move(result));
+  std::vector<uint32_t> &prev = prev_;
+  prev.resize(n);
+  for (size_t i = 0; i < n; ++i)
+    prev[i] = i ? uint32_t(i - 1) : kNoToken;
+  std::vector<PairCandidate> &heap = heap_;
+  heap.clear();
+  auto push = [&](uint32_t at) {
+    if (at == kNoToken || next[at] >= n)
+      return;
+    if (const MergeSlot *m = lookup(sym[at], sym[next[at]])) {
+      heap.push_back({m->rank, at, sym[at], sym[next[at]]});
+      std::push_heap(heap.begin(), heap.end());
+    }
+  };
+  for (size_t i = 0; i + 1 < n; ++i)
+    push(uint32_t(i));
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end());
+    const PairCandidate c = heap.back();
+    heap.pop_back();
+    // Stale if either symbol has changed since the pair was seen.
+    const uint32_t r = next[c.at];
+    if (sym[c.at] != c.left || r >= n || sym[r] != c.right)
+      continue;
+    sym[c.at] = lookup(c.left, c.right)->result;
+    sym[r] = kNoToken;
+    next[c.at] = next[r];
+    if (next[r] < n)
+      prev[next[r]] = c.at;
+    push(prev[c.at]);
+    push(c.at);
+  }
+  const size_t first = ids.size();
+  for (size_t i = 0; i < n; i = next[i])
+    ids.push_back(int32_t(sym[i]));
+  if (cacheable && cache_.size() < (1u << 16))
+    cache_.emplace(std::string(piece), std::vector<int32_t>(ids.begin() + long(first), ids.end()));
 }
 
 namespace {

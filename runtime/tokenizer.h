@@ -50,7 +50,15 @@ private:
   const char *bytes_ = nullptr;
   bool added_first_byte_[256] = {};
   std::unordered_map<std::string, std::vector<int32_t>> cache_; // piece -> ids
-  std::vector<uint32_t> symbols_; // scratch of encode_piece
+  /// A pair of adjacent symbols that has a merge; the heap's top is the
+  /// lowest rank, then the leftmost.
+  struct PairCandidate {
+    uint32_t rank, at, left, right;
+    bool operator<(const PairCandidate &o) const { return rank != o.rank ? rank > o.rank : at > o.at; }
+  };
+  // Scratch of encode_piece: symbols, their links, the candidate pairs.
+  std::vector<uint32_t> symbols_, next_, prev_;
+  std::vector<PairCandidate> heap_;
   std::vector<int32_t> cps_;      // scratch of encode_segment
   std::vector<uint8_t> classes_;
 };

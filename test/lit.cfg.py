@@ -31,6 +31,14 @@ config.substitutions.append(("%tokenizer_config", os.path.join(
 # Counts a process's heap allocations (test/tools/count-allocations.cpp).
 config.substitutions.append(("%count_allocations", os.path.join(config.qwenc_lib_dir, "libcount-allocations.so")))
 
+# A build with AddressSanitizer: tests that count allocations or preload
+# their own allocator do not apply.
+if config.qwenc_sanitize:
+    config.available_features.add("asan")
+for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+
 # Tests of the x86-64-avx2 target need a CPU that runs AVX2 + FMA.
 try:
     with open("/proc/cpuinfo") as f:

@@ -161,11 +161,13 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
                         envOr("QWENC_UTF8PROC_LIB", QWENC_UTF8PROC_LIB),
                         std::string("-o"), tmpExe, std::string("-lm"), std::string("-pthread")})
     cmd.push_back(a);
-  for (llvm::StringRef rest = QWENC_LINEEDIT_LIBS; !rest.empty();) {
-    auto [lib, tail] = rest.split('|');
-    cmd.push_back(lib.str());
-    rest = tail;
-  }
+  // A sanitized qwenc (QWENC_SANITIZE) builds sanitized models.
+  for (llvm::StringRef list : {QWENC_LINEEDIT_LIBS, QWENC_SANITIZE_FLAGS})
+    for (llvm::StringRef rest = list; !rest.empty();) {
+      auto [item, tail] = rest.split('|');
+      cmd.push_back(item.str());
+      rest = tail;
+    }
   if (!model.kernels.empty()) {
     cmd.insert(cmd.begin() + 2, "-I" + envOr("QWENC_HALIDE_INCLUDE", QWENC_HALIDE_INCLUDE));
     cmd.insert(cmd.end(), kernelObjects.begin(), kernelObjects.end());
