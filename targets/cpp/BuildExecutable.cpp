@@ -22,8 +22,44 @@ extern char **environ;
 namespace qwenc {
 namespace {
 
-/// Where the runtime and tools are: set at build time, overridable by the
-/// environment variable of the same name (for an installed qwenc).
+/// Where the runtime and the kernel generator are. An installed qwenc
+/// (cmake --install, the .deb) finds them beside itself: PREFIX/bin/qwenc,
+/// PREFIX/lib/qwenc/, PREFIX/include/qwenc/runtime/. A qwenc in its build
+/// tree uses the build tree's paths. The environment variable of each name
+/// overrides either.
+struct RuntimeLayout {
+  std::string includeDir, mainLib, lib, kernelgen, halideRuntime;
+};
+
+const RuntimeLayout &runtimeLayout() {
+  static const RuntimeLayout layout = [] {
+    RuntimeLayout l = {QWENC_RUNTIME_INCLUDE_DIR, QWENC_RUNTIME_MAIN_LIB, QWENC_RUNTIME_LIB, QWENC_KERNELGEN,
+                       QWENC_HALIDE_RUNTIME};
+    std::error_code ec;
+    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+      std::filesystem::path prefix = self.parent_path().parent_path(), lib = prefix / "lib" / "qwenc";
+      if (std::filesystem::exists(lib / "libqwenc_runtime.a", ec))
+        l = {(prefix / "include" / "qwenc" / "runtime").string(), (lib / "libqwenc_runtime_main.a").string(),
+             (lib / "libqwenc_runtime.a").string(), (lib / "qwenc-kernelgen").string(),
+             (lib / std::filesystem::path(QWENC_HALIDE_RUNTIME).filename()).string()};
+    }
+    auto env = [](const char *name, std::string &value) {
+      if (const char *v = std::getenv(name))
+        value = v;
+    };
+    env("QWENC_RUNTIME_INCLUDE_DIR", l.includeDir);
+    env("QWENC_RUNTIME_MAIN_LIB", l.mainLib);
+    env("QWENC_RUNTIME_LIB", l.lib);
+    env("QWENC_KERNELGEN", l.kernelgen);
+    env("QWENC_HALIDE_RUNTIME", l.halideRuntime);
+    return l;
+  }();
+  return layout;
+}
+
+/// System libraries and headers: set at build time, overridable by the
+/// environment variable of the same name.
 std::string envOr(const char *name, const char *fallback) {
   const char *env = std::getenv(name);
   return env ? env : fallback;
@@ -142,7 +178,7 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
   // the CPU at run time.
   std::vector<std::string> kernelObjects;
   for (const KernelSpec &k : model.kernels) {
-    std::vector<std::string> gen = {envOr("QWENC_KERNELGEN", QWENC_KERNELGEN), "-g", k.generator, "-o", dir,
+    std::vector<std::string> gen = {runtimeLayout().kernelgen, "-g", k.generator, "-o", dir,
                                     "-f", k.name, "-e", "static_library,h", QWENC_HALIDE_KERNEL_TARGETS};
     gen.insert(gen.end(), k.params.begin(), k.params.end());
     std::string err = runCommand(gen, verbose, "the Halide kernel generator");
@@ -155,9 +191,8 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
   const char *cxxEnv = std::getenv("CXX");
   std::vector<std::string> cmd = {cxxEnv && *cxxEnv ? cxxEnv : "c++", "-std=c++17"};
   cmd.insert(cmd.end(), opts.cxxFlags.begin(), opts.cxxFlags.end());
-  for (std::string a : {"-I" + envOr("QWENC_RUNTIME_INCLUDE_DIR", QWENC_RUNTIME_INCLUDE_DIR), source,
-                        envOr("QWENC_RUNTIME_MAIN_LIB", QWENC_RUNTIME_MAIN_LIB),
-                        envOr("QWENC_RUNTIME_LIB", QWENC_RUNTIME_LIB),
+  const RuntimeLayout &rt = runtimeLayout();
+  for (std::string a : {"-I" + rt.includeDir, source, rt.mainLib, rt.lib,
                         envOr("QWENC_UTF8PROC_LIB", QWENC_UTF8PROC_LIB),
                         std::string("-o"), tmpExe, std::string("-lm"), std::string("-pthread")})
     cmd.push_back(a);
@@ -171,7 +206,7 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
   if (!model.kernels.empty()) {
     cmd.insert(cmd.begin() + 2, "-I" + envOr("QWENC_HALIDE_INCLUDE", QWENC_HALIDE_INCLUDE));
     cmd.insert(cmd.end(), kernelObjects.begin(), kernelObjects.end());
-    cmd.push_back(envOr("QWENC_HALIDE_RUNTIME", QWENC_HALIDE_RUNTIME));
+    cmd.push_back(rt.halideRuntime);
     cmd.push_back("-ldl");
   }
   std::string err = runCommand(cmd, verbose);
