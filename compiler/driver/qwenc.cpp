@@ -46,7 +46,8 @@ const char *kUsage =
     "      --report            print each weight's storage, quantization SNR and the total\n"
     "      --keep-source DIR   keep the generated C++ in DIR\n"
     "      --max-rows N        tokens per forward step, the prefill chunk (default 128)\n"
-    "      -v                  print the host compiler command\n";
+    "      -q                  no progress lines (errors and warnings still print)\n"
+    "      -v                  print the host compiler and kernel generator commands\n";
 
 int fail(const std::string &msg) {
   std::fprintf(stderr, "qwenc: error: %s\n", msg.c_str());
@@ -71,6 +72,38 @@ OwningOpRef<ModuleOp> loadInput(MLIRContext &ctx, const std::string &input) {
     throw qwenc::InputError(input, "is not a valid .mlir file (see the error above)");
   return module;
 }
+
+/// Reports MLIR's diagnostics as the driver's own errors: a weight's
+/// location is its checkpoint file (line 0), printed as the file alone.
+/// Counts the errors, so that a failure already explained is not explained
+/// twice.
+class DiagnosticPrinter {
+public:
+  explicit DiagnosticPrinter(MLIRContext &ctx) : ctx_(ctx) {
+    id_ = ctx.getDiagEngine().registerHandler([this](Diagnostic &d) {
+      std::string where;
+      if (auto file = dyn_cast<FileLineColLoc>(d.getLocation())) {
+        where = file.getFilename().str();
+        if (file.getLine() > 0)
+          where += ":" + std::to_string(file.getLine()) + ":" + std::to_string(file.getColumn());
+        where += ": ";
+      }
+      const char *kind = d.getSeverity() == DiagnosticSeverity::Error     ? "error"
+                         : d.getSeverity() == DiagnosticSeverity::Warning ? "warning"
+                                                                          : "note";
+      errors_ += d.getSeverity() == DiagnosticSeverity::Error;
+      std::fprintf(stderr, "qwenc: %s: %s%s\n", kind, where.c_str(), d.str().c_str());
+      return success();
+    });
+  }
+  ~DiagnosticPrinter() { ctx_.getDiagEngine().eraseHandler(id_); }
+  int errors() const { return errors_; }
+
+private:
+  MLIRContext &ctx_;
+  DiagnosticEngine::HandlerID id_;
+  int errors_ = 0;
+};
 
 int runImport(int argc, char **argv) {
   std::string input, output;
@@ -120,7 +153,7 @@ void printReport(const qwenc::CppModel &model) {
 int runCompile(int argc, char **argv) {
   std::string input, output, target, keep, quant = "none", headQuant;
   qwenc::CppTargetOptions opts;
-  bool verbose = false, fuse = true, report = false;
+  bool verbose = false, fuse = true, report = false, quiet = false;
   int64_t groupSize = 128;
   bool groupSizeGiven = false;
   for (int i = 0; i < argc; ++i) {
@@ -161,6 +194,8 @@ int runCompile(int argc, char **argv) {
       report = true;
     else if (a == "-v")
       verbose = true;
+    else if (a == "-q")
+      quiet = true;
     else if (!a.empty() && a[0] != '-' && input.empty())
       input = a;
     else
@@ -178,25 +213,42 @@ int runCompile(int argc, char **argv) {
     return fail("unknown --target '" + target + "' (available: cpp, x86-64-avx2)");
 
   auto t0 = std::chrono::steady_clock::now();
+  qwenc::Progress progress(!quiet);
+  opts.progress = &progress;
   MLIRContext ctx;
+  progress.begin("read " + input);
   auto module = loadInput(ctx, input);
+  DiagnosticPrinter diagnostics(ctx);
+  // The generic line only where no diagnostic said what went wrong.
+  auto failWith = [&](const std::string &msg) {
+    progress.abandon();
+    return diagnostics.errors() ? 1 : fail(msg);
+  };
   if (failed(verify(*module)))
-    return fail(input + ": the graph does not verify");
+    return failWith(input + ": the graph does not verify");
+  int64_t weights = 0;
+  module->walk([&](qwen::WeightOp) { ++weights; });
+  progress.end(std::to_string(weights) + " tensors");
+  progress.begin("run the passes");
   PassManager pm(&ctx);
   qwen::buildCompilePipeline(pm, quant, groupSize, headQuant, fuse);
   if (failed(pm.run(*module)))
-    return fail(input + ": the compile pipeline failed");
+    return failWith(input + ": the compile pipeline failed");
+  progress.end(std::string(fuse ? "fusion, " : "") + "weights " + quant +
+               (quant == "int4" ? " g" + std::to_string(groupSize) : "") +
+               (headQuant.empty() ? "" : ", head " + headQuant));
   auto model = qwenc::emitCppModel(*module, opts);
   if (failed(model))
-    return fail(input + ": lowering to C++ failed");
+    return failWith(input + ": lowering to C++ failed");
   if (report)
     printReport(*model);
   std::string err = qwenc::buildExecutable(*model, opts, output, keep, verbose);
   if (!err.empty())
     return fail(err);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "qwenc: wrote %s (%.1f MB of weights) in %.1f s\n", output.c_str(),
-               model->blobBytes / 1e6, secs);
+  if (!quiet)
+    std::fprintf(stderr, "qwenc: wrote %s (%.1f MB of weights) in %.1f s\n", output.c_str(),
+                 model->blobBytes / 1e6, secs);
   return 0;
 }
 

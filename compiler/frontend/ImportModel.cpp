@@ -36,7 +36,9 @@ public:
     if (!v) {
       const TensorRef &t = *ck.find(name); // validated before building
       auto type = RankedTensorType::get(t.shape, elementType(b, t.dtype));
-      v = b.create<qwen::WeightOp>(loc, type, b.getStringAttr(name), IntegerAttr());
+      // Diagnostics about a weight (a pass refusing its shape) name its file.
+      Location at = FileLineColLoc::get(b.getContext(), t.file, 0, 0);
+      v = b.create<qwen::WeightOp>(at, type, b.getStringAttr(name), IntegerAttr());
     }
     return v;
   }

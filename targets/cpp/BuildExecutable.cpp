@@ -101,7 +101,7 @@ std::string makeTempDir() {
 }
 
 /// Appends padding, the weight blob and its trailer to the executable.
-std::string appendWeights(const CppModel &model, const std::string &path) {
+std::string appendWeights(const CppModel &model, const std::string &path, Progress *progress) {
   std::FILE *f = std::fopen(path.c_str(), "ab");
   if (!f)
     return "cannot open '" + path + "' to append the weights: " + std::strerror(errno);
@@ -117,6 +117,8 @@ std::string appendWeights(const CppModel &model, const std::string &path) {
       ok = ok && std::fwrite(zeros.data(), 1, e.offset - written, f) == e.offset - written;
     ok = ok && std::fwrite(e.data, 1, e.numBytes, f) == e.numBytes;
     written = e.offset + e.numBytes;
+    if (progress)
+      progress->update(written, model.blobBytes);
   }
   uint64_t trailer[4];
   std::memcpy(&trailer[0], qwenc_rt::kWeightsMagic, 8);
@@ -176,7 +178,10 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
   // Halide kernels: one generator run per distinct shape and format, each
   // built for AVX2 and for AVX-512 with VNNI; Halide's wrapper picks one by
   // the CPU at run time.
+  Progress *progress = opts.progress;
   std::vector<std::string> kernelObjects;
+  if (progress && !model.kernels.empty())
+    progress->begin("generate Halide kernels");
   for (const KernelSpec &k : model.kernels) {
     std::vector<std::string> gen = {runtimeLayout().kernelgen, "-g", k.generator, "-o", dir,
                                     "-f", k.name, "-e", "static_library,h", QWENC_HALIDE_KERNEL_TARGETS};
@@ -187,37 +192,73 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
       return err;
     }
     kernelObjects.push_back(dir + "/" + k.name + ".a");
+    if (progress)
+      progress->update(kernelObjects.size(), model.kernels.size(), /*items=*/true);
   }
-  const char *cxxEnv = std::getenv("CXX");
-  std::vector<std::string> cmd = {cxxEnv && *cxxEnv ? cxxEnv : "c++", "-std=c++17"};
-  cmd.insert(cmd.end(), opts.cxxFlags.begin(), opts.cxxFlags.end());
-  const RuntimeLayout &rt = runtimeLayout();
-  for (std::string a : {"-I" + rt.includeDir, source, rt.mainLib, rt.lib,
-                        envOr("QWENC_UTF8PROC_LIB", QWENC_UTF8PROC_LIB),
-                        std::string("-o"), tmpExe, std::string("-lm"), std::string("-pthread")})
-    cmd.push_back(a);
+  if (progress && !model.kernels.empty())
+    progress->end(std::to_string(model.kernels.size()) + " kernels, each for AVX2 and AVX-512 VNNI");
+
   // A sanitized qwenc (QWENC_SANITIZE) builds sanitized models.
-  for (llvm::StringRef list : {QWENC_LINEEDIT_LIBS, QWENC_SANITIZE_FLAGS})
+  std::vector<std::string> sanitize, lineEdit;
+  for (auto [list, out] : {std::pair{llvm::StringRef(QWENC_SANITIZE_FLAGS), &sanitize},
+                           std::pair{llvm::StringRef(QWENC_LINEEDIT_LIBS), &lineEdit}})
     for (llvm::StringRef rest = list; !rest.empty();) {
       auto [item, tail] = rest.split('|');
-      cmd.push_back(item.str());
+      out->push_back(item.str());
       rest = tail;
     }
+  const char *cxxEnv = std::getenv("CXX");
+  const RuntimeLayout &rt = runtimeLayout();
+  const std::string object = dir + "/model.o";
+  std::vector<std::string> compile = {cxxEnv && *cxxEnv ? cxxEnv : "c++", "-std=c++17"};
+  compile.insert(compile.end(), opts.cxxFlags.begin(), opts.cxxFlags.end());
+  compile.insert(compile.end(), sanitize.begin(), sanitize.end());
+  std::vector<std::string> link = compile;
+  compile.push_back("-I" + rt.includeDir);
+  if (!model.kernels.empty())
+    compile.push_back("-I" + envOr("QWENC_HALIDE_INCLUDE", QWENC_HALIDE_INCLUDE));
+  for (std::string a : {std::string("-c"), source, std::string("-o"), object})
+    compile.push_back(a);
+  for (std::string a : {object, rt.mainLib, rt.lib, envOr("QWENC_UTF8PROC_LIB", QWENC_UTF8PROC_LIB)})
+    link.push_back(a);
+  link.insert(link.end(), lineEdit.begin(), lineEdit.end());
   if (!model.kernels.empty()) {
-    cmd.insert(cmd.begin() + 2, "-I" + envOr("QWENC_HALIDE_INCLUDE", QWENC_HALIDE_INCLUDE));
-    cmd.insert(cmd.end(), kernelObjects.begin(), kernelObjects.end());
-    cmd.push_back(rt.halideRuntime);
-    cmd.push_back("-ldl");
+    link.insert(link.end(), kernelObjects.begin(), kernelObjects.end());
+    link.push_back(rt.halideRuntime);
+    link.push_back("-ldl");
   }
-  std::string err = runCommand(cmd, verbose);
+  for (std::string a : {std::string("-o"), tmpExe, std::string("-lm"), std::string("-pthread")})
+    link.push_back(a);
+
+  if (progress)
+    progress->begin("compile the model's C++");
+  std::string err = runCommand(compile, verbose);
+  if (err.empty() && progress)
+    progress->end(std::to_string(model.source.size() / 1000) + " kB of source");
+  if (err.empty() && progress)
+    progress->begin("link");
   if (err.empty())
-    err = appendWeights(model, tmpExe);
+    err = runCommand(link, verbose, "the linker");
+  if (err.empty() && progress) {
+    progress->end();
+    progress->begin("append the weights");
+  }
+  if (err.empty())
+    err = appendWeights(model, tmpExe, progress);
+  if (err.empty() && progress) {
+    char detail[64];
+    std::snprintf(detail, sizeof detail, "%.1f MB", model.blobBytes / 1e6);
+    progress->end(detail);
+  }
   if (err.empty() && std::rename(tmpExe.c_str(), outputPath.c_str()) != 0)
     err = "cannot write the output '" + outputPath + "': " + std::strerror(errno);
+  if (!err.empty() && progress)
+    progress->abandon();
   if (!err.empty())
     std::remove(tmpExe.c_str());
   if (keepSourceDir.empty()) {
     std::remove(source.c_str());
+    std::remove(object.c_str());
     for (const KernelSpec &k : model.kernels) {
       std::remove((dir + "/" + k.name + ".a").c_str());
       std::remove((dir + "/" + k.name + ".h").c_str());

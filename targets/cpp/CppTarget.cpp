@@ -111,6 +111,7 @@ private:
   int64_t maxHeads = 0; // attention keeps scores in s.scratch
   std::set<std::string> quantizedInputViews; // weight view types with integer inputs
   int64_t int16Columns = 0; // widest input of the int8 Halide kernels
+  uint64_t packedBytes = 0, checkpointBytes = 0; // progress of packing
 };
 
 LogicalResult Emitter::loadCheckpoint() {
@@ -122,10 +123,16 @@ LogicalResult Emitter::loadCheckpoint() {
   // Bad input files throw InputError, which names the file: the driver
   // reports it as the one error of the compile.
   model.checkpoint = Checkpoint::open(path.str());
+  if (opts.progress)
+    opts.progress->begin("compile the tokenizer");
   if (auto tok = compileTokenizer(path.str())) {
     model.tokenizerTables = std::move(tok->tables);
     defaultSystemPrompt = tok->defaultSystemPrompt;
+    if (opts.progress)
+      opts.progress->end(std::to_string(model.tokenizerTables.size() / 1000) + " kB of tables");
   } else {
+    if (opts.progress)
+      opts.progress->abandon();
     std::fprintf(stderr, "qwenc: warning: %s/tokenizer.json: not found; the executable will take token ids "
                          "only (--prompt-ids), no chat, -p or --tokenize\n", path.str().c_str());
   }
@@ -167,6 +174,11 @@ FailureOr<uint64_t> Emitter::pack(Value v) {
   std::vector<const TensorRef *> tensors;
   int64_t group = 0;
   for (qwen::WeightOp w : *parts) {
+    if (opts.progress) {
+      if (const TensorRef *t = model.checkpoint->find(w.getName().str()))
+        packedBytes += t->numBytes;
+      opts.progress->update(packedBytes, checkpointBytes);
+    }
     std::string name = w.getName().str();
     const TensorRef *t = model.checkpoint->find(name);
     if (!t)
@@ -496,6 +508,11 @@ FailureOr<CppModel> Emitter::run() {
     return module.emitError("the cpp target needs func.func @forward(%ids, %positions) -> logits "
                             "with one block");
   Block &block = fn.getBody().front();
+  if (opts.progress) {
+    for (const auto &[name, t] : model.checkpoint->tensors())
+      checkpointBytes += t.numBytes;
+    opts.progress->begin("pack weights");
+  }
   returned = block.getTerminator()->getOperand(0);
   if (!returned.getDefiningOp<qwen::LogitsOp>())
     return fn.emitError("@forward must return the result of qwen.logits");
@@ -624,6 +641,12 @@ FailureOr<CppModel> Emitter::run() {
        "  const uint8_t *const W = s.weights;\n";
   s += body;
   s += "}\n";
+  if (opts.progress) {
+    char detail[96];
+    std::snprintf(detail, sizeof detail, "%.1f MB blob, %zu Halide kernels to make", model.blobBytes / 1e6,
+                  model.kernels.size());
+    opts.progress->end(detail);
+  }
   return std::move(model);
 }
 

@@ -3,6 +3,7 @@
 #define QWENC_TARGETS_CPP_CPPTARGET_H
 
 #include "compiler/frontend/Checkpoint.h"
+#include "compiler/support/Progress.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -23,6 +24,8 @@ struct CppTargetOptions {
   /// weights, and attention over the KV cache; the C++ templates for prefill
   /// blocks and int4.
   bool halideKernels = false;
+  /// Where the stages of lowering and building report (none: silent).
+  Progress *progress = nullptr;
 };
 
 /// One Halide kernel the model needs: function `name`, made by running the
