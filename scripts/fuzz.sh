@@ -28,10 +28,11 @@ for h in "${harnesses[@]}"; do
   mkdir -p "build-fuzz/corpus/$h" "build-fuzz/artifacts/$h"
   log="build-fuzz/$h.log"
   # -rss_limit_mb and -malloc_limit_mb make a huge allocation a finding;
-  # -timeout makes a hang one.
+  # -timeout makes a hang one (25 s: inputs take milliseconds, but a shared
+  # machine can stall a process for seconds).
   set +e
   "build-fuzz/bin/$h" "build-fuzz/corpus/$h" "test/fuzz/corpus/$h" -dict=test/fuzz/json.dict \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 \
+    -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$h/" >"$log" 2>&1
   rc=$?
   set -e

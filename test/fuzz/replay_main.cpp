@@ -10,6 +10,7 @@
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 int main(int argc, char **argv) {
   namespace fs = std::filesystem;
@@ -27,6 +28,8 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "usage: %s FILE|DIR...: no inputs found\n", argv[0]);
     return 1;
   }
+  if (LLVMFuzzerInitialize)
+    LLVMFuzzerInitialize(&argc, &argv);
   for (const fs::path &f : files) {
     std::ifstream in(f, std::ios::binary);
     std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
