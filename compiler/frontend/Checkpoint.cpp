@@ -110,10 +110,19 @@ std::vector<TensorRef> parseSafetensors(const MappedFile &file) {
     throw InputError(path, "header length " + std::to_string(headerLen) +
                                " goes beyond the end of the file (" +
                                std::to_string(file.size()) + " bytes): truncated or not safetensors");
+  // The format's own bound (safetensors refuses headers over 100 MB); a
+  // model's header is tens of kilobytes.
+  constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+  if (headerLen > kMaxHeaderBytes)
+    throw InputError(path, "header length " + std::to_string(headerLen) + " is over the 100 MB safetensors allows");
   const char *hdr = reinterpret_cast<const char *>(file.data() + 8);
-  json j = json::parse(hdr, hdr + headerLen, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    throw InputError(path, "safetensors header is not a JSON object");
+  json j;
+  try {
+    j = parseJsonObject(path, hdr, hdr + headerLen);
+  } catch (const InputError &) {
+    throw InputError(path, "safetensors header is not a JSON object (or nests deeper than " +
+                               std::to_string(kMaxJsonDepth) + " levels)");
+  }
 
   const uint8_t *base = file.data() + 8 + headerLen;
   const uint64_t dataSize = file.size() - 8 - headerLen;

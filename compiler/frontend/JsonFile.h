@@ -1,4 +1,4 @@
-//===- JsonFile.h - the frontend's one JSON file reader ---------*- C++ -*-===//
+//===- JsonFile.h - the frontend's one JSON reader ---------------*- C++ -*-===//
 #ifndef QWENC_FRONTEND_JSONFILE_H
 #define QWENC_FRONTEND_JSONFILE_H
 
@@ -8,8 +8,19 @@
 
 namespace qwenc {
 
-/// Parses the JSON object in `path`; throws InputError naming the file if it
-/// cannot be read, is not JSON, or is not an object.
+/// Every JSON document qwenc reads (configs, tokenizer files, safetensors
+/// headers) nests no deeper than this: real ones stay under 10 levels, and a
+/// deeper one would exhaust the stack of the recursive copies and dumps.
+constexpr int kMaxJsonDepth = 64;
+/// No JSON file qwenc reads is larger (Qwen's tokenizer.json is 7 MB).
+constexpr uint64_t kMaxJsonFileBytes = uint64_t(256) << 20;
+
+/// Parses the JSON object in [begin, end) of `path`; throws InputError naming
+/// the file if it is not JSON, not an object, or nests too deep.
+nlohmann::json parseJsonObject(const std::string &path, const char *begin, const char *end);
+
+/// Reads and parses the JSON object in `path`; throws InputError naming the
+/// file if it cannot be read or is too large, and as parseJsonObject.
 nlohmann::json readJsonObject(const std::string &path);
 
 } // namespace qwenc
