@@ -283,6 +283,13 @@ expectedTensors(const ModelConfig &c) {
 }
 
 void validateCheckpoint(const ModelConfig &config, const Checkpoint &ckpt) {
+  // Each layer has 12 tensors: a layer count past what the checkpoint holds
+  // is an error before the list of expected tensors is made (1e9 layers
+  // would be a list of 1.2e10 names).
+  if (uint64_t(config.numLayers) > ckpt.tensors().size() / 12)
+    throw InputError(ckpt.dir() + "/config.json",
+                     "num_hidden_layers is " + std::to_string(config.numLayers) + " but the checkpoint holds " +
+                         std::to_string(ckpt.tensors().size()) + " tensors, 12 a layer");
   std::set<std::string> expectedNames;
   for (auto &[name, shape] : expectedTensors(config)) {
     expectedNames.insert(name);
