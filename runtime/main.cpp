@@ -471,10 +471,10 @@ std::string read_prompt_file(const std::string &path) {
       fail("-f: " + path + ": larger than " + std::to_string(kMaxBytes >> 20) + " MiB, more than a context holds");
     }
   }
-  const bool bad = std::ferror(f);
+  const int read_error = std::ferror(f) ? errno : 0; // a folder: EISDIR
   std::fclose(f);
-  if (bad)
-    fail("-f: " + path + ": read error");
+  if (read_error)
+    fail("-f: " + path + ": " + std::strerror(read_error));
   std::string err;
   if (!check_utf8(text, err))
     fail("-f: " + path + ": " + err);

@@ -265,7 +265,10 @@ std::string Emitter::quantizedViewType(Value v, int64_t *group) {
     return llvm::formatv("Int8Rows<{0}>", k).str();
   }
   int64_t g = 0;
-  for (qwen::WeightOp w : *weightParts(v))
+  // Held by name: a range-for over *weightParts(v) would read the parts after
+  // the temporary holding them is gone (AddressSanitizer found it).
+  FailureOr<SmallVector<qwen::WeightOp>> parts = weightParts(v);
+  for (qwen::WeightOp w : *parts)
     g = *w.getGroupSize();
   if (group)
     *group = g;
@@ -340,7 +343,8 @@ bool Emitter::emitHalideMatmul(const std::string &xExpr, const std::string &rows
     // The generator adds a float bias: keep an f32 copy of it.
     if (!f32Offset.count(bias)) {
       std::vector<const TensorRef *> tensors;
-      for (qwen::WeightOp part : *weightParts(bias))
+      FailureOr<SmallVector<qwen::WeightOp>> parts = weightParts(bias); // held: see quantizedViewType
+      for (qwen::WeightOp part : *parts)
         tensors.push_back(model.checkpoint->find(part.getName().str()));
       PackedWeight p = packRows(tensors, Storage::F32, 0);
       model.packedWeights.push_back(std::move(p.bytes));
