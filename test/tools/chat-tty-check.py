@@ -23,7 +23,7 @@ if pid == 0:
 out = b""
 
 
-def read_until(marker, timeout=20):
+def read_until(marker, timeout=60):
     global out
     end = time.time() + timeout
     while marker not in out:
@@ -35,6 +35,13 @@ def read_until(marker, timeout=20):
         except OSError:
             raise SystemExit(f"FAIL: the chat ended waiting for {marker!r}:\n{out[-2000:]!r}")
         out += chunk
+
+
+def wait_for_prompt():
+    """The "> " prompt, then a moment for the line editor to set up the
+    terminal (input typed before that may be flushed, as in any shell)."""
+    read_until(b"> ")
+    time.sleep(0.5)
 
 
 def message_of_last_prompt():
@@ -53,7 +60,7 @@ def expect(name, got, want):
     print(f"{'ok  ' if ok else 'FAIL'} {name}" + ("" if ok else f": got {got[:80]!r}... ({len(got)} bytes)"))
 
 
-read_until(b"> ")
+wait_for_prompt()
 long_line = ("0123456789abcdefghijklmnopqrstuvwxyz " * 300)[:10000]
 for i in range(0, len(long_line), 512):  # typed, not one write: the terminal's own pace
     os.write(fd, long_line[i:i + 512].encode())
@@ -62,13 +69,13 @@ os.write(fd, b"\r")
 read_until(b"prompt ids: ")
 expect("a typed line of 10,000 bytes arrives whole", message_of_last_prompt(), long_line)
 out = out[out.rindex(b"prompt ids: ") + 12:]
-read_until(b"> ")
+wait_for_prompt()
 
 os.write(fd, b"pasted line one\rpasted line two\r")
 read_until(b"prompt ids: ")
 expect("pasted lines stay one message", message_of_last_prompt(), "pasted line one\npasted line two")
 out = out[out.rindex(b"prompt ids: ") + 12:]
-read_until(b"> ")
+wait_for_prompt()
 
 os.write(fd, b"\x1b[A")  # up arrow: the last message back for editing
 time.sleep(0.3)
@@ -76,7 +83,7 @@ os.write(fd, b" again\r")
 read_until(b"prompt ids: ")
 expect("the up arrow recalls the last message", message_of_last_prompt(), "pasted line one\npasted line two again")
 out = out[out.rindex(b"prompt ids: ") + 12:]
-read_until(b"> ")
+wait_for_prompt()
 
 os.write(fd, b"\x04")  # Ctrl-D at the prompt
 read_until(b"prefill:")
@@ -87,7 +94,7 @@ pid, fd = pty.fork()
 if pid == 0:
     os.execv(exe, [exe, "-n", "1"])
 out = b""
-read_until(b"> ")
+wait_for_prompt()
 os.write(fd, b"\x03")
 read_until(b"prefill:")
 _, status = os.waitpid(pid, 0)
