@@ -234,7 +234,7 @@ int runCompile(int argc, char **argv) {
   qwen::buildCompilePipeline(pm, quant, groupSize, headQuant, fuse);
   if (failed(pm.run(*module)))
     return failWith(input + ": the compile pipeline failed");
-  progress.end(std::string(fuse ? "fusion, " : "") + "weights " + quant +
+  progress.end(std::string(fuse ? "fusion, " : "") + "weights " + (quant == "none" ? "as stored" : quant) +
                (quant == "int4" ? " g" + std::to_string(groupSize) : "") +
                (headQuant.empty() ? "" : ", head " + headQuant));
   auto model = qwenc::emitCppModel(*module, opts);
