@@ -495,7 +495,10 @@ public:
       if (!read_line(reader.continuing() ? ". " : "> ", line) || g_interrupted)
         return false;
       // Lines already waiting in the terminal were pasted with this one.
-      if (reader.add(line, tty_ && input_pending()) && !(message = reader.take()).empty())
+      if (!reader.add(line, tty_ && input_pending()))
+        continue;
+      message = reader.take();
+      if (!message.empty()) // an empty line is no message
         break;
     }
     if (tty_)
