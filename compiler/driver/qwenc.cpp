@@ -271,6 +271,12 @@ int main(int argc, char **argv) {
       return runCompile(argc - 2, argv + 2);
   } catch (const qwenc::InputError &e) {
     return fail(e.what());
+  } catch (const std::bad_alloc &) {
+    return fail("out of memory");
+  } catch (const std::exception &e) {
+    // Input checks cover every exception the fuzzers have found; one they
+    // have not is still an error message, not an abort.
+    return fail(std::string("unexpected: ") + e.what() + " (a qwenc bug: please report it with the input)");
   }
   return fail("unknown command '" + cmd + "'\n" + kUsage);
 }

@@ -100,98 +100,100 @@ MappedFile::~MappedFile() {
 
 std::vector<TensorRef> parseSafetensors(const MappedFile &file) {
   const std::string &path = file.path();
-  if (file.size() < 8)
-    throw InputError(path, "is too short for a safetensors header (" +
-                               std::to_string(file.size()) + " bytes)");
-  uint64_t headerLen = 0;
-  for (int i = 7; i >= 0; --i)
-    headerLen = (headerLen << 8) | file.data()[i];
-  if (headerLen > file.size() - 8)
-    throw InputError(path, "header length " + std::to_string(headerLen) +
-                               " goes beyond the end of the file (" +
-                               std::to_string(file.size()) + " bytes): truncated or not safetensors");
-  // The format's own bound (safetensors refuses headers over 100 MB); a
-  // model's header is tens of kilobytes.
-  constexpr uint64_t kMaxHeaderBytes = 100'000'000;
-  if (headerLen > kMaxHeaderBytes)
-    throw InputError(path, "header length " + std::to_string(headerLen) + " is over the 100 MB safetensors allows");
-  const char *hdr = reinterpret_cast<const char *>(file.data() + 8);
-  json j;
-  try {
-    j = parseJsonObject(path, hdr, hdr + headerLen);
-  } catch (const InputError &) {
-    throw InputError(path, "safetensors header is not a JSON object (or nests deeper than " +
-                               std::to_string(kMaxJsonDepth) + " levels)");
-  }
-
-  const uint8_t *base = file.data() + 8 + headerLen;
-  const uint64_t dataSize = file.size() - 8 - headerLen;
-  std::vector<TensorRef> out;
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  for (auto &[name, info] : j.items()) {
-    if (name == "__metadata__")
-      continue;
-    auto bad = [&](const std::string &why) {
-      return InputError(path, "tensor '" + name + "': " + why);
-    };
-    if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") ||
-        !info.contains("data_offsets"))
-      throw bad("header entry needs dtype, shape and data_offsets");
-    const json &dt = info["dtype"];
-    TensorRef t;
-    t.name = name;
-    t.file = path;
-    std::string dts = dt.is_string() ? dt.get<std::string>() : dt.dump();
-    if (dts == "F32")
-      t.dtype = DType::F32;
-    else if (dts == "BF16")
-      t.dtype = DType::BF16;
-    else if (dts == "F16")
-      t.dtype = DType::F16;
-    else
-      throw bad("unknown or unsupported dtype " + dts + " (supported: F32, BF16, F16)");
-    if (!info["shape"].is_array())
-      throw bad("shape must be a list of integers");
-    uint64_t elems = 1;
-    for (const json &d : info["shape"]) {
-      if (!d.is_number_unsigned())
-        throw bad("shape must be a list of non-negative integers");
-      uint64_t v = d.get<uint64_t>();
-      if (v != 0 && elems > (uint64_t(1) << 62) / v)
-        throw bad("shape is impossibly large");
-      elems *= v;
-      t.shape.push_back(static_cast<int64_t>(v));
+  return withJsonErrors(path, [&] {
+    if (file.size() < 8)
+      throw InputError(path, "is too short for a safetensors header (" +
+                                 std::to_string(file.size()) + " bytes)");
+    uint64_t headerLen = 0;
+    for (int i = 7; i >= 0; --i)
+      headerLen = (headerLen << 8) | file.data()[i];
+    if (headerLen > file.size() - 8)
+      throw InputError(path, "header length " + std::to_string(headerLen) +
+                                 " goes beyond the end of the file (" +
+                                 std::to_string(file.size()) + " bytes): truncated or not safetensors");
+    // The format's own bound (safetensors refuses headers over 100 MB); a
+    // model's header is tens of kilobytes.
+    constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+    if (headerLen > kMaxHeaderBytes)
+      throw InputError(path, "header length " + std::to_string(headerLen) + " is over the 100 MB safetensors allows");
+    const char *hdr = reinterpret_cast<const char *>(file.data() + 8);
+    json j;
+    try {
+      j = parseJsonObject(path, hdr, hdr + headerLen);
+    } catch (const InputError &) {
+      throw InputError(path, "safetensors header is not a JSON object (or nests deeper than " +
+                                 std::to_string(kMaxJsonDepth) + " levels)");
     }
-    const json &off = info["data_offsets"];
-    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
-        !off[1].is_number_unsigned())
-      throw bad("data_offsets must be [begin, end]");
-    uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
-    if (begin > end || end > dataSize)
-      throw bad("data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
-                "] lie outside the data section (" + std::to_string(dataSize) + " bytes)");
-    if (elems * dtypeSize(t.dtype) != end - begin)
-      throw bad("shape " + shapeString(t.shape) + " of " + dts + " needs " +
-                std::to_string(elems * dtypeSize(t.dtype)) + " bytes but data_offsets span " +
-                std::to_string(end - begin));
-    t.data = base + begin;
-    t.numBytes = end - begin;
-    ranges.push_back({begin, end});
-    out.push_back(std::move(t));
-  }
-  // Tensors must not share bytes: overlapping ranges mean a corrupt header.
-  std::vector<size_t> order(out.size());
-  for (size_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return ranges[a] < ranges[b]; });
-  for (size_t i = 1; i < order.size(); ++i) {
-    auto prev = ranges[order[i - 1]], cur = ranges[order[i]];
-    if (cur.first < prev.second && cur.first != cur.second && prev.first != prev.second)
-      throw InputError(path, "tensors '" + out[order[i - 1]].name + "' and '" +
-                                 out[order[i]].name + "' have overlapping data_offsets");
-  }
-  return out;
+
+    const uint8_t *base = file.data() + 8 + headerLen;
+    const uint64_t dataSize = file.size() - 8 - headerLen;
+    std::vector<TensorRef> out;
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (auto &[name, info] : j.items()) {
+      if (name == "__metadata__")
+        continue;
+      auto bad = [&](const std::string &why) {
+        return InputError(path, "tensor '" + name + "': " + why);
+      };
+      if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") ||
+          !info.contains("data_offsets"))
+        throw bad("header entry needs dtype, shape and data_offsets");
+      const json &dt = info["dtype"];
+      TensorRef t;
+      t.name = name;
+      t.file = path;
+      std::string dts = dt.is_string() ? dt.get<std::string>() : dt.dump();
+      if (dts == "F32")
+        t.dtype = DType::F32;
+      else if (dts == "BF16")
+        t.dtype = DType::BF16;
+      else if (dts == "F16")
+        t.dtype = DType::F16;
+      else
+        throw bad("unknown or unsupported dtype " + dts + " (supported: F32, BF16, F16)");
+      if (!info["shape"].is_array())
+        throw bad("shape must be a list of integers");
+      uint64_t elems = 1;
+      for (const json &d : info["shape"]) {
+        if (!d.is_number_unsigned())
+          throw bad("shape must be a list of non-negative integers");
+        uint64_t v = d.get<uint64_t>();
+        if (v != 0 && elems > (uint64_t(1) << 62) / v)
+          throw bad("shape is impossibly large");
+        elems *= v;
+        t.shape.push_back(static_cast<int64_t>(v));
+      }
+      const json &off = info["data_offsets"];
+      if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
+          !off[1].is_number_unsigned())
+        throw bad("data_offsets must be [begin, end]");
+      uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
+      if (begin > end || end > dataSize)
+        throw bad("data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                  "] lie outside the data section (" + std::to_string(dataSize) + " bytes)");
+      if (elems * dtypeSize(t.dtype) != end - begin)
+        throw bad("shape " + shapeString(t.shape) + " of " + dts + " needs " +
+                  std::to_string(elems * dtypeSize(t.dtype)) + " bytes but data_offsets span " +
+                  std::to_string(end - begin));
+      t.data = base + begin;
+      t.numBytes = end - begin;
+      ranges.push_back({begin, end});
+      out.push_back(std::move(t));
+    }
+    // Tensors must not share bytes: overlapping ranges mean a corrupt header.
+    std::vector<size_t> order(out.size());
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return ranges[a] < ranges[b]; });
+    for (size_t i = 1; i < order.size(); ++i) {
+      auto prev = ranges[order[i - 1]], cur = ranges[order[i]];
+      if (cur.first < prev.second && cur.first != cur.second && prev.first != prev.second)
+        throw InputError(path, "tensors '" + out[order[i - 1]].name + "' and '" +
+                                   out[order[i]].name + "' have overlapping data_offsets");
+    }
+    return out;
+  });
 }
 
 std::unique_ptr<Checkpoint> Checkpoint::open(const std::string &modelDir) {
@@ -203,23 +205,25 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::string &modelDir) {
   std::vector<std::string> shards;
   json weightMap;
   if (::stat(index.c_str(), &st) == 0) {
-    json j = readJsonObject(index);
-    if (!j.contains("weight_map") || !j["weight_map"].is_object())
-      throw InputError(index, "has no 'weight_map' object");
-    weightMap = j["weight_map"];
-    std::set<std::string> seen;
-    for (auto &[name, shard] : weightMap.items()) {
-      if (!shard.is_string())
-        throw InputError(index, "weight_map entry '" + name + "' must name a shard file");
-      std::string s = shard.get<std::string>();
-      if (s.find('/') != std::string::npos)
-        throw InputError(index, "shard name '" + s + "' must be a plain file name");
-      if (seen.insert(s).second)
-        shards.push_back(s);
-    }
-    for (const std::string &s : shards)
-      if (::stat((modelDir + "/" + s).c_str(), &st) != 0)
-        throw InputError(index, "names shard '" + s + "', which is absent from " + modelDir);
+    withJsonErrors(index, [&] {
+      json j = readJsonObject(index);
+      if (!j.contains("weight_map") || !j["weight_map"].is_object())
+        throw InputError(index, "has no 'weight_map' object");
+      weightMap = j["weight_map"];
+      std::set<std::string> seen;
+      for (auto &[name, shard] : weightMap.items()) {
+        if (!shard.is_string())
+          throw InputError(index, "weight_map entry '" + name + "' must name a shard file");
+        std::string s = shard.get<std::string>();
+        if (s.find('/') != std::string::npos)
+          throw InputError(index, "shard name '" + s + "' must be a plain file name");
+        if (seen.insert(s).second)
+          shards.push_back(s);
+      }
+      for (const std::string &s : shards)
+        if (::stat((modelDir + "/" + s).c_str(), &st) != 0)
+          throw InputError(index, "names shard '" + s + "', which is absent from " + modelDir);
+    });
   } else if (::stat(single.c_str(), &st) == 0) {
     shards.push_back("model.safetensors");
   } else {

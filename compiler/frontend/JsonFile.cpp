@@ -25,6 +25,12 @@ nlohmann::json parseJsonObject(const std::string &path, const char *begin, const
   return j;
 }
 
+std::string jsonProblem(const nlohmann::json::exception &e) {
+  std::string what = e.what();
+  size_t tag = what.find("] ");
+  return tag == std::string::npos ? what : what.substr(tag + 2);
+}
+
 nlohmann::json readJsonObject(const std::string &path) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && uint64_t(st.st_size) > kMaxJsonFileBytes)
