@@ -308,18 +308,17 @@ void Tokenizer::encode_piece(std::string_view piece, std::vector<int32_t> &ids) 
   // (rank, position of the left symbol): O(n log n) for a piece of n bytes,
   // which may be a whole pasted paragraph without a space.
   const size_t n = piece.size();
-  std::vector<uint32_t> &sym = symbols_;
-  std::vector<uint32_t> &next = next_;
+  // The symbols as a linked list over the piece's bytes: a merge keeps the
+  // left symbol's index and unlinks the right one.
+  std::vector<uint32_t> &sym = symbols_, &next = next_, &prev = prev_;
   sym.resize(n);
   next.resize(n);
+  prev.resize(n);
   for (size_t i = 0; i < n; ++i) {
     sym[i] = byte_tokens_[static_cast<unsigned char>(piece[i])];
     next[i] = uint32_t(i + 1);
-  }
-  std::vector<uint32_t> &prev = prev_;
-  prev.resize(n);
-  for (size_t i = 0; i < n; ++i)
     prev[i] = i ? uint32_t(i - 1) : kNoToken;
+  }
   std::vector<PairCandidate> &heap = heap_;
   heap.clear();
   auto push = [&](uint32_t at) {
