@@ -244,7 +244,7 @@ int runCompile(int argc, char **argv) {
     printReport(*model);
   std::string err = qwenc::buildExecutable(*model, opts, output, keep, verbose);
   if (!err.empty())
-    return fail(err);
+    return progress.abandon(), fail(err);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!quiet)
     std::fprintf(stderr, "qwenc: wrote %s (%.1f MB of weights) in %.1f s\n", output.c_str(),
