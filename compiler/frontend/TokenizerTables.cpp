@@ -104,7 +104,16 @@ std::optional<TokenizerTables> compileTokenizer(const std::string &modelDir) {
     std::unordered_map<std::string, uint32_t> vocab; // byte-level string -> id
     std::vector<std::string> bytesOf;
     std::vector<uint8_t> kinds;
-    auto setToken = [&](uint32_t id, const std::string &bytes, uint8_t kind) {
+    // The tables are indexed by id: ids must be about as dense as Qwen's
+    // (0 .. entries - 1), or an id of 4e9 would size them at 100 GB.
+    const json &addedTokens = j.value("added_tokens", json::array());
+    const uint64_t maxId = 4 * (model["vocab"].size() + addedTokens.size()) + 1024;
+    auto setToken = [&](uint64_t id64, const std::string &bytes, uint8_t kind) {
+      if (id64 >= maxId)
+        throw InputError(path, "token id " + std::to_string(id64) + " is far past the " +
+                                   std::to_string(model["vocab"].size() + addedTokens.size()) +
+                                   " tokens the file defines (ids must be dense)");
+      const uint32_t id = uint32_t(id64);
       if (id >= bytesOf.size()) {
         bytesOf.resize(id + 1);
         kinds.resize(id + 1, qwenc_rt::kTokenUnused);
@@ -117,20 +126,20 @@ std::optional<TokenizerTables> compileTokenizer(const std::string &modelDir) {
     for (auto &[tok, idj] : model["vocab"].items()) {
       if (!idj.is_number_unsigned())
         throw InputError(path, "vocab entry '" + tok + "' has no id");
-      uint32_t id = idj.get<uint32_t>();
+      uint64_t id = idj.get<uint64_t>();
       if (!byteLevelToBytes(tok, dec, raw))
         throw InputError(path, "vocab entry " + json(tok).dump() + " is not byte-level encoded");
-      vocab[tok] = id;
       setToken(id, raw, qwenc_rt::kTokenBpe);
+      vocab[tok] = uint32_t(id);
     }
     std::vector<uint32_t> added;
-    for (const json &a : j.value("added_tokens", json::array())) {
-      uint32_t id = a.at("id").get<uint32_t>();
+    for (const json &a : addedTokens) {
+      uint64_t id = a.at("id").get<uint64_t>();
       std::string content = a.at("content").get<std::string>();
       if (a.value("lstrip", false) || a.value("rstrip", false) || a.value("single_word", false))
         throw InputError(path, "added token '" + content + "' uses lstrip/rstrip/single_word");
       setToken(id, content, a.value("special", false) ? qwenc_rt::kTokenSpecial : qwenc_rt::kTokenAdded);
-      added.push_back(id);
+      added.push_back(uint32_t(id));
     }
     std::vector<uint32_t> byteTokens(256, qwenc_rt::kNoToken);
     for (auto &[cp, b] : dec) {
