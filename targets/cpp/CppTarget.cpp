@@ -8,7 +8,6 @@
 //===----------------------------------------------------------------------===//
 #include "targets/cpp/CppTarget.h"
 #include "compiler/dialect/QwenDialect.h"
-#include "compiler/frontend/InputError.h"
 #include "compiler/frontend/TokenizerTables.h"
 #include "targets/cpp/CppLiterals.h"
 #include "targets/cpp/WeightPacking.h"
@@ -174,11 +173,6 @@ FailureOr<uint64_t> Emitter::pack(Value v) {
   std::vector<const TensorRef *> tensors;
   int64_t group = 0;
   for (qwen::WeightOp w : *parts) {
-    if (opts.progress) {
-      if (const TensorRef *t = model.checkpoint->find(w.getName().str()))
-        packedBytes += t->numBytes;
-      opts.progress->update(packedBytes, checkpointBytes);
-    }
     std::string name = w.getName().str();
     const TensorRef *t = model.checkpoint->find(name);
     if (!t)
@@ -190,6 +184,8 @@ FailureOr<uint64_t> Emitter::pack(Value v) {
       return w.emitOpError("only an F16 checkpoint tensor can be stored as f16");
     group = w.getGroupSize().value_or(0);
     tensors.push_back(t);
+    if (opts.progress)
+      opts.progress->update(packedBytes += t->numBytes, checkpointBytes);
   }
   uint64_t offset;
   if (tensors.size() == 1 && matchesDType(element, tensors[0]->dtype)) {

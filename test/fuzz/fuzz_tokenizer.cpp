@@ -1,44 +1,23 @@
 // The executable's tokenizer (Qwen's real tables) on arbitrary bytes: invalid
 // UTF-8 is refused with its offset; valid text encodes to ids that decode back
 // to the same text, whole or streamed token by token.
-#include "compiler/frontend/TokenizerTables.h"
 #include "runtime/tokenizer.h"
+#include "test/fuzz/QwenTokenizer.h"
 
 #include <cstdio>
 #include <cstdlib>
 
 namespace {
-
-struct Qwen {
-  qwenc::TokenizerTables tables;
-  qwenc_rt::Tokenizer tok;
-  Qwen() {
-    const char *dir = std::getenv("QWENC_FUZZ_TOKENIZER_DIR");
-    auto t = qwenc::compileTokenizer(dir ? dir : QWENC_QWEN_TOKENIZER_DIR);
-    std::string err;
-    if (t)
-      tables = std::move(*t);
-    if (!t || !tok.load(tables.tables.data(), tables.tables.size(), err)) {
-      std::fprintf(stderr, "cannot load the Qwen tokenizer from %s (run scripts/install-deps.sh)\n",
-                   dir ? dir : QWENC_QWEN_TOKENIZER_DIR);
-      std::abort();
-    }
-  }
-};
-
-Qwen *qwen = nullptr;
-
+qwenc::fuzz::QwenTokenizer *qwen = nullptr;
 } // namespace
 
-// Compiling Qwen's tokenizer.json takes seconds (more under the sanitizers):
-// once, before the first input, outside any input's time limit.
 extern "C" int LLVMFuzzerInitialize(int *, char ***) {
-  qwen = new Qwen();
+  qwen = new qwenc::fuzz::QwenTokenizer();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  Qwen &q = *qwen;
+  qwenc::fuzz::QwenTokenizer &q = *qwen;
   std::string_view text(reinterpret_cast<const char *>(data), size);
   std::vector<int32_t> ids;
   std::string err;
