@@ -3,6 +3,7 @@
 #define QWENC_PASSES_PASSES_H
 
 #include "compiler/dialect/QwenDialect.h"
+#include "runtime/int4_layout.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"

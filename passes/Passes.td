@@ -43,10 +43,27 @@ def QwenQuantize : Pass<"qwen-quantize", "::mlir::func::FuncOp"> {
   let options = [
     Option<"mode", "mode", "std::string", /*default=*/"\"int8\"",
            "f32, bf16, int8 or int4">,
-    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"::qwenc_rt::int4::kDefaultGroupSize",
            "columns per int4 scale: 32, 64 or 128">,
     Option<"headMode", "head-mode", "std::string", /*default=*/"\"\"",
            "the embedding and output head: f32, bf16, int8 or int4 (default: int8 under int4, else mode)">,
+  ];
+  let dependentDialects = ["::mlir::qwen::QwenDialect"];
+}
+
+def QwenSelectKernels : Pass<"qwen-select-kernels", "::mlir::func::FuncOp"> {
+  let summary = "checks weights against the kernels' layouts and annotates each op with the kernel that runs it";
+  let description = [{
+    The last pass of every target's pipeline. Refuses int4 weights whose rows
+    are not whole spans of 128 columns (runtime/int4_layout.h), then sets the
+    `kernel` attribute of every qwen.linear, qwen.gated_linear, qwen.logits
+    and qwen.attention: "halide" where `library=halide` and the Halide
+    generators take the op (f32, bf16, int8 or int4 weights with a multiple
+    of 32 columns; head_dim a multiple of 8), else "cpp".
+  }];
+  let options = [
+    Option<"library", "library", "std::string", /*default=*/"\"cpp\"",
+           "the kernels the target builds with: cpp or halide">,
   ];
   let dependentDialects = ["::mlir::qwen::QwenDialect"];
 }

@@ -1,5 +1,7 @@
 //===- Quantize.cpp - weight-only quantization pass -----------------------===//
+#include "compiler/dialect/WeightFormat.h"
 #include "passes/Passes.h"
+#include "runtime/int4_layout.h"
 
 using namespace mlir;
 using namespace mlir::qwen;
@@ -36,15 +38,9 @@ struct Quantize : mlir::qwen::impl::QwenQuantizeBase<Quantize> {
     func::FuncOp fn = getOperation();
     MLIRContext *ctx = &getContext();
     auto elementOf = [&](StringRef m) -> Type {
-      if (m == "f32")
-        return Float32Type::get(ctx);
-      if (m == "bf16")
-        return BFloat16Type::get(ctx);
-      if (m == "int8")
-        return IntegerType::get(ctx, 8);
-      if (m == "int4")
-        return IntegerType::get(ctx, 4);
-      fn.emitError() << "unknown quantization mode '" << m << "' (f32, bf16, int8, int4)";
+      if (std::optional<qwenc::WeightFormat> f = qwenc::parseQuantFormat(m))
+        return qwenc::elementType(*f, ctx);
+      fn.emitError() << "unknown quantization mode '" << m << "' (" << qwenc::quantFormatNames() << ")";
       return Type();
     };
     // The output head's error goes straight into the logits: by default under
@@ -54,8 +50,8 @@ struct Quantize : mlir::qwen::impl::QwenQuantizeBase<Quantize> {
     Type element = elementOf(mode), headElement = elementOf(head);
     if (!element || !headElement)
       return signalPassFailure();
-    if (mode == "int4" && groupSize != 32 && groupSize != 64 && groupSize != 128) {
-      fn.emitError() << "int4 group size must be 32, 64 or 128, got " << int64_t(groupSize);
+    if (mode == "int4" && !qwenc_rt::int4::valid_group(groupSize)) {
+      fn.emitError() << "int4 group size must be " << qwenc::int4GroupSizeNames() << ", got " << int64_t(groupSize);
       return signalPassFailure();
     }
 
@@ -73,11 +69,6 @@ struct Quantize : mlir::qwen::impl::QwenQuantizeBase<Quantize> {
         if (cols % g != 0) {
           w.emitError() << "weight '" << w.getName() << "' has " << cols
                         << " columns, not a multiple of the group size " << g;
-          return WalkResult::interrupt();
-        }
-        if (it.getWidth() == 4 && cols % 128 != 0) {
-          w.emitError() << "weight '" << w.getName() << "' has " << cols
-                        << " columns, not a multiple of 128 (int4 interleaves its groups within 128 columns)";
           return WalkResult::interrupt();
         }
         w.setGroupSizeAttr(IntegerAttr::get(IntegerType::get(ctx, 64), g));

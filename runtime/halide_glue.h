@@ -1,7 +1,9 @@
-// Calling Halide-generated kernels from a compiled model (x86-64-avx2):
-// buffers over the arena and the weight blob, and Halide's parallel loops
-// run on the runtime's own thread pool (one pool, no two sets of spinning
-// threads competing for the cores).
+// Calling Halide-generated kernels from a compiled model, on any target that
+// has them (x86-64-avx2, aarch64): buffers over the arena and the weight
+// blob, and Halide's parallel loops run on the runtime's own thread pool (one
+// pool, no two sets of spinning threads competing for the cores). Which of a
+// kernel's variants runs is the arch's choice (arch/<name>/halide.h, which
+// includes this header after the arch's kernels.h).
 #ifndef QWENC_HALIDE_GLUE_H
 #define QWENC_HALIDE_GLUE_H
 
@@ -44,73 +46,11 @@ inline int do_par_for(void *user_context, halide_task_t task, int min, int size,
   return result.load();
 }
 
-/// Whether the kernels must run their AVX2 variant (--isa avx2).
-inline bool &kernels_avx2_only() {
-  static bool only = false;
-  return only;
-}
-
-/// The Halide target features of the kernels' AVX-512 VNNI variant
-/// (QWENC_HALIDE_KERNEL_TARGETS in targets/x86-64-avx2/CMakeLists.txt).
-constexpr halide_target_feature_t kVnniFeatures[] = {halide_target_feature_avx512,
-                                                     halide_target_feature_avx512_sapphirerapids};
-
-/// Whether a feature set (Halide's words of bits) asks for any of them.
-inline bool asks_for_avx512(int count, const uint64_t *features) {
-  for (int f : kVnniFeatures)
-    if (f / 64 < count && (features[f / 64] >> (f % 64) & 1))
-      return true;
-  return false;
-}
-
-/// Whether this CPU can run the AVX-512 VNNI variant (Halide's own check).
-inline bool cpu_runs_vnni_kernels() {
-  uint64_t vnni[(halide_target_feature_end + 63) / 64] = {};
-  for (int f : kVnniFeatures)
-    vnni[f / 64] |= uint64_t(1) << (f % 64);
-  return halide_default_can_use_target_features(int(std::size(vnni)), vnni) != 0;
-}
-
-/// Halide's multi-target wrapper asks this which variant the CPU can run
-/// (once per kernel and process): Halide's answer, less AVX-512 when
-/// --isa avx2 asked for AVX2.
-inline int can_use_kernel_features(int count, const uint64_t *features) {
-  if (kernels_avx2_only() && asks_for_avx512(count, features))
-    return 0;
-  return halide_default_can_use_target_features(count, features);
-}
-
-/// ModelDesc::select_kernels for Halide builds, before any kernel runs:
-/// every kernel was built for AVX-512 with VNNI and for AVX2; returns the
-/// variant that will run.
-inline const char *select_halide_kernels(bool avx2_only) {
-  kernels_avx2_only() = avx2_only;
-  halide_set_custom_can_use_target_features(&can_use_kernel_features);
-  return !avx2_only && cpu_runs_vnni_kernels() ? "AVX-512 VNNI" : "AVX2";
-}
-
 inline void check_kernel(int status, const char *name) {
   if (status != 0) {
     std::fprintf(stderr, "error: kernel %s failed (Halide status %d)\n", name, status);
     std::exit(1);
   }
-}
-
-/// The largest int16 activation that int8 weights may meet in a row of K
-/// columns: each of eight int32 lanes of the Halide kernel sums K / 8
-/// products of |w| <= 127 with |x| <= this, which must stay below 2^31.
-constexpr int int16_input_max(int K) {
-  const int64_t bound = ((int64_t(1) << 31) - 1) / (int64_t(K / 8) * 127);
-  return bound < 32767 ? int(bound) : 32767;
-}
-
-/// x as the int8 Halide kernels read it: int16 rows, one scale per row
-/// (relative step 1 / int16_input_max(K), a hundredth of int8 weights' error).
-template <int K>
-const QuantRows<int16_t> &int16_rows(const float *x, int rows) {
-  QuantRows<int16_t> &q = quant_scratch<QuantRows<int16_t>>();
-  q.quantize(x, rows, K, K, int16_input_max(K));
-  return q;
 }
 
 /// Causal attention through a Halide qwen_attention kernel (its heads,

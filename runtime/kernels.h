@@ -1,9 +1,19 @@
-// Portable fp32 kernels of the `cpp` target. Dimensions are template
-// parameters so the compiler sees constant trip counts; weights are read in
-// their stored type and widened exactly to float.
+// The kernels of every compiled model: templates whose dimensions are
+// template parameters, so the compiler sees constant trip counts; weights are
+// read in their stored type and widened exactly to float. Portable C++: the
+// few loops an ISA does better (f16 widening, the activation quantizer, SiLU
+// in vectors) are hooks in namespace `arch`, which the arch header the
+// generated code includes binds: arch/portable.h, arch/x86-64/kernels.h,
+// arch/aarch64/kernels.h. Include one of those, not this file.
 #ifndef QWENC_KERNELS_H
 #define QWENC_KERNELS_H
 
+#ifndef QWENC_ARCH_SELECTED
+#error "include an arch header (runtime/arch/portable.h, arch/x86-64/kernels.h, arch/aarch64/kernels.h)"
+#endif
+
+#include "int4_layout.h"
+#include "portable_hooks.h"
 #include "qwenc_runtime.h"
 #include "thread_pool.h"
 
@@ -12,98 +22,8 @@
 #include <cstring>
 #include <type_traits>
 #include <vector>
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#define QWENC_AVX2 1
-#endif
 
 namespace qwenc_rt {
-
-inline float widen(float x) { return x; }
-inline float widen(bf16 x) {
-  uint32_t bits = uint32_t(x.bits) << 16; // bf16 is the top half of an fp32
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-inline float widen(f16 x) {
-  // Exponent and mantissa shifted into an fp32's places, then rebiased by a
-  // multiply by 2^112, exact for normals and subnormals alike; inf and nan
-  // (all-ones exponent) are set directly. No branches, so that loops of it
-  // vectorise (the branchy version ran an F16 0.5B at 3.9 tok/s).
-  const uint32_t shifted = uint32_t(x.bits & 0x7fff) << 13;
-  float f;
-  std::memcpy(&f, &shifted, 4);
-  f *= 5.192296858534827628530496329220096e33f; // 2^112
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  const uint32_t inf_nan = 0x7f800000u | (uint32_t(x.bits & 0x3ff) << 13);
-  // All ones when the exponent is (adding one to it carries into bit 15).
-  const uint32_t special = 0u - ((uint32_t(x.bits & 0x7c00) + 0x400u) >> 15);
-  bits = (inf_nan & special) | (bits & ~special) | (uint32_t(x.bits & 0x8000) << 16);
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-#ifdef QWENC_AVX2
-inline float hsum(__m256 v); // the sum of the eight lanes (below)
-#ifdef __F16C__
-/// Eight f16 at p as floats (vcvtph2ps).
-inline __m256 load8_f16(const f16 *p) {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
-}
-#endif
-#endif
-
-/// Dot product of a float vector with a stored weight row. Eight partial sums
-/// let the compiler vectorise without reassociating (no -ffast-math).
-template <int K, typename W>
-inline float dot(const float *x, const W *w) {
-#if defined(QWENC_AVX2) && defined(__F16C__)
-  if constexpr (std::is_same_v<W, f16> && K % 32 == 0) {
-    // f16 in hardware (vcvtph2ps) where the target has F16C: the bit-level
-    // widen() ran an F16 checkpoint's 0.5B at 3.9 tok/s (now 52-59). Four
-    // independent sums of FMAs.
-    __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int k = 0; k < K; k += 32)
-      for (int i = 0; i < 4; ++i)
-        a[i] = _mm256_fmadd_ps(load8_f16(w + k + 8 * i), _mm256_loadu_ps(x + k + 8 * i), a[i]);
-    return hsum(_mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3])));
-  }
-#endif
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int k = 0;
-  for (; k + 8 <= K; k += 8)
-    for (int j = 0; j < 8; ++j)
-      acc[j] += x[k + j] * widen(w[k + j]);
-  if constexpr (K % 8 != 0)
-    for (; k < K; ++k)
-      acc[k & 7] += x[k] * widen(w[k]);
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
-
-/// max |x[j]| over n values; NaNs are skipped.
-inline float max_magnitude(const float *x, int n) {
-  float amax = 0;
-  int j = 0;
-#ifdef QWENC_AVX2
-  // (GCC leaves the loop below scalar: a max reduction it may not reorder.
-  // With its vectors, 0.5B g32 prefill spent 5.8 % of its time quantizing x.)
-  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-  __m256 m = _mm256_setzero_ps();
-  for (; j + 8 <= n; j += 8) // max_ps gives its second operand for a NaN
-    m = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + j), magnitude), m);
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, m);
-  for (float a : lanes)
-    amax = a > amax ? a : amax;
-#endif
-  for (; j < n; ++j) {
-    const float a = std::fabs(x[j]);
-    amax = a > amax ? a : amax;
-  }
-  return amax;
-}
 
 /// Rows of integer activations (see QuantRows) from a given row on: row i of
 /// K columns starts at q + i * K, its block scales and sums at d, sum8 + i * K / block.
@@ -165,45 +85,7 @@ struct QuantRows {
     }, 16);
   }
   static void quantize_block(const float *x, int block, int qmax, T *q, float &d, float &sum8) {
-    const float amax = max_magnitude(x, block);
-    const float scale = amax / float(qmax), inv = scale > 0 ? 1.0f / scale : 0.0f;
-    int64_t sum = 0;
-    bool vectorised = false;
-#ifdef QWENC_AVX2
-    if (block % 32 == 0) {
-      // Round to nearest even, as lrint; 32 at a time, narrowed with packs
-      // (which work within 128-bit lanes, hence the permutes).
-      const __m256 vinv = _mm256_set1_ps(inv);
-      __m256i sums = _mm256_setzero_si256();
-      for (int j = 0; j < block; j += 32) {
-        __m256i v[4];
-        for (int l = 0; l < 4; ++l) {
-          v[l] = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j + 8 * l), vinv));
-          sums = _mm256_add_epi32(sums, v[l]);
-        }
-        const __m256i lo = _mm256_packs_epi32(v[0], v[1]), hi = _mm256_packs_epi32(v[2], v[3]);
-        if constexpr (sizeof(T) == 1) {
-          const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(lo, hi), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-          _mm256_storeu_si256(reinterpret_cast<__m256i *>(q + j), bytes);
-        } else {
-          _mm256_storeu_si256(reinterpret_cast<__m256i *>(q + j), _mm256_permute4x64_epi64(lo, 0xD8));
-          _mm256_storeu_si256(reinterpret_cast<__m256i *>(q + j + 16), _mm256_permute4x64_epi64(hi, 0xD8));
-        }
-      }
-      alignas(32) int32_t lanes[8];
-      _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), sums);
-      for (int32_t l : lanes)
-        sum += l;
-      vectorised = true;
-    }
-#endif
-    if (!vectorised) // the portable build, or blocks not a multiple of 32
-      for (int j = 0; j < block; ++j) {
-        q[j] = T(std::lrint(x[j] * inv));
-        sum += q[j];
-      }
-    d = scale;
-    sum8 = 8.0f * scale * float(sum);
+    arch::quantize_block(x, block, qmax, q, d, sum8);
   }
 };
 
@@ -223,46 +105,17 @@ struct Dense {
   using Input = FloatRows;
   static constexpr int kWeightRows = 1, kTokenRows = 4;
   const T *p;
-  float dot(int64_t n, const float *x) const { return qwenc_rt::dot<K>(x, p + n * K); }
-  /// R tokens against one row: each eight weights are widened once for the
-  /// R tokens, whose sums run in the same order as dot()'s (same results;
-  /// f16 with F16C: vcvtph2ps and one FMA chain per token, in another order).
+  float dot(int64_t n, const float *x) const { return arch::dot<K>(x, p + n * K); }
+  /// R tokens against one row (arch::dot_rows: each weight widened once for
+  /// the R tokens).
   template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
     static_assert(NW == kWeightRows, "one weight row at a time");
     if constexpr (R == 1 || K % 8 != 0) {
       for (int i = 0; i < R; ++i)
         out[i] = dot(n, x + i * stride);
-    }
-#if defined(QWENC_AVX2) && defined(__F16C__)
-    else if constexpr (std::is_same_v<T, f16>) {
-      const T *w = p + n * K;
-      __m256 acc[R];
-      for (int i = 0; i < R; ++i)
-        acc[i] = _mm256_setzero_ps();
-      for (int k = 0; k < K; k += 8) {
-        const __m256 wv = load8_f16(w + k);
-        for (int i = 0; i < R; ++i)
-          acc[i] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + i * stride + k), acc[i]);
-      }
-      for (int i = 0; i < R; ++i)
-        out[i] = hsum(acc[i]);
-    }
-#endif
-    else {
-      const T *w = p + n * K;
-      float acc[R][8] = {};
-      for (int k = 0; k < K; k += 8) {
-        float wv[8];
-        for (int j = 0; j < 8; ++j)
-          wv[j] = widen(w[k + j]);
-#pragma GCC unroll 8 // the sums stay in registers only when unrolled
-        for (int i = 0; i < R; ++i)
-          for (int j = 0; j < 8; ++j)
-            acc[i][j] += x[i * stride + k + j] * wv[j];
-      }
-      for (int i = 0; i < R; ++i)
-        out[i] = ((acc[i][0] + acc[i][1]) + (acc[i][2] + acc[i][3])) + ((acc[i][4] + acc[i][5]) + (acc[i][6] + acc[i][7]));
+    } else {
+      arch::dot_rows<K, R>(p + n * K, x, stride, out);
     }
   }
   void row(int64_t n, float *out) const {
@@ -270,45 +123,6 @@ struct Dense {
       out[k] = widen(p[n * K + k]);
   }
 };
-
-#ifdef QWENC_AVX2
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
-/// exp of eight floats: 2^k * exp(r), k = round(x / ln 2), |r| <= ln(2) / 2,
-/// exp(r) by Cephes' degree-7 polynomial (relative error ~1e-7); x clamped to
-/// [-87.3, 88.3], where exp stays a normal float.
-inline __m256 exp8(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
-  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // r = x - k ln 2, ln 2 in two parts so that k * high is exact.
-  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-  // 2^k: k + 127 into the exponent field.
-  const __m256i two_k = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(two_k));
-}
-/// silu(g) * u = g / (1 + exp(-g)) * u, eight lanes.
-inline __m256 silu_mul8(__m256 g, __m256 u) {
-  const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), g));
-  return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e)), u);
-}
-/// Eight int8 at p as floats.
-inline __m256 load8_i8(const int8_t *p) {
-  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
-}
-#endif
 
 /// int8 rows, one float scale per row. dotR computes NW weight rows against
 /// R rows of x at once (out[j * R + i]), so prefill widens each weight once
@@ -319,14 +133,12 @@ struct Int8Rows {
   static constexpr int kWeightRows = 2, kTokenRows = 6;
   const int8_t *q;
   const float *scale;
-#ifdef QWENC_AVX2
-  using Input = FloatRows; // x86-64-avx2 runs int8 products as Halide kernels on int16 rows
-#else
-  // Portable: x as int16 rows (one scale per row, a hundredth of the int8
-  // weights' error), multiplied in integers, which GCC vectorises (x86:
-  // SSE2 pmaddwd); int8 -> float conversions it did not (GCC 12 -O2: 0.5B
-  // int8 decoded at 17.6 tok/s, bf16 at 41). dotR stays as the float
-  // product behind dot().
+  // x as int16 rows (one scale per row, a hundredth of the int8 weights'
+  // error), multiplied in integers, which GCC vectorises (x86: SSE2 pmaddwd,
+  // aarch64: smlal); int8 -> float conversions it did not (GCC 12 -O2: 0.5B
+  // int8 decoded at 17.6 tok/s, bf16 at 41). dotR is the float product
+  // behind dot() (a reference for tests). Builds with Halide kernels run
+  // int8 products there (int16_rows below).
   using Input = QuantRows<int16_t>;
   static constexpr int kColumns = K, kInputBlock = K, kInputMax = 32767, kInputSpan = 0;
   template <int NW, int R>
@@ -352,40 +164,8 @@ struct Int8Rows {
       sum += int32_t(w[k]) * int32_t(x[k]);
     return sum;
   }
-#endif
   template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
-#ifdef QWENC_AVX2
-    if (NW == 1 && R == 1 && K % 32 == 0) {
-      const int8_t *r = q + n * K; // four independent sums hide the FMA latency
-      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-      for (int k = 0; k < K; k += 32) {
-        a0 = _mm256_fmadd_ps(load8_i8(r + k), _mm256_loadu_ps(x + k), a0);
-        a1 = _mm256_fmadd_ps(load8_i8(r + k + 8), _mm256_loadu_ps(x + k + 8), a1);
-        a2 = _mm256_fmadd_ps(load8_i8(r + k + 16), _mm256_loadu_ps(x + k + 16), a2);
-        a3 = _mm256_fmadd_ps(load8_i8(r + k + 24), _mm256_loadu_ps(x + k + 24), a3);
-      }
-      out[0] = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) * scale[n];
-      return;
-    }
-    __m256 acc[NW][R];
-    for (int j = 0; j < NW; ++j)
-      for (int i = 0; i < R; ++i)
-        acc[j][i] = _mm256_setzero_ps();
-    for (int k = 0; k < K; k += 8) {
-      __m256 w[NW];
-      for (int j = 0; j < NW; ++j)
-        w[j] = load8_i8(q + (n + j) * K + k);
-      for (int i = 0; i < R; ++i) {
-        const __m256 xv = _mm256_loadu_ps(x + i * stride + k);
-        for (int j = 0; j < NW; ++j)
-          acc[j][i] = _mm256_fmadd_ps(w[j], xv, acc[j][i]);
-      }
-    }
-    for (int j = 0; j < NW; ++j)
-      for (int i = 0; i < R; ++i)
-        out[j * R + i] = hsum(acc[j][i]) * scale[n + j];
-#else
     for (int j = 0; j < NW; ++j)
       for (int i = 0; i < R; ++i) {
         const int8_t *r = q + (n + j) * K;
@@ -395,7 +175,6 @@ struct Int8Rows {
             acc[c] += x[i * stride + k + c] * float(r[k + c]);
         out[j * R + i] = (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) * scale[n + j];
       }
-#endif
   }
   float dot(int64_t n, const float *x) const {
     float out;
@@ -408,35 +187,27 @@ struct Int8Rows {
   }
 };
 
-/// int4 rows (two per byte, stored q + 8), one float scale per G columns.
-/// Each 128 columns are stored as four runs of 32 that interleave the span's
-/// groups (targets/cpp/WeightPacking.h): run k holds columns k*w .. k*w+w-1
-/// of each group in turn, w = G / 4. Per 64 stored columns, byte j holds
-/// stored column j (low nibble) and j + 32 (high).
+/// int4 rows in the layout of int4_layout.h (two per byte, stored q + 8,
+/// the groups of each 128 columns interleaved), one float scale per G columns.
 template <int K, int G>
 struct Int4Groups {
-  static_assert((G == 32 || G == 64 || G == 128) && K % 128 == 0,
+  static_assert(int4::valid_group(G) && K % int4::kSpan == 0,
                 "int4 groups of 32, 64 or 128 interleave within spans of 128 columns");
   static constexpr int kColumns = K, kWeightRows = 1, kTokenRows = 4;
-  static constexpr int kSpan = 128, kGroupsPerSpan = kSpan / G, kRun = G / 4;
+  static constexpr int kSpan = int4::kSpan, kGroupsPerSpan = kSpan / G, kRun = G / 4;
   const uint8_t *q;
   const float *scale;
-  /// Where column k is stored: its span, then run (k % G) / w, then group.
-  static int stored_column(int k) {
-    const int c = k % kSpan, o = c % G;
-    return k - c + o / kRun * 32 + c / G * kRun + o % kRun;
-  }
   /// q of row n, column k.
   int at(int64_t n, int k) const {
-    const int p = stored_column(k);
-    const uint8_t b = q[n * (K / 2) + p / kSpan * 64 + p % 64];
-    return int(p % kSpan < 64 ? b & 15 : b >> 4) - 8;
+    const int64_t p = int4::stored_position(k, G);
+    const uint8_t b = q[n * (K / 2) + int4::byte_of(p)];
+    return int(int4::high_nibble(p) ? b >> 4 : b & 15) - int4::kOffset;
   }
   template <int NW, int R>
   void dotR(int64_t n, const float *x, int64_t stride, float *out) const {
     static_assert(NW == kWeightRows, "one weight row at a time");
     // The float product behind dot() (a reference for tests): the model's
-    // products multiply int4 by int8 activations (dotQ; on x86, Halide kernels).
+    // products multiply int4 by int8 activations (dotQ, or Halide kernels).
     const float *s = scale + n * (K / G);
     for (int i = 0; i < R; ++i) {
       const float *xi = x + i * stride;
@@ -465,7 +236,7 @@ struct Int4Groups {
   static constexpr int kInputBlock = G, kInputMax = 127, kInputSpan = kSpan;
   /// Against activations quantized to int8 per G columns, in the weights'
   /// interleaved order, in integers per group: the scheme of the x86 Halide
-  /// kernels (targets/x86-64-avx2/MatMulGenerator.cpp), in plain loops. A
+  /// kernels (targets/halide/MatMulGenerator.cpp), in plain loops. A
   /// group's stored columns sit at the same kRun offsets of each run of 32;
   /// a span's first two runs are in its 64 bytes' low nibbles, the last two
   /// in the high ones.
@@ -650,25 +421,15 @@ struct GatedDots {
   RowDots<K, Weights> gate, up;
   template <int NW, int R>
   void run(int64_t n, int r, float *out) const {
-#ifdef QWENC_AVX2
-    if constexpr (NW * R >= 4) {
-      // Whole vectors of eight (padded): prefill's scalar expf calls and
-      // divisions were 8 % of its time.
-      constexpr int padded = (NW * R + 7) / 8 * 8;
-      alignas(32) float g[padded] = {}, u[padded] = {}, y[padded];
-      gate.template run<NW, R>(n, r, g);
-      up.template run<NW, R>(n, r, u);
-      for (int i = 0; i < padded; i += 8)
-        _mm256_store_ps(y + i, silu_mul8(_mm256_load_ps(g + i), _mm256_load_ps(u + i)));
-      std::memcpy(out, y, sizeof(float) * NW * R);
-      return;
-    }
-#endif
-    float g[NW * R], u[NW * R];
+    // Whole vectors of eight (padded): prefill's scalar expf calls and
+    // divisions were 8 % of its time on x86.
+    constexpr int padded = (NW * R + 7) / 8 * 8;
+    alignas(32) float g[padded] = {}, u[padded] = {}, y[padded];
     gate.template run<NW, R>(n, r, g);
     up.template run<NW, R>(n, r, u);
-    for (int i = 0; i < NW * R; ++i)
-      out[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+    for (int i = 0; i < padded; i += 8)
+      arch::silu_mul8(g + i, u + i, y + i);
+    std::memcpy(out, y, sizeof(float) * NW * R);
   }
 };
 
@@ -678,10 +439,9 @@ void gated_linear(const float *x, Weights gate, Weights up, int rows, float *y) 
   const auto *xq = prepare_rows<K, Weights>(x, rows); // shared by both products
   const GatedDots<K, Weights> dots{{gate, x, xq}, {up, x, xq}};
   parallel_for(N, [&](int64_t begin, int64_t end) {
-#ifdef QWENC_AVX2
     if (rows == 1) {
-      // Decode: the sums of eight columns, then one vector SiLU (scalar expf
-      // calls were 1 % of a 0.5B int4 step).
+      // Decode: the sums of eight columns, then one SiLU of eight (scalar
+      // expf calls were 1 % of a 0.5B int4 step on x86).
       for (int64_t n = begin; n < end; n += 8) {
         const int m = end - n < 8 ? int(end - n) : 8;
         alignas(32) float g[8] = {}, u[8] = {}, out[8];
@@ -689,12 +449,11 @@ void gated_linear(const float *x, Weights gate, Weights up, int rows, float *y) 
           dots.gate.template run<1, 1>(n + j, 0, g + j);
           dots.up.template run<1, 1>(n + j, 0, u + j);
         }
-        _mm256_store_ps(out, silu_mul8(_mm256_load_ps(g), _mm256_load_ps(u)));
+        arch::silu_mul8(g, u, out);
         std::memcpy(y + n, out, sizeof(float) * size_t(m));
       }
       return;
     }
-#endif
     for_row_blocks(dots, begin, end, rows, [&](int64_t n, int r, float v) { y[int64_t(r) * N + n] = v; });
   }, 16);
 }
@@ -761,7 +520,7 @@ void attention(const float *q, const float *k, const float *v, const int32_t *po
         const float *qh = q + int64_t(r) * NH * HD + h * HD;
         float mx = -INFINITY;
         for (int t = 0; t < len; ++t) {
-          sc[t] = dot<HD>(qh, k_cache + int64_t(t) * KV + kvh * HD) * scale;
+          sc[t] = arch::dot<HD>(qh, k_cache + int64_t(t) * KV + kvh * HD) * scale;
           mx = sc[t] > mx ? sc[t] : mx;
         }
         double sum = 0;
@@ -806,6 +565,23 @@ void logits(const float *x, Weights w, int rows, bool all_rows, float *out) {
     return;
   }
   linear<V, H>(x + int64_t(rows - 1) * H, w, static_cast<const float *>(nullptr), 1, out);
+}
+
+/// The largest int16 activation that int8 weights may meet in a row of K
+/// columns: each int32 lane of the Halide kernels sums at most K / 8
+/// products of |w| <= 127 with |x| <= this, which must stay below 2^31.
+constexpr int int16_input_max(int K) {
+  const int64_t bound = ((int64_t(1) << 31) - 1) / (int64_t(K / 8) * 127);
+  return bound < 32767 ? int(bound) : 32767;
+}
+
+/// x as the int8 Halide kernels read it: int16 rows, one scale per row
+/// (relative step 1 / int16_input_max(K), a hundredth of int8 weights' error).
+template <int K>
+const QuantRows<int16_t> &int16_rows(const float *x, int rows) {
+  QuantRows<int16_t> &q = quant_scratch<QuantRows<int16_t>>();
+  q.quantize(x, rows, K, K, int16_input_max(K));
+  return q;
 }
 
 } // namespace qwenc_rt

@@ -49,7 +49,7 @@ struct Options {
   bool have_seed = false;
   bool verbose = false;
   int threads = 0; // 0: one per core
-  bool avx2_only = false;
+  std::string isa = "auto";
   SamplingParams sampling;
 };
 
@@ -88,8 +88,9 @@ void print_help(const char *argv0) {
       "  --tokenize TEXT       print the ids of TEXT, comma-separated\n"
       "  --detokenize IDS      print the text of comma-separated ids\n"
       "  -t, --threads N       threads for the matrix kernels (default: one per core)\n"
-      "  --isa auto|avx2       x86-64-avx2 builds: the kernels' instructions (default auto:\n"
-      "                        AVX-512 VNNI where the CPU has it, else AVX2)\n"
+      "  --isa %-15s the kernels' variant (default auto: the fastest this CPU runs;\n"
+      "                        x86-64-avx2: avx2 runs AVX2 where AVX-512 VNNI is there too;\n"
+      "                        aarch64: neon runs base NEON where dot product is there too)\n"
       "  -v, --verbose         print the prompt's token count and the kernels' instructions\n"
       "  -h, --help            this text\n\n"
       "Sampling defaults come from generation_config.json (do_sample=%s).\n"
@@ -100,7 +101,7 @@ void print_help(const char *argv0) {
       *kModel.default_system_prompt ? ": \"" : " default",
       kModel.default_system_prompt, *kModel.default_system_prompt ? "\"" : ", none",
       kModel.temperature, kModel.top_k, kModel.top_p, kModel.repetition_penalty,
-      kModel.max_positions, kModel.vocab_size, kModel.do_sample ? "true" : "false");
+      kModel.max_positions, kModel.vocab_size, kModel.isa_choices, kModel.do_sample ? "true" : "false");
 }
 
 long parse_int(const std::string &opt, const char *text, long lo, long hi) {
@@ -200,12 +201,7 @@ Options parse_options(int argc, char **argv) {
     } else if (a == "-t" || a == "--threads") {
       o.threads = int(parse_int(a, value(), 1, 256));
     } else if (a == "--isa") {
-      const std::string isa = value();
-      if (!kModel.select_kernels)
-        fail("--isa applies to executables compiled with --target x86-64-avx2");
-      if (isa != "auto" && isa != "avx2")
-        fail("--isa needs auto or avx2, got '" + isa + "'");
-      o.avx2_only = isa == "avx2";
+      o.isa = value();
     } else if (a == "-v" || a == "--verbose") {
       o.verbose = true;
     } else {
@@ -613,13 +609,10 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
 } // namespace
 
 int main(int argc, char **argv) {
-#if defined(__x86_64__)
-  // Before any kernel runs: they were compiled for these features.
-  if (std::strstr(kModel.required_isa, "avx2") &&
-      !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
-    fail("this executable was compiled for x86-64 with AVX2 and FMA (qwenc --target x86-64-avx2), "
-         "which this CPU lacks; compile with --target cpp");
-#endif
+  // Before any kernel runs: the CPU check of the build's arch.
+  const char *error = nullptr;
+  if (!kModel.select_kernels(kModel.required_features, "auto", &error))
+    fail(error);
   Options o = parse_options(argc, argv);
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
@@ -630,11 +623,12 @@ int main(int argc, char **argv) {
   if (!weights)
     return 1;
   set_num_threads(o.threads);
-  if (kModel.select_kernels) {
-    const char *isa = kModel.select_kernels(o.avx2_only);
-    if (o.verbose)
-      std::fprintf(stderr, "kernels: %s\n", isa);
-  }
+  const char *variant = kModel.select_kernels(kModel.required_features, o.isa.c_str(), &error);
+  if (!variant)
+    fail(std::string(error) + (o.isa == "auto" ? "" : " (--isa " + o.isa + "; this executable takes " +
+                                                          kModel.isa_choices + ")"));
+  if (o.verbose)
+    std::fprintf(stderr, "kernels: %s\n", variant);
   if (o.have_prompt_ids)
     return run_prompt_ids(o, weights);
 

@@ -40,11 +40,14 @@ struct ModelDesc {
   int top_k;
   float top_p;
   float repetition_penalty;
-  const char *required_isa; // "avx2,fma" for x86-64-avx2 builds, "" otherwise
-  // x86-64-avx2 builds: picks the Halide kernels' variant before any runs
-  // (AVX-512 VNNI where the CPU has it unless avx2_only) and returns its
-  // name; null for builds without Halide kernels.
-  const char *(*select_kernels)(bool avx2_only);
+  const char *target;            // the --target it was compiled for
+  const char *required_features; // CPU features its code needs, in the arch's words ("avx2,fma")
+  const char *isa_choices;       // what --isa takes ("auto|avx2"), "auto" where there is no choice
+  // Before any kernel runs: checks that the CPU has required_features and
+  // picks the kernels' variant (`request`: --isa, "auto" by default); returns
+  // the variant's name, or null with *error set. The arch header the
+  // generated code includes defines it (runtime/arch/).
+  const char *(*select_kernels)(const char *required, const char *request, const char **error);
 };
 
 /// Buffers of one generation: the compiler-planned activation arena, the

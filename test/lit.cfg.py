@@ -47,3 +47,16 @@ try:
         config.available_features.add("avx2")
 except OSError:
     pass
+
+# The aarch64 target's tests: qwenc built with its cross runtime, and
+# qemu-user to run what it builds (Debian qemu-user; binfmt is not
+# registered, so the tests call qemu-aarch64 -cpu ... themselves).
+import shutil
+if config.qwenc_aarch64 and shutil.which("qemu-aarch64"):
+    config.available_features.add("aarch64")
+config.substitutions.append(("%qemu_a53", "qemu-aarch64 -cpu cortex-a53"))
+config.substitutions.append(("%qemu_max", "qemu-aarch64 -cpu max"))
+config.substitutions.append(("%arm64_count_allocations", os.path.join(
+    config.qwenc_lib_dir, "aarch64", "count-allocations-wrap.o")))
+config.substitutions.append(("%wrap_allocations", "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,"
+    "--wrap=memalign,--wrap=aligned_alloc,--wrap=posix_memalign,--wrap=mmap"))

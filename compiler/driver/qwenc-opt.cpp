@@ -1,6 +1,7 @@
 //===- qwenc-opt.cpp - parse, verify, transform and print qwen IR ---------===//
 #include "compiler/dialect/QwenDialect.h"
 #include "passes/Passes.h"
+#include "targets/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -10,6 +11,7 @@
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses(); // canonicalize, cse, ...
   mlir::qwen::registerQwenPasses();
+  qwenc::registerCompilePipeline(); // -qwen-compile="target=... quant=..."
   mlir::DialectRegistry registry;
   registry.insert<mlir::qwen::QwenDialect, mlir::func::FuncDialect>();
   return mlir::asMainReturnCode(

@@ -1,14 +1,19 @@
 //===- qwenc.cpp - the qwenc compiler driver ------------------------------===//
 //
 //   qwenc import MODEL_DIR [-o FILE.mlir]
-//   qwenc compile MODEL_DIR|FILE.mlir --target cpp -o BIN [--keep-source DIR]
+//   qwenc compile MODEL_DIR|FILE.mlir --target T [--cpu C] [--emit mlir|cpp|exe] -o OUT
 //
+// The driver knows the targets only through targets/Target.h and its
+// registry: the compile pipeline is the common passes, then the target's;
+// then the target lowers and builds.
 //===----------------------------------------------------------------------===//
 #include "compiler/dialect/QwenDialect.h"
 #include "compiler/frontend/ImportModel.h"
 #include "compiler/frontend/InputError.h"
+#include "compiler/dialect/WeightFormat.h"
 #include "passes/Passes.h"
-#include "targets/cpp/CppTarget.h"
+#include "runtime/int4_layout.h"
+#include "targets/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -21,6 +26,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <cstring>
 #include <string>
 #include <sys/stat.h>
@@ -29,25 +36,47 @@ using namespace mlir;
 
 namespace {
 
-const char *kUsage =
-    "usage:\n"
-    "  qwenc --version\n"
-    "  qwenc import MODEL_DIR [-o FILE.mlir]\n"
-    "      Read a Hugging Face Qwen2 model directory and print its graph IR.\n"
-    "  qwenc compile MODEL_DIR|FILE.mlir --target cpp -o BIN [options]\n"
-    "      Build one standalone executable that carries the model's weights.\n"
-    "      --target T          cpp: portable C++ (default); x86-64-avx2: built for AVX2+FMA\n"
-    "      --quant MODE        weights: none (as stored, default), f32, bf16, int8 (per\n"
-    "                          output channel), int4 (per group)\n"
-    "      --group-size N      int4 group: 32, 64 or 128 (default 128)\n"
-    "      --head-quant MODE   the embedding and output head: f32, bf16, int8, int4\n"
-    "                          (default: int8 under --quant int4, else as --quant)\n"
-    "      --no-fuse           skip the fusion passes\n"
-    "      --report            print each weight's storage, quantization SNR and the total\n"
-    "      --keep-source DIR   keep the generated C++ in DIR\n"
-    "      --max-rows N        tokens per forward step, the prefill chunk (default 128)\n"
-    "      -q                  no progress lines (errors and warnings still print)\n"
-    "      -v                  print the host compiler and kernel generator commands\n";
+/// The usage text, its --target, --quant and --group-size lines from the one
+/// home of each (the target registry, WeightFormat.h, int4_layout.h).
+std::string usage() {
+  std::string targets;
+  for (const qwenc::Target *t : qwenc::allTargets()) {
+    targets += "                          " + t->name().str() + ": " + t->summary().str() + "\n";
+    if (!t->cpus().empty()) {
+      std::string cpus;
+      for (const std::string &c : t->cpus())
+        cpus += (cpus.empty() ? "" : "|") + c;
+      targets += "                            --cpu " + cpus + " (default " + t->cpus().front() + ")\n";
+    }
+  }
+  return "usage:\n"
+         "  qwenc --version\n"
+         "  qwenc import MODEL_DIR [-o FILE.mlir]\n"
+         "      Read a Hugging Face Qwen2 model directory and print its graph IR.\n"
+         "  qwenc compile MODEL_DIR|FILE.mlir --target T -o OUT [options]\n"
+         "      Build one standalone executable that carries the model's weights.\n"
+         "      --target T          (default cpp)\n" +
+         targets +
+         "      --cpu C             the CPU model, for targets that take one (above)\n"
+         "      --emit WHAT         mlir: stop after the passes, write the IR to OUT (- for stdout);\n"
+         "                          cpp: stop after code generation, write OUT/model.cpp and\n"
+         "                          OUT/kernels.txt; exe: build the executable (default)\n"
+         "      --quant MODE        weights: none (as stored, default), " + qwenc::quantFormatNames() +
+         "\n"
+         "                          (int8 per output channel, int4 per group)\n"
+         "      --group-size N      int4 group: " + qwenc::int4GroupSizeNames() + " (default " +
+         std::to_string(qwenc_rt::int4::kDefaultGroupSize) +
+         ")\n"
+         "      --head-quant MODE   the embedding and output head: " + qwenc::quantFormatNames() +
+         "\n"
+         "                          (default: int8 under --quant int4, else as --quant)\n"
+         "      --no-fuse           skip the fusion passes\n"
+         "      --report            print each weight's storage, quantization SNR and the total\n"
+         "      --keep-source DIR   keep the generated C++ in DIR\n"
+         "      --max-rows N        tokens per forward step, the prefill chunk (default 128)\n"
+         "      -q                  no progress lines (errors and warnings still print)\n"
+         "      -v                  print the host compiler and kernel generator commands\n";
+}
 
 int fail(const std::string &msg) {
   std::fprintf(stderr, "qwenc: error: %s\n", msg.c_str());
@@ -110,16 +139,16 @@ int runImport(int argc, char **argv) {
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help")
-      return std::fputs(kUsage, stdout), 0;
+      return std::fputs(usage().c_str(), stdout), 0;
     if (a == "-o" && i + 1 < argc)
       output = argv[++i];
     else if (!a.empty() && a[0] != '-' && input.empty())
       input = a;
     else
-      return fail("import: unexpected argument '" + a + "'\n" + kUsage);
+      return fail("import: unexpected argument '" + a + "'\n" + usage());
   }
   if (input.empty())
-    return fail(std::string("import: give a model directory\n") + kUsage);
+    return fail("import: give a model directory\n" + usage());
   MLIRContext ctx;
   auto module = loadInput(ctx, input);
   if (failed(verify(*module)))
@@ -150,23 +179,48 @@ void printReport(const qwenc::CppModel &model) {
               (unsigned long long)model.bytesReadPerToken, model.bytesReadPerToken / 1e6);
 }
 
+/// --emit cpp: the model's C++ and the Halide kernels it needs (one line
+/// per kernel: its name, generator and parameters) in a directory.
+std::string writeSource(const qwenc::CppModel &model, const std::string &dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return "cannot create '" + dir + "': " + ec.message();
+  std::ofstream src(dir + "/model.cpp"), kernels(dir + "/kernels.txt");
+  src << model.source;
+  for (const qwenc::KernelSpec &k : model.kernels) {
+    kernels << k.name << " " << k.generator;
+    for (const std::string &p : k.params)
+      kernels << " " << p;
+    kernels << "\n";
+  }
+  return src.flush() && kernels.flush() ? "" : "cannot write into '" + dir + "'";
+}
+
 int runCompile(int argc, char **argv) {
-  std::string input, output, target, keep, quant = "none", headQuant;
-  qwenc::CppTargetOptions opts;
-  bool verbose = false, fuse = true, report = false, quiet = false;
-  int64_t groupSize = 128;
+  std::string input, output, targetName = "cpp", quant = "none", headQuant, emit = "exe";
+  qwenc::TargetOptions opts;
+  bool fuse = true, report = false, quiet = false, cpuGiven = false;
+  int64_t groupSize = qwenc_rt::int4::kDefaultGroupSize;
   bool groupSizeGiven = false;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
     if (a == "-h" || a == "--help")
-      return std::fputs(kUsage, stdout), 0;
+      return std::fputs(usage().c_str(), stdout), 0;
     if (a == "-o")
       output = value();
     else if (a == "--target")
-      target = value();
-    else if (a == "--keep-source")
-      keep = value();
+      targetName = value();
+    else if (a == "--cpu") {
+      opts.cpu = value();
+      cpuGiven = true;
+    } else if (a == "--emit" || llvm::StringRef(a).starts_with("--emit=")) {
+      emit = a == "--emit" ? value() : a.substr(7);
+      if (emit != "mlir" && emit != "cpp" && emit != "exe")
+        return fail("--emit needs mlir, cpp or exe, got '" + emit + "'");
+    } else if (a == "--keep-source")
+      opts.keepSourceDir = value();
     else if (a == "--max-rows") {
       std::string v = value();
       char *end = nullptr;
@@ -176,41 +230,58 @@ int runCompile(int argc, char **argv) {
       opts.maxRows = int(n);
     } else if (a == "--quant") {
       quant = value();
-      if (quant != "none" && quant != "f32" && quant != "bf16" && quant != "int8" && quant != "int4")
-        return fail("--quant must be none, f32, bf16, int8 or int4, got '" + quant + "'");
+      if (quant != "none" && !qwenc::parseQuantFormat(quant))
+        return fail("--quant must be none, " + qwenc::quantFormatNames() + ", got '" + quant + "'");
     } else if (a == "--head-quant") {
       headQuant = value();
-      if (headQuant != "f32" && headQuant != "bf16" && headQuant != "int8" && headQuant != "int4")
-        return fail("--head-quant must be f32, bf16, int8 or int4, got '" + headQuant + "'");
+      if (!qwenc::parseQuantFormat(headQuant))
+        return fail("--head-quant must be " + qwenc::quantFormatNames() + ", got '" + headQuant + "'");
     } else if (a == "--group-size") {
       std::string v = value();
-      if (v != "32" && v != "64" && v != "128")
-        return fail("--group-size must be 32, 64 or 128, got '" + v + "'");
-      groupSize = std::stoi(v);
+      char *end = nullptr;
+      long g = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || !qwenc_rt::int4::valid_group(g))
+        return fail("--group-size must be " + qwenc::int4GroupSizeNames() + ", got '" + v + "'");
+      groupSize = g;
       groupSizeGiven = true;
     } else if (a == "--no-fuse")
       fuse = false;
     else if (a == "--report")
       report = true;
     else if (a == "-v")
-      verbose = true;
+      opts.verbose = true;
     else if (a == "-q")
       quiet = true;
     else if (!a.empty() && a[0] != '-' && input.empty())
       input = a;
     else
-      return fail("compile: unexpected argument '" + a + "'\n" + kUsage);
+      return fail("compile: unexpected argument '" + a + "'\n" + usage());
   }
   if (input.empty() || output.empty())
-    return fail(std::string("compile: give a model and -o BIN\n") + kUsage);
+    return fail("compile: give a model and -o OUT\n" + usage());
   if (groupSizeGiven && quant != "int4" && headQuant != "int4")
     return fail("--group-size applies to int4 weights: give --quant int4 or --head-quant int4");
   if (!headQuant.empty() && quant == "none")
-    return fail("--head-quant needs --quant (f32, bf16, int8 or int4)");
-  if (target.empty())
-    target = "cpp";
-  if (!qwenc::targetOptions(target, opts))
-    return fail("unknown --target '" + target + "' (available: cpp, x86-64-avx2)");
+    return fail("--head-quant needs --quant (" + qwenc::quantFormatNames() + ")");
+  const qwenc::Target *target = qwenc::findTarget(targetName);
+  if (!target)
+    return fail("unknown --target '" + targetName + "' (available: " + qwenc::targetNames() + ")");
+  if (cpuGiven) {
+    std::vector<std::string> cpus = target->cpus();
+    if (cpus.empty())
+      return fail("--cpu: target " + targetName + " takes no CPU model");
+    if (std::find(cpus.begin(), cpus.end(), opts.cpu) == cpus.end()) {
+      std::string list;
+      for (const std::string &c : cpus)
+        list += (list.empty() ? "" : ", ") + c;
+      return fail("--cpu for target " + targetName + " must be one of " + list + ", got '" + opts.cpu + "'");
+    }
+  }
+  if (emit != "mlir") {
+    std::string why = target->unavailable();
+    if (!why.empty())
+      return fail("--target " + targetName + ": " + why);
+  }
 
   auto t0 = std::chrono::steady_clock::now();
   qwenc::Progress progress(!quiet);
@@ -231,18 +302,27 @@ int runCompile(int argc, char **argv) {
   progress.end(std::to_string(weights) + " tensors");
   progress.begin("run the passes");
   PassManager pm(&ctx);
-  qwen::buildCompilePipeline(pm, quant, groupSize, headQuant, fuse);
+  qwenc::buildFullPipeline(pm, *target, opts, quant, groupSize, headQuant, fuse);
   if (failed(pm.run(*module)))
     return failWith(input + ": the compile pipeline failed");
   progress.end(std::string(fuse ? "fusion, " : "") + "weights " + (quant == "none" ? "as stored" : quant) +
                (quant == "int4" ? " g" + std::to_string(groupSize) : "") +
-               (headQuant.empty() ? "" : ", head " + headQuant));
-  auto model = qwenc::emitCppModel(*module, opts);
+               (headQuant.empty() ? "" : ", head " + headQuant) + ", kernels for " + targetName);
+  if (emit == "mlir") {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(output, ec);
+    if (ec)
+      return fail("cannot write '" + output + "': " + ec.message());
+    module->print(out);
+    out << "\n";
+    return 0;
+  }
+  auto model = target->emit(*module, opts);
   if (failed(model))
     return failWith(input + ": lowering to C++ failed");
   if (report)
     printReport(*model);
-  std::string err = qwenc::buildExecutable(*model, opts, output, keep, verbose);
+  std::string err = emit == "cpp" ? writeSource(*model, output) : target->build(*model, opts, output);
   if (!err.empty())
     return progress.abandon(), fail(err);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -256,7 +336,7 @@ int runCompile(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    std::fputs(usage().c_str(), argc < 2 ? stderr : stdout);
     return argc < 2 ? 1 : 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
@@ -278,5 +358,5 @@ int main(int argc, char **argv) {
     // have not is still an error message, not an abort.
     return fail(std::string("unexpected: ") + e.what() + " (a qwenc bug: please report it with the input)");
   }
-  return fail("unknown command '" + cmd + "'\n" + kUsage);
+  return fail("unknown command '" + cmd + "'\n" + usage());
 }

@@ -37,7 +37,7 @@
 // HEADBF16: qwen.logits {{.*}} : tensor<?x128xf32>, tensor<128x128xbf16> -> tensor<?x128xf32>
 
 // BADGROUP: error: int4 group size must be 32, 64 or 128, got 48
-// BADHEAD: error: unknown quantization mode 'int2' (f32, bf16, int8, int4)
+// BADHEAD: error: unknown quantization mode 'int2' (f32, bf16, int8 or int4)
 func.func @forward(%ids: tensor<?xi32>) -> tensor<?x128xf32> {
   %e = qwen.weight "embed" : tensor<128x128xf32>
   %x = qwen.embedding %ids, %e : tensor<?xi32>, tensor<128x128xf32> -> tensor<?x128xf32>

@@ -1,6 +1,6 @@
 // The literal writers of generated code: every shape a JSON number takes
 // prints as a literal of the right C++ type that reads back as the value.
-#include "targets/cpp/CppLiterals.h"
+#include "targets/common/CppLiterals.h"
 
 #include <gtest/gtest.h>
 

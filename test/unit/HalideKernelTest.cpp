@@ -9,7 +9,7 @@
 // with VNNI and for AVX2; each test runs on both variants (the VNNI one where
 // the CPU has it), calling each by its own symbol, and two more check that
 // Halide's wrapper, which a model calls, runs the variant --isa picks.
-#include "runtime/halide_glue.h"
+#include "runtime/arch/x86-64/halide.h"
 
 #include "test_attention.h"
 #include "test_bf16_decode.h"
@@ -61,6 +61,7 @@ QWENC_VARIANTS(test_int4_g128_gated_prefill, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_attention, QWENC_ATTENTION_PARAMS)
 
 using namespace qwenc_rt;
+using namespace qwenc_rt::x86;
 
 namespace {
 
@@ -341,7 +342,7 @@ double int4Dot(const std::vector<uint8_t> &w, const std::vector<float> &scale, c
   for (int g = 0; g < K4 / G; ++g) {
     double sum = 0;
     for (int k = g * G; k < (g + 1) * G; ++k)
-      sum += double(view.at(n, k)) * xq.q[size_t(r) * K4 + view.stored_column(k)];
+      sum += double(view.at(n, k)) * xq.q[size_t(r) * K4 + int4::stored_position(k, G)];
     acc += sum * scale[size_t(n) * (K4 / G) + g] * xq.d[size_t(r) * (K4 / G) + g];
   }
   return acc;
@@ -456,6 +457,8 @@ std::vector<float> int4Outputs(Kernel kernel) {
   return y;
 }
 
+const char *selectError = nullptr;
+
 /// What Halide's wrappers asked can_use_kernel_features about the AVX-512
 /// VNNI variant, and how often the answer was yes.
 int vnniAsked = 0, vnniGranted = 0;
@@ -474,21 +477,21 @@ int recordingCanUse(int count, const uint64_t *features) {
 TEST(HalideKernelDispatch, Avx2OnlyRunsTheAvx2Variant) {
   if (!hostHasAvx2())
     GTEST_SKIP() << "no AVX2/FMA on this CPU";
-  EXPECT_STREQ(select_halide_kernels(true), "AVX2");
+  EXPECT_STREQ(select_halide_kernels("avx2,fma,f16c", "avx2", &selectError), "AVX2");
   halide_set_custom_can_use_target_features(&recordingCanUse);
   vnniAsked = vnniGranted = 0;
   const std::vector<float> wrapped = int4Outputs<32>(test_int4_g32_prefill);
   EXPECT_EQ(vnniAsked, 1);
   EXPECT_EQ(vnniGranted, 0);
   EXPECT_EQ(wrapped, int4Outputs<32>(test_int4_g32_prefill_avx2));
-  select_halide_kernels(false);
+  select_halide_kernels("avx2,fma,f16c", "auto", &selectError);
 }
 
 TEST(HalideKernelDispatch, AutoRunsTheVnniVariantWhereTheCpuHasIt) {
   if (!hostHasAvx2())
     GTEST_SKIP() << "no AVX2/FMA on this CPU";
   const bool vnni = cpu_runs_vnni_kernels();
-  EXPECT_STREQ(select_halide_kernels(false), vnni ? "AVX-512 VNNI" : "AVX2");
+  EXPECT_STREQ(select_halide_kernels("avx2,fma,f16c", "auto", &selectError), vnni ? "AVX-512 VNNI" : "AVX2");
   halide_set_custom_can_use_target_features(&recordingCanUse);
   vnniAsked = vnniGranted = 0;
   const std::vector<float> wrapped = int4Outputs<128>(test_int4_g128_prefill);

@@ -4,8 +4,8 @@
 // double-precision product of the same packed weights: every tiling path —
 // weight-row pairs, token blocks and their remainders, one token (decode) —
 // for int8 rows and int4 groups.
-#include "runtime/kernels.h"
-#include "targets/cpp/WeightPacking.h"
+#include "runtime/arch/x86-64/kernels.h"
+#include "targets/common/WeightPacking.h"
 
 #include <gtest/gtest.h>
 
@@ -56,7 +56,9 @@ double relativeError(const View &view, const std::vector<float> &x, int rows) {
 
 bool hostHasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
-TEST(MatmulKernels, Int8RowsFloatActivations) {
+// int8 rows multiply int16 activations (one scale per row: a step of
+// 1/32767 of the row's largest), on every target.
+TEST(MatmulKernels, Int8RowsInt16Activations) {
   if (!hostHasAvx2())
     GTEST_SKIP() << "no AVX2/FMA on this CPU";
   Case c;
@@ -64,7 +66,7 @@ TEST(MatmulKernels, Int8RowsFloatActivations) {
   qwenc_rt::Int8Rows<K> view{reinterpret_cast<const int8_t *>(p.bytes.data()),
                              reinterpret_cast<const float *>(p.bytes.data() + p.scalesOffset)};
   for (int rows : {1, 5, 6, 13}) // decode; a block of six with and without remainders
-    EXPECT_LT(relativeError(view, c.x, rows), 1e-5) << rows << " rows";
+    EXPECT_LT(relativeError(view, c.x, rows), 1e-4) << rows << " rows";
 }
 
 template <int G>
@@ -123,10 +125,9 @@ void checkInterleaved(const std::vector<float> &x, int rows) {
   interleaved.quantize(x.data(), rows, K, G, 127, 128);
   EXPECT_EQ(natural.d, interleaved.d);
   EXPECT_EQ(natural.sum8, interleaved.sum8);
-  using View = qwenc_rt::Int4Groups<K, G>;
   for (int r = 0; r < rows; ++r)
     for (int k = 0; k < K; ++k)
-      ASSERT_EQ(interleaved.q[size_t(r) * K + View::stored_column(k)], natural.q[size_t(r) * K + k])
+      ASSERT_EQ(interleaved.q[size_t(r) * K + qwenc_rt::int4::stored_position(k, G)], natural.q[size_t(r) * K + k])
           << "g" << G << ", row " << r << ", column " << k;
 }
 
@@ -145,7 +146,7 @@ TEST(MatmulKernels, Exp8IsWithinTwoUlps) {
     alignas(32) float in[8], out[8];
     for (int i = 0; i < 8; ++i)
       in[i] = x + float(i) * 0.0004f;
-    _mm256_store_ps(out, qwenc_rt::exp8(_mm256_load_ps(in)));
+    _mm256_store_ps(out, qwenc_rt::x86::exp8(_mm256_load_ps(in)));
     for (int i = 0; i < 8; ++i) {
       ASSERT_TRUE(std::isfinite(out[i]) && out[i] >= 0) << in[i];
       if (in[i] >= -87.3f && in[i] <= 88.3f)

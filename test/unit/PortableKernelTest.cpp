@@ -10,7 +10,7 @@
 // rms_norm: each row against a double reference, one row and many (the rows
 // then shared by the threads), with a width that leaves a tail past its
 // eight-column steps.
-#include "runtime/kernels.h"
+#include "runtime/arch/portable.h"
 
 #include <gtest/gtest.h>
 

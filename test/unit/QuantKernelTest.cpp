@@ -1,8 +1,8 @@
 // The packed layouts of targets/cpp/WeightPacking and the runtime's weight
 // views agree: what a kernel reads back is what the packer meant, and the
 // quantization error is what the report says.
-#include "runtime/kernels.h"
-#include "targets/cpp/WeightPacking.h"
+#include "runtime/arch/portable.h"
+#include "targets/common/WeightPacking.h"
 
 #include <gtest/gtest.h>
 

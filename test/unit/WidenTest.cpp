@@ -1,6 +1,6 @@
 // bf16 and f16 weights widen to fp32 exactly: checked for all 65536 bit
 // patterns against the value each format defines.
-#include "runtime/kernels.h"
+#include "runtime/arch/portable.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,6 @@
 //===- WeightPacking.cpp - weights in the layout the kernels read ---------===//
-#include "targets/cpp/WeightPacking.h"
+#include "targets/common/WeightPacking.h"
+#include "runtime/int4_layout.h"
 
 #include <cmath>
 #include <cstring>
@@ -34,15 +35,6 @@ double snr(double signal, double noise) {
 
 } // namespace
 
-double storageBytesPerElement(Storage s) {
-  switch (s) {
-  case Storage::F32: return 4;
-  case Storage::BF16: case Storage::F16: return 2;
-  case Storage::Int8: return 1;
-  case Storage::Int4: return 0.5;
-  }
-  return 0;
-}
 
 namespace {
 
@@ -110,20 +102,12 @@ void packRow(const TensorRef &t, int64_t r, int64_t cols, Storage storage, int64
       for (int64_t c = 0; c < cols; ++c)
         q[c] = uint8_t(int8_t(qv[size_t(c)]));
     } else {
-      // Stored column p of a 128-column span is column (b / w) * g + k * w
-      // + b % w, k = p / 32, b = p % 32 (w = g / 4: g = 128 stores in order).
-      // Per span: byte j holds stored column j (low nibble) and j + 64
-      // (high), so that a 64-byte load, a shift and two masks give the span
-      // in two halves (AVX-512), or a 32-byte load two of its runs (AVX2).
-      const int64_t w = g / 4;
-      std::vector<int> stored(static_cast<size_t>(cols));
+      // runtime/int4_layout.h: stored position p holds column column_at(p).
       for (int64_t p = 0; p < cols; ++p) {
-        const int64_t span = p / 128 * 128, k = p % 128 / 32, b = p % 32;
-        stored[size_t(p)] = qv[size_t(span + b / w * g + k * w + b % w)];
+        const uint8_t v = uint8_t(qv[size_t(qwenc_rt::int4::column_at(p, int(g)))] + qwenc_rt::int4::kOffset);
+        uint8_t &byte = q[qwenc_rt::int4::byte_of(p)];
+        byte = qwenc_rt::int4::high_nibble(p) ? uint8_t(byte | v << 4) : uint8_t((byte & 0xf0) | v);
       }
-      for (int64_t b = 0; b < cols; b += 128)
-        for (int j = 0; j < 64; ++j)
-          q[b / 2 + j] = uint8_t((stored[size_t(b + j)] + 8) | ((stored[size_t(b + j + 64)] + 8) << 4));
     }
     break;
   }
@@ -149,7 +133,7 @@ PackedWeight packRows(const std::vector<const TensorRef *> &parts, Storage stora
     const int64_t rows = t->numElements() / cols;
     const int64_t perRow = !quantized ? 0 : storage == Storage::Int8 ? 1 : cols / groupSize;
     layouts.push_back({rows, cols, int64_t(qBytes), int64_t(nScales), perRow});
-    qBytes += uint64_t(double(rows * cols) * storageBytesPerElement(storage));
+    qBytes += uint64_t(double(rows * cols) * bytesPerElement(storage));
     nScales += uint64_t(rows * perRow);
   }
   PackedWeight p;
@@ -166,7 +150,7 @@ PackedWeight packRows(const std::vector<const TensorRef *> &parts, Storage stora
     pool.emplace_back([&, th] {
       for (size_t i = 0; i < parts.size(); ++i) {
         const Layout &l = layouts[i];
-        const int64_t bytesPerRow = int64_t(double(l.cols) * storageBytesPerElement(storage));
+        const int64_t bytesPerRow = int64_t(double(l.cols) * bytesPerElement(storage));
         for (int64_t r = l.rows * th / threads; r < l.rows * (th + 1) / threads; ++r)
           packRow(*parts[i], r, l.cols, storage, groupSize,
                   p.bytes.data() + l.qOffset + r * bytesPerRow, scales + l.sIndex + r * l.perRowScales,

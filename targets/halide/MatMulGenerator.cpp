@@ -2,17 +2,22 @@
 //
 // qwen_matmul: y[r, n] = sum_k x[r, k] * W[n, k] (+ bias[n]), or with `gated`
 // y = silu(x W^T) * (x W2^T), for one (N, K, weight format) of a model.
-// `qwenc compile --target x86-64-avx2` runs this generator once per kernel,
-// as its own process (Halide 14 links LLVM 14; qwenc links MLIR's LLVM 19).
+// `qwenc compile` runs this generator once per kernel and variant of the
+// targets with Halide kernels (x86-64-avx2, aarch64), as its own process
+// (Halide 14 links LLVM 14; qwenc links MLIR's LLVM 19). Arch-neutral: the
+// schedule asks the Halide target for its vectors, its registers and its
+// integer dot products (x86 AVX2: vpmaddubsw/vpmaddwd; AVX-512 VNNI:
+// vpdpbusd; ARM NEON: smull/sadalp; ARM dot product: sdot); the L2 size the
+// prefill blocks are made for is the target's l2_kib.
 //
 // Weight formats (the layouts of targets/cpp/WeightPacking.h), buffers in
 // Halide's column-first order, i.e. w(k, n):
 //   f32: float w(K, N)      bf16: uint16 w(K, N)     with float x(K, rows)
 //   int8: int8 w(K, N), scale(1, N), with x(K, rows) quantized to int16 and
-//         xscale(1, rows) (int16_rows of runtime/halide_glue.h, whose
+//         xscale(1, rows) (int16_rows of runtime/kernels.h, whose
 //         int16_input_max keeps the int32 sums from overflowing)
-//   int4: uint8 w(K/2, N) (stored q + 8, two per byte, the groups of each
-//         128 columns interleaved: Int4Groups in runtime/kernels.h),
+//   int4: uint8 w(K/2, N) (the layout of runtime/int4_layout.h: stored
+//         q + 8, two per byte, the groups of each 128 columns interleaved),
 //         scale(K/G, N), with x(K, rows) quantized to int8 per group in the
 //         same order, xscale(K/G, rows) and xsum(K/G, rows) = 8 * xscale *
 //         the group's sum of q (QuantRows<int8_t> with a span of 128)
@@ -74,6 +79,7 @@ public:
   GeneratorParam<bool> has_bias{"has_bias", false};
   GeneratorParam<bool> gated{"gated", false};
   GeneratorParam<bool> prefill{"prefill", false}; // scheduled for blocks of tokens
+  GeneratorParam<int> l2_kib{"l2_kib", 1024};      // the core's L2 (the target's CPU model)
 
   Input<Buffer<>> x{"x", 2};              // [K, rows]: float; int16 for int8 weights, int8 for int4
   Input<Buffer<float>> xscale{"xscale", 2}; // int8: [1, rows]; int4: [K/G, rows]; unused for floats
@@ -105,9 +111,33 @@ public:
   /// builds each kernel for it and for AVX2; Halide picks one at run time).
   bool vnni() const { return get_target().has_feature(Target::AVX512_SapphireRapids); }
 
+  /// Whether this is an ARM variant (aarch64: NEON, with or without the dot
+  /// product). ARM has no unsigned x signed byte product (vpmaddubsw,
+  /// vpdpbusd): int4 weights are widened as signed q = stored - 8, which
+  /// also leaves no + 8 to take off (xsum is unused).
+  bool arm() const { return get_target().arch == Target::ARM; }
+
+  /// Vector registers: 32 with AVX-512 and on AArch64, 16 with AVX2.
+  int registers() const { return vnni() || arm() ? 32 : 16; }
+
+  /// Whether this ARM variant has the dot product instructions (sdot).
+  bool dotProd() const { return get_target().has_feature(Target::ARMDotProd); }
+
+  /// Whether int4 spans are summed four adjacent products to an int32 lane
+  /// (vpdpbusd, sdot), in 16 lanes a span (see int4DotProduct); otherwise
+  /// in int16 lanes first (AVX2's pairs; NEON's four runs).
+  bool fourWay() const { return vnni() || (arm() && dotProd()); }
+
   /// Whether an int4 product keeps VNNI's sixteen int32 lanes to the end
   /// (see int4DotProduct).
   bool sixteenLanes(int groupsPerSpan) const { return vnni() && (prefill || groupsPerSpan == 1); }
+
+  /// int32 lanes of the int8 product: a vector's, at least 8 (NEON: two
+  /// vectors). The VNNI variant's are 16: Halide 14 gives this AVX-512 target
+  /// a natural vector of 256 bits, but vpdpwssd on zmm takes 512.
+  int intLaneCount() const {
+    return vnni() ? 16 : std::max(8, get_target().natural_vector_size<int32_t>());
+  }
 
   /// Whether the int4 products take each lane's scale(x) and + 8 offset
   /// from tables of the tile's tokens (xLanes, xLaneOffset; see
@@ -119,7 +149,7 @@ public:
   /// lanes (16 with VNNI), lane l adding columns 2l and 2l + 1 of every 16
   /// (32): vpmaddwd + vpaddd, or one vpdpwssd.
   Func intDotProduct(const std::string &name, const Input<Buffer<>> &b, const Input<Buffer<float>> &s) {
-    const int L = vnni() ? 16 : 8;
+    const int L = intLaneCount();
     RDom rk(0, int(K) / (2 * L), 0, 2, name + "_rk");
     Expr k = rk.x * (2 * L) + l * 2 + rk.y;
     Func partial(name + "_partial"), total(name);
@@ -144,7 +174,37 @@ public:
     const int G = group, spans = int(K) / 128, groupsPerSpan = 128 / G;
     Int4Dot d;
     d.s32 = Func(name + "_s32");
-    if (vnni()) {
+    if (arm() && !dotProd()) {
+      // NEON without the dot product: int16 lane j of span sp adds the
+      // products of signed q = stored - 8 and x at offset j of the span's
+      // four runs (one smull, then three smlal per eight lanes: |sum| <= 4 *
+      // 8 * 127 < 2^15); int32 lane m then adds int16 lanes 4m .. 4m + 3
+      // (saddlp, addp), which hold the same group. (A product's four
+      // adjacent columns summed to int32 at once, as sdot does, took
+      // smull + saddlp + addp per eight products: A53 decode 0.5 weight
+      // bytes a cycle.)
+      d.e = RDom(0, 4, name + "_e");
+      Expr run = d.e.x, byte = b(sp * 64 + (run % 2) * 32 + j, n);
+      Expr q = i8(select(run < 2, byte & 15, byte >> 4)) - i8(8);
+      d.s16 = Func(name + "_s16");
+      d.s16(j, sp, n, r) = i16(0);
+      d.s16(j, sp, n, r) += widening_mul(q, x(sp * 128 + run * 32 + j, r));
+      d.p = RDom(0, 4, name + "_p");
+      d.s32(m, sp, n, r) = 0;
+      d.s32(m, sp, n, r) += i32(d.s16(4 * m + d.p, sp, n, r));
+    } else if (arm()) {
+      // The dot product: int32 lane m of span sp adds four adjacent products
+      // of signed q = stored - 8 and x (one sdot) in each half of the span,
+      // as the VNNI scheme below lays them out; lanes m and m + 8 hold the
+      // same groups and are added into eight.
+      d.e = RDom(0, 4, 0, 2, name + "_e");
+      Expr half = d.e.y, byte = b(sp * 64 + 4 * m + d.e.x, n);
+      Expr q = i8(select(half == 0, byte & 15, byte >> 4)) - i8(8);
+      d.s32wide = Func(name + "_s32_wide");
+      d.s32wide(m, sp, n, r) = 0;
+      d.s32wide(m, sp, n, r) += i32(widening_mul(q, x(sp * 128 + half * 64 + 4 * m + d.e.x, r)));
+      d.s32(m, sp, n, r) = d.s32wide(m, sp, n, r) + d.s32wide(m + 8, sp, n, r);
+    } else if (vnni()) {
       // int32 lane m of span sp adds four adjacent products (one vpdpbusd,
       // unsigned q + 8 times signed x) in each half of the span: the low
       // nibbles of its 64 bytes (runs 0 and 1), then the high ones (runs 2
@@ -219,7 +279,7 @@ public:
     Expr g = groupOfLane(d.spans);
     d.partial = Func(name + "_partial");
     d.total = Func(name);
-    if (laneTables()) {
+    if (laneTables() || arm()) {
       d.partial(m, n, r) = 0.0f;
       d.total(n, r) = 0.0f;
     } else if (groups < 8) {
@@ -324,7 +384,7 @@ public:
       // most 64 columns, as Halide takes more than 16 KiB from the heap.
       const bool tables = laneTables();
       const int chunk = spansPerChunk();
-      int most = std::min(256, ((tables ? 512 : 128) << 10) / rowBytes);
+      int most = std::min(256, (int(l2_kib) << 10) / (tables ? 2 : 8) / rowBytes);
       if (chunk < int(K) / 128)
         most = std::min(most, 64);
       const int block = balancedBlock(int(N), most);
@@ -342,7 +402,7 @@ public:
       // registers). With AVX-512's 32 registers, 2 columns x 4 tokens: each
       // x vector loaded once for both columns, the two columns' chains side
       // by side (1.5B g128 prefill 231 -> 311 tok/s, 0.5B g32 705 -> 826).
-      const bool twoColumns = q == "int4" && vnni();
+      const bool twoColumns = q == "int4" && registers() == 32;
       if (twoColumns)
         y.split(ni, nio, nii, 2, TailStrategy::GuardWithIf)
             .reorder(ri, nii, nio, ro, no)
@@ -352,7 +412,7 @@ public:
       else if (q == "int4")
         y.reorder(ri, ni, ro, no).vectorize(ri).parallel(no);
       else
-        y.split(ni, nio, nii, vnni() ? 4 : 2, TailStrategy::GuardWithIf)
+        y.split(ni, nio, nii, floatTileColumns(), TailStrategy::GuardWithIf)
             .reorder(ri, nii, nio, ro, no)
             .parallel(no);
       for (size_t i = 0; i < intTotals.size(); ++i) {
@@ -462,7 +522,7 @@ public:
         RVar ko("ko"), ki("ki");
         intPartials[i]
             .update()
-            .split(intBlocks[i].x, ko, ki, vnni() ? 2 : 4)
+            .split(intBlocks[i].x, ko, ki, 64 / (2 * intLaneCount()))
             .reorder(intBlocks[i].y, l, ki, ko)
             .atomic()
             .vectorize(intBlocks[i].y)
@@ -474,13 +534,30 @@ public:
         Int4Dot &d = int4Dots[i];
         d.total.compute_at(y, nio);
         scheduleInt4Offset(d, false);
-        d.partial.compute_at(d.total, n).vectorize(m);
-        d.partial.update()
-            .reorder(m, d.spans.x)
-            .vectorize(m) // a span: 64 bytes of weights, one prefetch
-            .prefetch(i == 0 ? w : w2, d.spans.x, d.spans.x, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting)
-            .prefetch(i == 0 ? scale : scale2, d.spans.x, d.spans.x, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting);
-        scheduleInt4Span(d, false);
+        if (arm()) {
+          // Two columns' spans side by side: their chains of multiply-adds
+          // and conversions are independent, which an in-order core (A53,
+          // A55) needs to issue every cycle (one column at a time: A53 103
+          // cycles a span by llvm-mca, against a bound of 40).
+          Var pair("pair"), inPair("in_pair");
+          d.partial.compute_at(d.total, Var::outermost()).vectorize(m);
+          d.partial.update()
+              .split(n, pair, inPair, 2, TailStrategy::GuardWithIf)
+              .reorder(m, inPair, d.spans.x, pair)
+              .vectorize(m)
+              .unroll(inPair)
+              .prefetch(i == 0 ? w : w2, d.spans.x, d.spans.x, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting)
+              .prefetch(i == 0 ? scale : scale2, d.spans.x, d.spans.x, prefetchBytes / 64,
+                        PrefetchBoundStrategy::NonFaulting);
+        } else {
+          d.partial.compute_at(d.total, n).vectorize(m);
+          d.partial.update()
+              .reorder(m, d.spans.x)
+              .vectorize(m) // a span: 64 bytes of weights, one prefetch
+              .prefetch(i == 0 ? w : w2, d.spans.x, d.spans.x, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting)
+              .prefetch(i == 0 ? scale : scale2, d.spans.x, d.spans.x, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting);
+        }
+        scheduleInt4Span(d, arm());
       }
       for (size_t i = 0; i < totals.size(); ++i) {
         totals[i].compute_at(y, no);
@@ -505,6 +582,14 @@ public:
   }
 
 private:
+  /// Columns of a prefill tile of four tokens (int8, floats): each column
+  /// and token keeps eight float lanes of sums, and half the registers hold
+  /// them (AVX2: 2, AVX-512: 4, NEON: 2).
+  int floatTileColumns() const {
+    const int vectorsPerSum = std::max(1, 8 / get_target().natural_vector_size<float>());
+    return std::max(1, registers() / 2 / (4 * vectorsPerSum));
+  }
+
   std::vector<Func> partials, totals, intPartials, intTotals;
   std::vector<RDom> lanes, blocks, intBlocks, intLanes;
   struct Int4Dot {
@@ -556,8 +641,8 @@ private:
   /// (with fewer than eight groups, in the tile's tokens); nothing with lane
   /// tables, whose integer offsets take it off.
   void scheduleInt4Offset(Int4Dot &d, bool tile) {
-    if (laneTables())
-      return; // the lane tables' (scheduleLaneTables)
+    if (laneTables() || arm())
+      return; // the lane tables' (scheduleLaneTables), or none (signed weights)
     const LoopLevel at = tile ? LoopLevel(d.total, Var::outermost()) : LoopLevel(d.total, n);
     if (d.fewGroups.defined()) {
       d.fewGroups.compute_at(at);
@@ -582,7 +667,22 @@ private:
   /// per token, s32 as one vpmaddwd; unrolled over the tile's tokens so that
   /// LLVM unpacks the weights once for all of them.
   void scheduleInt4Span(Int4Dot &d, bool tokens) {
-    if (vnni()) {
+    if (arm() && !dotProd()) {
+      // The four runs' smull / smlal for the 32 lanes (four vectors) of each
+      // token; s32's pairwise adds after.
+      d.s32.compute_at(d.partial, d.spans.x).vectorize(m);
+      d.s32.update().reorder(d.p.x, m, r).atomic().vectorize(d.p.x).vectorize(m);
+      d.s16.compute_at(d.partial, d.spans.x).vectorize(j);
+      d.s16.update().reorder(j, r, n, d.e.x).vectorize(j).unroll(d.e.x);
+      if (tokens) { // the tile's tokens, or (decode) its two columns
+        d.s32.unroll(r).unroll(n);
+        d.s32.update().unroll(r).unroll(n);
+        d.s16.unroll(r).unroll(n);
+        d.s16.update().unroll(r).unroll(n);
+      }
+      return;
+    }
+    if (fourWay()) {
       // Two vpdpbusd per token (the span's halves), one after the other, for
       // the tile's tokens and columns; s32 (the halves' lanes added) inlined.
       d.s32wide.compute_at(d.partial, d.spanLoop).vectorize(m);

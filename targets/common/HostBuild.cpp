@@ -1,6 +1,6 @@
-//===- BuildExecutable.cpp - host compiler + appended weights -------------===//
+//===- HostBuild.cpp - C++ source + kernels + runtime -> one executable ---===//
+#include "targets/common/HostBuild.h"
 #include "runtime/weights.h"
-#include "targets/cpp/CppTarget.h"
 
 #include "llvm/ADT/StringRef.h"
 
@@ -21,49 +21,6 @@ extern char **environ;
 
 namespace qwenc {
 namespace {
-
-/// Where the runtime and the kernel generator are. An installed qwenc
-/// (cmake --install, the .deb) finds them beside itself: PREFIX/bin/qwenc,
-/// PREFIX/lib/qwenc/, PREFIX/include/qwenc/runtime/. A qwenc in its build
-/// tree uses the build tree's paths. The environment variable of each name
-/// overrides either.
-struct RuntimeLayout {
-  std::string includeDir, mainLib, lib, kernelgen, halideRuntime;
-};
-
-const RuntimeLayout &runtimeLayout() {
-  static const RuntimeLayout layout = [] {
-    RuntimeLayout l = {QWENC_RUNTIME_INCLUDE_DIR, QWENC_RUNTIME_MAIN_LIB, QWENC_RUNTIME_LIB, QWENC_KERNELGEN,
-                       QWENC_HALIDE_RUNTIME};
-    std::error_code ec;
-    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-      std::filesystem::path prefix = self.parent_path().parent_path(), lib = prefix / "lib" / "qwenc";
-      if (std::filesystem::exists(lib / "libqwenc_runtime.a", ec))
-        l = {(prefix / "include" / "qwenc" / "runtime").string(), (lib / "libqwenc_runtime_main.a").string(),
-             (lib / "libqwenc_runtime.a").string(), (lib / "qwenc-kernelgen").string(),
-             (lib / std::filesystem::path(QWENC_HALIDE_RUNTIME).filename()).string()};
-    }
-    auto env = [](const char *name, std::string &value) {
-      if (const char *v = std::getenv(name))
-        value = v;
-    };
-    env("QWENC_RUNTIME_INCLUDE_DIR", l.includeDir);
-    env("QWENC_RUNTIME_MAIN_LIB", l.mainLib);
-    env("QWENC_RUNTIME_LIB", l.lib);
-    env("QWENC_KERNELGEN", l.kernelgen);
-    env("QWENC_HALIDE_RUNTIME", l.halideRuntime);
-    return l;
-  }();
-  return layout;
-}
-
-/// System libraries and headers: set at build time, overridable by the
-/// environment variable of the same name.
-std::string envOr(const char *name, const char *fallback) {
-  const char *env = std::getenv(name);
-  return env ? env : fallback;
-}
 
 /// Runs argv[0] found on PATH; returns "" or a message.
 std::string runCommand(const std::vector<std::string> &args, bool verbose,
@@ -132,24 +89,43 @@ std::string appendWeights(const CppModel &model, const std::string &path, Progre
 
 } // namespace
 
-bool targetOptions(const std::string &target, CppTargetOptions &opts) {
-  if (target == "cpp") {
-    opts.cxxFlags = {"-O2"};
-    opts.requiredIsa = "";
-    return true;
-  }
-  if (target == "x86-64-avx2") {
-    opts.cxxFlags = {"-O3", "-mavx2", "-mfma", "-mf16c"};
-    opts.requiredIsa = "avx2,fma";
-    opts.halideKernels = true;
-    return true;
-  }
-  return false;
+const RuntimeLayout &runtimeLayout() {
+  static const RuntimeLayout layout = [] {
+    RuntimeLayout l = {QWENC_RUNTIME_INCLUDE_DIR, QWENC_LIB_DIR, QWENC_KERNELGEN};
+    std::error_code ec;
+    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+      std::filesystem::path prefix = self.parent_path().parent_path(), lib = prefix / "lib" / "qwenc";
+      if (std::filesystem::exists(lib / "libqwenc_runtime.a", ec))
+        l = {(prefix / "include" / "qwenc" / "runtime").string(), lib.string(), (lib / "qwenc-kernelgen").string()};
+    }
+    auto env = [](const char *name, std::string &value) {
+      if (const char *v = std::getenv(name))
+        value = v;
+    };
+    env("QWENC_RUNTIME_INCLUDE_DIR", l.includeDir);
+    env("QWENC_LIB_DIR", l.libDir);
+    env("QWENC_KERNELGEN", l.kernelgen);
+    return l;
+  }();
+  return layout;
 }
 
-std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
-                            const std::string &outputPath, const std::string &keepSourceDir,
-                            bool verbose) {
+std::vector<std::string> splitList(llvm::StringRef joined) {
+  std::vector<std::string> out;
+  for (llvm::StringRef rest = joined; !rest.empty();) {
+    auto [item, tail] = rest.split('|');
+    if (!item.empty())
+      out.push_back(item.str());
+    rest = tail;
+  }
+  return out;
+}
+
+std::string buildExecutable(const CppModel &model, const Toolchain &tc, const TargetOptions &opts,
+                            const std::string &outputPath) {
+  const std::string &keepSourceDir = opts.keepSourceDir;
+  const bool verbose = opts.verbose;
   std::string dir = keepSourceDir;
   if (dir.empty()) {
     dir = makeTempDir();
@@ -176,16 +152,19 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
       return "cannot write '" + source + "'";
   }
   // Halide kernels: one generator run per distinct shape and format, each
-  // built for AVX2 and for AVX-512 with VNNI; Halide's wrapper picks one by
-  // the CPU at run time.
+  // built for the target's variants (x86: AVX2 and AVX-512 VNNI; aarch64:
+  // NEON and dot product); Halide's wrapper picks one at run time, asking
+  // the arch header's check.
   Progress *progress = opts.progress;
   std::vector<std::string> kernelObjects;
   if (progress && !model.kernels.empty())
     progress->begin("generate Halide kernels");
   for (const KernelSpec &k : model.kernels) {
     std::vector<std::string> gen = {runtimeLayout().kernelgen, "-g", k.generator, "-o", dir,
-                                    "-f", k.name, "-e", "static_library,h", QWENC_HALIDE_KERNEL_TARGETS};
+                                    "-f", k.name, "-e", "static_library,h", tc.halideTargets};
     gen.insert(gen.end(), k.params.begin(), k.params.end());
+    if (k.generator == "qwen_matmul")
+      gen.insert(gen.end(), tc.matmulParams.begin(), tc.matmulParams.end());
     std::string err = runCommand(gen, verbose, "the Halide kernel generator");
     if (!err.empty()) {
       std::remove(tmpExe.c_str());
@@ -196,39 +175,38 @@ std::string buildExecutable(const CppModel &model, const CppTargetOptions &opts,
       progress->update(kernelObjects.size(), model.kernels.size(), /*items=*/true);
   }
   if (progress && !model.kernels.empty())
-    progress->end(std::to_string(model.kernels.size()) + " kernels, each for AVX2 and AVX-512 VNNI");
+    progress->end(std::to_string(model.kernels.size()) + " kernels, each for " + tc.halideVariants);
 
-  // A sanitized qwenc (QWENC_SANITIZE) builds sanitized models.
-  std::vector<std::string> sanitize, lineEdit;
-  for (auto [list, out] : {std::pair{llvm::StringRef(QWENC_SANITIZE_FLAGS), &sanitize},
-                           std::pair{llvm::StringRef(QWENC_LINEEDIT_LIBS), &lineEdit}})
-    for (llvm::StringRef rest = list; !rest.empty();) {
-      auto [item, tail] = rest.split('|');
-      out->push_back(item.str());
-      rest = tail;
-    }
-  const char *cxxEnv = std::getenv("CXX");
   const RuntimeLayout &rt = runtimeLayout();
   const std::string object = dir + "/model.o";
-  std::vector<std::string> compile = {cxxEnv && *cxxEnv ? cxxEnv : "c++", "-std=c++17"};
-  compile.insert(compile.end(), opts.cxxFlags.begin(), opts.cxxFlags.end());
-  compile.insert(compile.end(), sanitize.begin(), sanitize.end());
+  std::vector<std::string> compile = {tc.cxx, "-std=c++17"};
+  compile.insert(compile.end(), tc.cxxFlags.begin(), tc.cxxFlags.end());
   std::vector<std::string> link = compile;
   compile.push_back("-I" + rt.includeDir);
   if (!model.kernels.empty())
-    compile.push_back("-I" + envOr("QWENC_HALIDE_INCLUDE", QWENC_HALIDE_INCLUDE));
+    compile.push_back("-I" + std::string(QWENC_HALIDE_INCLUDE));
   for (std::string a : {std::string("-c"), source, std::string("-o"), object})
     compile.push_back(a);
-  for (std::string a : {object, rt.mainLib, rt.lib, envOr("QWENC_UTF8PROC_LIB", QWENC_UTF8PROC_LIB)})
+  link.insert(link.end(), tc.linkFlags.begin(), tc.linkFlags.end());
+  for (std::string a : {object, tc.runtimeMainLib, tc.runtimeLib})
     link.push_back(a);
-  link.insert(link.end(), lineEdit.begin(), lineEdit.end());
+  link.insert(link.end(), tc.systemLibs.begin(), tc.systemLibs.end());
   if (!model.kernels.empty()) {
     link.insert(link.end(), kernelObjects.begin(), kernelObjects.end());
-    link.push_back(rt.halideRuntime);
+    link.push_back(tc.halideRuntime);
     link.push_back("-ldl");
   }
   for (std::string a : {std::string("-o"), tmpExe, std::string("-lm"), std::string("-pthread")})
     link.push_back(a);
+  // Instrumented builds (tests: an allocation counter linked into static
+  // executables, which LD_PRELOAD cannot reach): extra link arguments.
+  if (const char *extra = std::getenv("QWENC_EXTRA_LINK_ARGS"))
+    for (llvm::StringRef rest = extra; !rest.empty();) {
+      auto [item, tail] = rest.split(' ');
+      if (!item.empty())
+        link.push_back(item.str());
+      rest = tail;
+    }
 
   if (progress)
     progress->begin("compile the model's C++");

@@ -1,5 +1,5 @@
 //===- CppLiterals.cpp - values written into generated C++ ----------------===//
-#include "targets/cpp/CppLiterals.h"
+#include "targets/common/CppLiterals.h"
 
 #include <cassert>
 #include <cmath>

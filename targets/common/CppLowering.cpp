@@ -1,0 +1,642 @@
+//===- CppLowering.cpp - the qwen dialect to C++ with constant shapes -----===//
+//
+// Walks func @forward once, in order: each qwen op becomes one call of the
+// kernel its `kernel` attribute names (qwen-select-kernels): a runtime
+// template instantiated with the op's constant dimensions ("cpp"), or a
+// Halide kernel made for the op's shape ("halide"). Activations live in one
+// arena whose offsets are planned here from the live ranges of the SSA
+// values, so a forward step allocates nothing.
+//
+//===----------------------------------------------------------------------===//
+#include "targets/common/CppLowering.h"
+#include "compiler/dialect/QwenDialect.h"
+#include "compiler/frontend/TokenizerTables.h"
+#include "passes/KernelChoice.h"
+#include "targets/common/ArenaPlanner.h"
+#include "targets/common/CppLiterals.h"
+#include "targets/common/WeightPacking.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+using namespace mlir;
+
+namespace qwenc {
+namespace {
+
+constexpr uint64_t kWeightAlign = 64;
+
+const char *storageType(Type t) {
+  if (t.isF32()) return "float";
+  if (t.isBF16()) return "bf16";
+  if (t.isF16()) return "f16";
+  return nullptr;
+}
+
+bool matchesDType(Type t, DType d) {
+  return (d == DType::F32 && t.isF32()) || (d == DType::BF16 && t.isBF16()) ||
+         (d == DType::F16 && t.isF16());
+}
+
+int64_t cols(Value v) { return cast<RankedTensorType>(v.getType()).getDimSize(1); }
+
+class Emitter {
+public:
+  Emitter(ModuleOp module, const LoweringConfig &opts) : module(module), opts(opts) {}
+
+  FailureOr<CppModel> run();
+
+private:
+  LogicalResult loadCheckpoint();
+  FailureOr<uint64_t> pack(Value weight); // blob offset of a weight or concat
+  uint64_t appendToBlob(const uint8_t *data, uint64_t numBytes);
+  LogicalResult emitOp(Operation *op);
+  std::string buf(Value v); // C++ expression for the buffer of an activation
+  std::string weightView(Value v);  // a Dense/Int8Rows/Int4Groups view
+  /// The view type of integer weights (Int8Rows<K> or Int4Groups<K, G>),
+  /// and its int4 group size (0 for int8).
+  std::string quantizedViewType(Value v, int64_t *group = nullptr);
+  /// The function name of the Halide kernel `generator` makes with `params`
+  /// (one per distinct set).
+  std::string halideKernel(const std::string &generator, const std::vector<std::string> &params);
+  /// Emits a call of a Halide kernel for y = x W^T (+ bias) or the gated
+  /// form, for every row count, and returns true when the generator takes
+  /// the weights (f32, bf16, int8); otherwise the caller emits a C++ kernel.
+  bool emitHalideMatmul(Operation *op, const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
+                        Value bias, const std::string &yExpr, int64_t n);
+  std::string vectorPtr(Value v);   // a pointer to a 1-D weight
+
+  ModuleOp module;
+  LoweringConfig opts;
+  CppModel model;
+  DictionaryAttr config;
+  std::string body;
+  llvm::DenseMap<Value, uint64_t> packedOffset, scalesOffset, f32Offset;
+  std::map<std::string, std::string> kernelNames; // generator parameters -> function
+  llvm::DenseMap<Value, uint64_t> arenaOffset;
+  std::string defaultSystemPrompt;
+  Value returned;
+  int numLayers = 0;
+  int64_t kvDim = -1;
+  int64_t maxHeads = 0; // attention keeps scores in s.scratch
+  std::set<std::string> quantizedInputViews; // weight view types with integer inputs
+  int64_t int16Columns = 0; // widest input of the int8 Halide kernels
+  uint64_t packedBytes = 0, checkpointBytes = 0; // progress of packing
+};
+
+LogicalResult Emitter::loadCheckpoint() {
+  auto path = module->getAttrOfType<StringAttr>(qwen::kCheckpointAttr);
+  config = module->getAttrOfType<DictionaryAttr>(qwen::kConfigAttr);
+  if (!path || !config)
+    return module.emitError() << "module needs the '" << qwen::kCheckpointAttr << "' and '"
+                              << qwen::kConfigAttr << "' attributes that `qwenc import` sets";
+  // Bad input files throw InputError, which names the file: the driver
+  // reports it as the one error of the compile.
+  model.checkpoint = Checkpoint::open(path.str());
+  if (opts.progress)
+    opts.progress->begin("compile the tokenizer");
+  if (auto tok = compileTokenizer(path.str())) {
+    model.tokenizerTables = std::move(tok->tables);
+    defaultSystemPrompt = tok->defaultSystemPrompt;
+    if (opts.progress)
+      opts.progress->end(std::to_string(model.tokenizerTables.size() / 1000) + " kB of tables");
+  } else {
+    if (opts.progress)
+      opts.progress->abandon();
+    std::fprintf(stderr, "qwenc: warning: %s/tokenizer.json: not found; the executable will take token ids "
+                         "only (--prompt-ids), no chat, -p or --tokenize\n", path.str().c_str());
+  }
+  return success();
+}
+
+/// The checkpoint tensors whose rows make up `v` (a weight or a concat).
+static FailureOr<SmallVector<qwen::WeightOp>> weightParts(Value v) {
+  SmallVector<qwen::WeightOp> parts;
+  if (auto w = v.getDefiningOp<qwen::WeightOp>()) {
+    parts.push_back(w);
+  } else if (auto c = v.getDefiningOp<qwen::ConcatOp>()) {
+    for (Value in : c.getInputs()) {
+      auto w = in.getDefiningOp<qwen::WeightOp>();
+      if (!w)
+        return failure();
+      parts.push_back(w);
+    }
+  } else {
+    return failure();
+  }
+  return parts;
+}
+
+FailureOr<uint64_t> Emitter::pack(Value v) {
+  if (packedOffset.count(v))
+    return packedOffset.lookup(v);
+  auto parts = weightParts(v);
+  if (failed(parts))
+    return emitError(v.getLoc(), "the C++ lowering reads weights only from qwen.weight or a "
+                                 "qwen.concat of them");
+  auto type = cast<RankedTensorType>(v.getType());
+  Type element = type.getElementType();
+  std::optional<Storage> format = formatOf(element);
+  if (!format)
+    return emitError(v.getLoc(), "a weight of element type ") << element << " has no storage format";
+  const Storage storage = *format;
+  std::vector<const TensorRef *> tensors;
+  int64_t group = 0;
+  for (qwen::WeightOp w : *parts) {
+    std::string name = w.getName().str();
+    const TensorRef *t = model.checkpoint->find(name);
+    if (!t)
+      return w.emitOpError() << "names tensor '" << name << "', which the checkpoint lacks";
+    if (w.getType().getShape() != llvm::ArrayRef<int64_t>(t->shape))
+      return w.emitOpError() << "shape of " << w.getType() << " disagrees with the checkpoint's "
+                             << "tensor '" << name << "'";
+    if (storage == Storage::F16 && t->dtype != DType::F16)
+      return w.emitOpError("only an F16 checkpoint tensor can be stored as f16");
+    group = w.getGroupSize().value_or(0);
+    tensors.push_back(t);
+    if (opts.progress)
+      opts.progress->update(packedBytes += t->numBytes, checkpointBytes);
+  }
+  uint64_t offset;
+  if (tensors.size() == 1 && matchesDType(element, tensors[0]->dtype)) {
+    // Stored as the checkpoint has it: the bytes go straight from the map.
+    offset = appendToBlob(tensors[0]->data, tensors[0]->numBytes);
+    model.report.push_back({tensors[0]->name, dtypeName(tensors[0]->dtype), tensors[0]->shape,
+                            INFINITY, tensors[0]->numBytes});
+  } else {
+    PackedWeight p = packRows(tensors, storage, group);
+    model.packedWeights.push_back(std::move(p.bytes));
+    const std::vector<uint8_t> &bytes = model.packedWeights.back();
+    offset = appendToBlob(bytes.data(), bytes.size());
+    scalesOffset[v] = offset + p.scalesOffset;
+    std::string name;
+    llvm::raw_string_ostream os(name);
+    os << element;
+    if (group)
+      os << " g" << group;
+    for (size_t i = 0; i < tensors.size(); ++i)
+      model.report.push_back({tensors[i]->name, os.str(), tensors[i]->shape, p.snrDb[i],
+                              uint64_t(tensors[i]->numElements() * bytesPerElement(storage))});
+  }
+  packedOffset[v] = offset;
+  uint64_t bytes = model.blobBytes - offset;
+  bool gatherOnly = llvm::all_of(v.getUsers(), [](Operation *u) { return isa<qwen::EmbeddingOp>(u); });
+  model.bytesReadPerToken += gatherOnly ? bytes / uint64_t(type.getDimSize(0)) : bytes;
+  return offset;
+}
+
+uint64_t Emitter::appendToBlob(const uint8_t *data, uint64_t numBytes) {
+  uint64_t offset = (model.blobBytes + kWeightAlign - 1) / kWeightAlign * kWeightAlign;
+  model.blob.push_back({data, numBytes, offset});
+  model.blobBytes = offset + numBytes;
+  return offset;
+}
+
+std::string Emitter::buf(Value v) {
+  if (v == returned)
+    return "s.logits";
+  return llvm::formatv("(A + {0})", arenaOffset.lookup(v)).str();
+}
+
+std::string Emitter::weightView(Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  Type element = type.getElementType();
+  int64_t k = type.getDimSize(1);
+  uint64_t offset = *pack(v); // packed by emitOp's check before any use
+  if (const char *t = storageType(element))
+    return llvm::formatv("Dense<{0}, {1}>{{reinterpret_cast<const {0} *>(W + {2})}", t, k, offset).str();
+  uint64_t scales = scalesOffset.lookup(v);
+  std::string view = quantizedViewType(v);
+  // int4 and portable int8 quantize their input: room for it is made at
+  // start (reserve_inputs does nothing for a view that reads floats).
+  quantizedInputViews.insert(view);
+  return llvm::formatv("{0}{{reinterpret_cast<const {1} *>(W + {2}), reinterpret_cast<const float *>(W + {3})}",
+                       view, element.isInteger(8) ? "int8_t" : "uint8_t", offset, scales)
+      .str();
+}
+
+std::string Emitter::vectorPtr(Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  return llvm::formatv("reinterpret_cast<const {0} *>(W + {1})", storageType(type.getElementType()),
+                       *pack(v))
+      .str();
+}
+
+std::string Emitter::quantizedViewType(Value v, int64_t *group) {
+  auto type = cast<RankedTensorType>(v.getType());
+  int64_t k = type.getDimSize(1);
+  if (type.getElementType().isInteger(8)) {
+    if (group)
+      *group = 0;
+    return llvm::formatv("Int8Rows<{0}>", k).str();
+  }
+  int64_t g = 0;
+  // Held by name: a range-for over *weightParts(v) would read the parts after
+  // the temporary holding them is gone (AddressSanitizer found it).
+  FailureOr<SmallVector<qwen::WeightOp>> parts = weightParts(v);
+  for (qwen::WeightOp w : *parts)
+    g = *w.getGroupSize();
+  if (group)
+    *group = g;
+  return llvm::formatv("Int4Groups<{0}, {1}>", k, g).str();
+}
+
+std::string Emitter::halideKernel(const std::string &generator, const std::vector<std::string> &params) {
+  std::string key = generator;
+  for (const std::string &p : params)
+    key += " " + p;
+  std::string &fn = kernelNames[key];
+  if (fn.empty()) {
+    fn = "qwen_k" + std::to_string(kernelNames.size() - 1);
+    model.kernels.push_back({fn, generator, params});
+  }
+  return fn;
+}
+
+bool Emitter::emitHalideMatmul(Operation *op, const std::string &xExpr, const std::string &rowsExpr, Value w,
+                               Value w2, Value bias, const std::string &yExpr, int64_t n) {
+  if (mlir::qwen::kernelOf(op) != mlir::qwen::Kernel::Halide)
+    return false;
+  auto type = cast<RankedTensorType>(w.getType());
+  Type element = type.getElementType();
+  int64_t k = type.getDimSize(1);
+  std::string quant, wType, code, bits;
+  if (element.isF32()) {
+    quant = "f32", wType = "float32", code = "halide_type_float", bits = "32";
+  } else if (element.isBF16()) {
+    quant = "bf16", wType = "uint16", code = "halide_type_uint", bits = "16";
+  } else if (element.isInteger(8)) {
+    quant = "int8", wType = "int8", code = "halide_type_int", bits = "8";
+  } else if (element.isInteger(4)) {
+    quant = "int4", wType = "uint8", code = "halide_type_uint", bits = "8";
+  } else {
+    // f16: Halide 14 widens it in software (about 20 instructions a vector),
+    // the C++ kernels with F16C's one (vcvtph2ps).
+    return false;
+  }
+  if (k % 32 != 0)
+    return false;
+  int64_t group = 0; // int4: columns per scale
+  const std::string int4View = quant == "int4" ? quantizedViewType(w, &group) : "";
+  // Every format has a decode kernel and a prefill kernel (tokens in fours,
+  // so at least four rows): all rows run on Halide. int8 weights meet x as
+  // int16 rows (int16_rows), int4 weights as int8 rows per group in the
+  // weights' interleaved order (the Input of Int4Groups).
+  const std::string xType = quant == "int8" ? "int16" : quant == "int4" ? "int8" : "float32";
+  auto kernel = [&](bool prefill) {
+    std::vector<std::string> params = {"N=" + std::to_string(n), "K=" + std::to_string(k), "quant=" + quant,
+                                       std::string("has_bias=") + (bias ? "true" : "false"),
+                                       std::string("gated=") + (w2 ? "true" : "false"), "w.type=" + wType,
+                                       "w2.type=" + wType, "x.type=" + xType,
+                                       std::string("prefill=") + (prefill ? "true" : "false")};
+    if (group)
+      params.push_back("group=" + std::to_string(group));
+    return halideKernel("qwen_matmul", params);
+  };
+  const std::string fn = kernel(false);
+  auto weightBuf = [&](Value v) {
+    return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *pack(v), code, bits, group ? k / 2 : k, n).str();
+  };
+  auto scaleBuf = [&](Value v) { // int8: one scale per row, int4: per group; unused for floats
+    if (quant != "int8" && quant != "int4")
+      return std::string("HlBuf(W, halide_type_float, 32, 1, 1)");
+    return llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1}, {2})", scalesOffset.lookup(v),
+                         group ? k / group : 1, n)
+        .str();
+  };
+  std::string biasBuf = "HlBuf(W, halide_type_float, 32, 1)";
+  if (bias) {
+    // The generator adds a float bias: keep an f32 copy of it.
+    if (!f32Offset.count(bias)) {
+      std::vector<const TensorRef *> tensors;
+      FailureOr<SmallVector<qwen::WeightOp>> parts = weightParts(bias); // held: see quantizedViewType
+      for (qwen::WeightOp part : *parts)
+        tensors.push_back(model.checkpoint->find(part.getName().str()));
+      PackedWeight p = packRows(tensors, Storage::F32, 0);
+      model.packedWeights.push_back(std::move(p.bytes));
+      f32Offset[bias] = appendToBlob(model.packedWeights.back().data(), model.packedWeights.back().size());
+    }
+    biasBuf = llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1})", f32Offset.lookup(bias), n).str();
+  }
+  Value second = w2 ? w2 : w;
+  const std::string args = "(&x_.b, &xs_.b, &xm_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b)",
+                    prefillFn = kernel(true);
+  const std::string call = llvm::formatv("{0} >= 4 ? {1}{3} : {2}{3}", rowsExpr, prefillFn, fn, args).str(),
+                    name = llvm::formatv("{0} >= 4 ? \"{1}\" : \"{2}\"", rowsExpr, prefillFn, fn).str();
+  std::string input;
+  if (quant == "int8") {
+    int16Columns = std::max(int16Columns, k);
+    input = llvm::formatv("const QuantRows<int16_t> &xq_ = int16_rows<{0}>({1}, {2});\n"
+                          "    HlBuf x_(xq_.q.data(), halide_type_int, 16, {0}, {2}), "
+                          "xs_(xq_.d.data(), halide_type_float, 32, 1, {2}), xm_(W, halide_type_float, 32, 1, 1);",
+                          k, xExpr, rowsExpr)
+                .str();
+  } else if (quant == "int4") {
+    quantizedInputViews.insert(int4View); // its input rows are reserved at start
+    input = llvm::formatv("const QuantRows<int8_t> &xq_ = *prepare_rows<{0}, {1}>({2}, {3});\n"
+                          "    HlBuf x_(xq_.q.data(), halide_type_int, 8, {0}, {3}), "
+                          "xs_(xq_.d.data(), halide_type_float, 32, {4}, {3}), "
+                          "xm_(xq_.sum8.data(), halide_type_float, 32, {4}, {3});",
+                          k, int4View, xExpr, rowsExpr, k / group)
+                .str();
+  } else {
+    input = llvm::formatv("HlBuf x_({0}, halide_type_float, 32, {1}, {2}), xs_(W, halide_type_float, 32, 1, 1), "
+                          "xm_(W, halide_type_float, 32, 1, 1);",
+                          xExpr, k, rowsExpr)
+                .str();
+  }
+  std::string block = llvm::formatv("{\n    {0}\n    HlBuf y_({1}, halide_type_float, 32, {2}, {3});\n"
+                                   "    HlBuf w_ = {4}, s_ = {5}, w2_ = {6}, s2_ = {7}, b_ = {8};\n"
+                                   "    check_kernel({9}, {10});\n  }",
+                                   input, yExpr, n, rowsExpr, weightBuf(w), scaleBuf(w), weightBuf(second),
+                                   scaleBuf(second), biasBuf, call, name)
+                         .str();
+  body += "  " + block + "\n";
+  return true;
+}
+
+LogicalResult Emitter::emitOp(Operation *op) {
+  auto line = [&](const std::string &s) { body += "  " + s + ";\n"; };
+  // Weights are packed where first read, so a concat's parts sit together.
+  if (!isa<qwen::WeightOp, qwen::ConcatOp>(op))
+    for (Value operand : op->getOperands())
+      if (operand.getDefiningOp<qwen::WeightOp>() || operand.getDefiningOp<qwen::ConcatOp>())
+        if (failed(pack(operand)))
+          return failure();
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case<qwen::WeightOp, qwen::ConcatOp>([&](Operation *) { return success(); })
+      .Case([&](qwen::EmbeddingOp e) {
+        auto t = e.getTable().getType();
+        line(llvm::formatv("embedding<{0}, {1}>({2}, ids, rows, {3})", t.getDimSize(0),
+                           t.getDimSize(1), weightView(e.getTable()), buf(e.getResult())));
+        return success();
+      })
+      .Case([&](qwen::RMSNormOp n) {
+        line(llvm::formatv("rms_norm<{0}>({1}, {2}, {3}, rows, {4})", cols(n.getInput()),
+                           buf(n.getInput()), vectorPtr(n.getWeight()),
+                           cppDoubleLiteral(n.getEps().convertToDouble()), buf(n.getResult())));
+        return success();
+      })
+      .Case([&](qwen::LinearOp l) {
+        if (emitHalideMatmul(l, buf(l.getInput()), "rows", l.getWeight(), Value(), l.getBias(), buf(l.getResult()),
+                             cols(l.getResult())))
+          return success();
+        std::string bias = l.getBias() ? vectorPtr(l.getBias()) : "static_cast<const float *>(nullptr)";
+        line(llvm::formatv("linear<{0}, {1}>({2}, {3}, {4}, rows, {5})", cols(l.getResult()),
+                           cols(l.getInput()), buf(l.getInput()), weightView(l.getWeight()), bias,
+                           buf(l.getResult())));
+        return success();
+      })
+      .Case([&](qwen::RoPEOp r) {
+        line(llvm::formatv("rope<{0}, {1}>({2}, positions, {3}, rows, {4})", cols(r.getInput()),
+                           r.getHeadDim(), buf(r.getInput()),
+                           cppDoubleLiteral(r.getTheta().convertToDouble()), buf(r.getResult())));
+        return success();
+      })
+      .Case([&](qwen::AttentionOp a) -> LogicalResult {
+        int64_t kv = a.getNumKvHeads() * a.getHeadDim();
+        if (kvDim >= 0 && kv != kvDim)
+          return a.emitOpError("every layer must cache the same number of key columns");
+        kvDim = kv;
+        numLayers = std::max<int>(numLayers, int(a.getLayer()) + 1);
+        std::string cacheOffset = llvm::formatv("size_t({0}) * s.ctx * {1}", a.getLayer(), kv).str();
+        maxHeads = std::max<int64_t>(maxHeads, a.getNumHeads());
+        if (mlir::qwen::kernelOf(a) == mlir::qwen::Kernel::Halide) {
+          std::string fn = halideKernel(
+              "qwen_attention", {"heads=" + std::to_string(a.getNumHeads()),
+                                 "kv_heads=" + std::to_string(a.getNumKvHeads()),
+                                 "head_dim=" + std::to_string(a.getHeadDim())});
+          line(llvm::formatv("halide_attention<{0}, {1}, {2}>({3}, \"{3}\", {4}, {5}, {6}, positions, rows, "
+                             "s.k_cache + {7}, s.v_cache + {7}, s.scratch, s.scratch_stride, {8})",
+                             a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim(), fn, buf(a.getQuery()),
+                             buf(a.getKey()), buf(a.getValue()), cacheOffset, buf(a.getResult())));
+          return success();
+        }
+        line(llvm::formatv("attention<{0}, {1}, {2}>({3}, {4}, {5}, positions, rows, s.k_cache + {6}, "
+                           "s.v_cache + {6}, s.scratch, s.scratch_stride, {7})",
+                           a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim(), buf(a.getQuery()),
+                           buf(a.getKey()), buf(a.getValue()), cacheOffset, buf(a.getResult())));
+        return success();
+      })
+      .Case([&](qwen::SiluMulOp m) {
+        line(llvm::formatv("silu_mul<{0}>({1}, {2}, rows, {3})", cols(m.getResult()), buf(m.getGate()),
+                           buf(m.getUp()), buf(m.getResult())));
+        return success();
+      })
+      .Case([&](qwen::AddOp m) {
+        line(llvm::formatv("add<{0}>({1}, {2}, rows, {3})", cols(m.getResult()), buf(m.getLhs()),
+                           buf(m.getRhs()), buf(m.getResult())));
+        return success();
+      })
+      .Case([&](qwen::LogitsOp l) -> LogicalResult {
+        if (l.getResult() != returned)
+          return l.emitOpError("the C++ lowering needs the logits to be what @forward returns");
+        auto w = l.getWeight().getType();
+        std::string lastRows =
+            llvm::formatv("{0} + (all_logits ? 0 : int64_t(rows - 1) * {1})", buf(l.getInput()), w.getDimSize(1));
+        if (emitHalideMatmul(l, lastRows, "(all_logits ? rows : 1)", l.getWeight(), Value(), Value(), "s.logits",
+                             w.getDimSize(0)))
+          return success();
+        line(llvm::formatv("logits<{0}, {1}>({2}, {3}, rows, all_logits, s.logits)", w.getDimSize(0),
+                           w.getDimSize(1), buf(l.getInput()), weightView(l.getWeight())));
+        return success();
+      })
+      .Case([&](qwen::GatedLinearOp g) {
+        if (emitHalideMatmul(g, buf(g.getInput()), "rows", g.getGate(), g.getUp(), Value(), buf(g.getResult()),
+                             cols(g.getResult())))
+          return success();
+        line(llvm::formatv("gated_linear<{0}, {1}>({2}, {3}, {4}, rows, {5})", cols(g.getResult()),
+                           cols(g.getInput()), buf(g.getInput()), weightView(g.getGate()),
+                           weightView(g.getUp()), buf(g.getResult())));
+        return success();
+      })
+      .Case([&](qwen::SliceOp sl) {
+        line(llvm::formatv("slice<{0}, {1}>({2}, {3}, rows, {4})", cols(sl.getInput()),
+                           cols(sl.getResult()), buf(sl.getInput()), sl.getOffset(),
+                           buf(sl.getResult())));
+        return success();
+      })
+      .Case([&](qwen::AddRMSNormOp n) {
+        line(llvm::formatv("add_rms_norm<{0}>({1}, {2}, {3}, {4}, rows, {5}, {6})", cols(n.getLhs()),
+                           buf(n.getLhs()), buf(n.getRhs()), vectorPtr(n.getWeight()),
+                           cppDoubleLiteral(n.getEps().convertToDouble()), buf(n.getSum()),
+                           buf(n.getNormed())));
+        return success();
+      })
+      .Case([&](func::ReturnOp) { return success(); })
+      .Default([&](Operation *other) -> LogicalResult {
+        return other->emitOpError("is not supported by target ") << opts.target;
+      });
+}
+
+FailureOr<CppModel> Emitter::run() {
+  if (failed(loadCheckpoint()))
+    return failure();
+  auto fn = module.lookupSymbol<func::FuncOp>("forward");
+  if (!fn || fn.getBody().getBlocks().size() != 1 || fn.getNumArguments() != 2 ||
+      fn.getNumResults() != 1)
+    return module.emitError("the C++ lowering needs func.func @forward(%ids, %positions) -> logits "
+                            "with one block");
+  Block &block = fn.getBody().front();
+  if (opts.progress) {
+    for (const auto &[name, t] : model.checkpoint->tensors())
+      checkpointBytes += t.numBytes;
+    opts.progress->begin("pack weights");
+  }
+  returned = block.getTerminator()->getOperand(0);
+  if (!returned.getDefiningOp<qwen::LogitsOp>())
+    return fn.emitError("@forward must return the result of qwen.logits");
+  auto ids = block.getArgument(0);
+  for (Operation *user : ids.getUsers())
+    if (!isa<qwen::EmbeddingOp>(user))
+      return user->emitOpError("uses the token ids; only qwen.embedding may");
+
+  // Activations live in the arena; weights in the blob, logits in s.logits.
+  auto inArena = [&](Value v) {
+    return !isa<qwen::WeightOp, qwen::ConcatOp>(v.getDefiningOp()) && v != returned;
+  };
+  // Live ranges: an activation dies after the last op that reads it.
+  llvm::DenseMap<Operation *, unsigned> index;
+  unsigned n = 0;
+  for (Operation &op : block)
+    index[&op] = n++;
+  llvm::DenseMap<unsigned, SmallVector<Value>> dyingAfter;
+  for (Operation &op : block)
+    for (Value r : op.getResults()) {
+      if (!inArena(r))
+        continue;
+      unsigned last = index[&op];
+      for (Operation *user : r.getUsers())
+        last = std::max(last, index[user]);
+      dyingAfter[last].push_back(r);
+    }
+
+  ArenaPlanner arena;
+  for (Operation &op : block) {
+    // Results are placed while the operands are still live, so no kernel
+    // writes over its own input.
+    for (Value r : op.getResults())
+      if (inArena(r))
+        arenaOffset[r] = arena.allocate(uint64_t(opts.maxRows) * cols(r));
+    if (failed(emitOp(&op)))
+      return failure();
+    for (Value dead : dyingAfter.lookup(index[&op]))
+      arena.release(arenaOffset[dead]);
+  }
+  if (numLayers == 0)
+    return fn.emitError("the graph has no qwen.attention layer");
+
+  auto intOf = [&](StringRef key) -> int64_t {
+    auto a = config.getAs<IntegerAttr>(key);
+    return a ? a.getInt() : -1;
+  };
+  int64_t vocab = cast<RankedTensorType>(returned.getType()).getDimSize(1);
+  int64_t maxPositions = intOf("max_position_embeddings");
+  if (maxPositions <= 0)
+    return module.emitError("qwen.config lacks max_position_embeddings");
+  std::string eos;
+  if (auto list = config.getAs<ArrayAttr>("eos_token_ids"))
+    for (Attribute a : list)
+      eos += std::to_string(cast<IntegerAttr>(a).getInt()) + ", ";
+
+  uint64_t tokenizerOffset = 0;
+  if (!model.tokenizerTables.empty())
+    tokenizerOffset = appendToBlob(model.tokenizerTables.data(), model.tokenizerTables.size());
+  auto num = [&](StringRef key, double fallback) {
+    if (auto f = config.getAs<FloatAttr>(key))
+      return f.getValueAsDouble();
+    if (auto i = config.getAs<IntegerAttr>(key))
+      return double(i.getInt());
+    return fallback;
+  };
+  const double temperature = num("temperature", 1.0), topP = num("top_p", 1.0),
+               repetitionPenalty = num("repetition_penalty", 1.0);
+  for (double v : {temperature, topP, repetitionPenalty})
+    if (!std::isfinite(float(v)))
+      return module.emitError("qwen.config: temperature, top_p and repetition_penalty must be finite floats");
+  auto doSample = config.getAs<BoolAttr>("do_sample");
+  auto eosList = config.getAs<ArrayAttr>("eos_token_ids");
+
+  std::string name = llvm::StringRef(model.checkpoint->dir()).rsplit('/').second.str();
+  std::string &s = model.source;
+  s += "// Generated by qwenc (target " + opts.target + ") from " + model.checkpoint->dir() + ".\n";
+  s += "// Every dimension is a constant; weights are appended to the executable.\n";
+  s += "#include \"" + opts.archHeader + "\"\n";
+  if (!model.kernels.empty()) {
+    s += "#include \"" + opts.halideHeader + "\"\n";
+    for (const KernelSpec &k : model.kernels)
+      s += "#include \"" + k.name + ".h\"\n";
+  }
+  s += "\nusing namespace qwenc_rt;\n\n";
+  if (!model.kernels.empty())
+    s += "// Halide's parallel loops run on the runtime's thread pool.\n"
+         "static const bool kHalideOnOurThreads =\n"
+         "    (halide_set_custom_do_par_for(&qwenc_rt::do_par_for), true);\n\n";
+  if (!quantizedInputViews.empty() || int16Columns > 0) {
+    s += "// Room for the inputs integer weights quantize: forward() allocates nothing.\n"
+         "static const bool kInputsReserved =";
+    for (const std::string &view : quantizedInputViews)
+      s += llvm::formatv("\n    reserve_inputs<{0}>({1}) &&", view, opts.maxRows).str();
+    if (int16Columns > 0)
+      s += llvm::formatv("\n    (quant_scratch<QuantRows<int16_t>>().reserve({0}, {1}, {1}), true) &&",
+                         opts.maxRows, int16Columns)
+               .str();
+    s += " true;\n\n";
+  }
+  s += "static const int32_t kEosIds[] = {" + eos + "-1};\n";
+  s += llvm::formatv("const ModelDesc kModel = {{\n"
+                     "    {0}, /*vocab_size=*/{1}, /*num_layers=*/{2}, /*kv_dim=*/{3},\n"
+                     "    /*max_positions=*/{4}, /*max_rows=*/{5}, /*arena_floats=*/{6},\n"
+                     "    /*scratch_floats_per_position=*/{17}, /*weight_bytes=*/{7}ull,\n"
+                     "    kEosIds, /*num_eos_ids=*/{8},\n"
+                     "    /*tokenizer_offset=*/{9}ull, /*tokenizer_bytes=*/{10}ull,\n"
+                     "    /*default_system_prompt=*/{11},\n"
+                     "    /*do_sample=*/{12}, /*temperature=*/{13}, /*top_k=*/{14}, /*top_p=*/{15},\n"
+                     "    /*repetition_penalty=*/{16}, /*target=*/{18},\n"
+                     "    /*required_features=*/{19}, /*isa_choices=*/{20},\n"
+                     "    /*select_kernels=*/{21}};\n\n",
+                     cppStringLiteral(name), vocab, numLayers, kvDim, maxPositions, opts.maxRows,
+                     arena.peakFloats(), model.blobBytes, eosList ? eosList.size() : 0,
+                     tokenizerOffset, model.tokenizerTables.size(), cppStringLiteral(defaultSystemPrompt),
+                     doSample && doSample.getValue() ? "true" : "false",
+                     cppFloatLiteral(temperature),
+                     // Keeping more tokens than the vocabulary keeps them all.
+                     std::clamp<int64_t>(int64_t(num("top_k", 50)), 0, vocab),
+                     cppFloatLiteral(topP), cppFloatLiteral(repetitionPenalty),
+                     maxHeads, cppStringLiteral(opts.target), cppStringLiteral(opts.requiredFeatures),
+                     cppStringLiteral(opts.isaChoices),
+                     "&qwenc_rt::" + opts.archNamespace +
+                         (model.kernels.empty() ? "::select_kernels" : "::select_halide_kernels"))
+           .str();
+  s += "void model_forward(Session &s, const int32_t *ids, const int32_t *positions, int rows,\n"
+       "                   bool all_logits) {\n"
+       "  float *const A = s.arena;\n"
+       "  const uint8_t *const W = s.weights;\n";
+  s += body;
+  s += "}\n";
+  if (opts.progress) {
+    char detail[96];
+    std::snprintf(detail, sizeof detail, "%.1f MB blob, %zu Halide kernels to make", model.blobBytes / 1e6,
+                  model.kernels.size());
+    opts.progress->end(detail);
+  }
+  return std::move(model);
+}
+
+} // namespace
+
+FailureOr<CppModel> lowerToCpp(ModuleOp module, const LoweringConfig &config) {
+  return Emitter(module, config).run();
+}
+
+} // namespace qwenc

@@ -1,0 +1,78 @@
+//===- CppLowering.h - the qwen dialect to C++ with constant shapes -*- C++ -*-===//
+//
+// What every target that builds an executable shares: func @forward, its ops
+// annotated with their kernels (qwen-select-kernels), becomes one C++
+// translation unit whose every dimension is a constant, with the activation
+// arena planned at compile time (ArenaPlanner.h) and the weights packed into
+// one blob (WeightPacking.h, WeightBlob.h). The target says which arch header
+// the code includes and what its ModelDesc declares.
+//===----------------------------------------------------------------------===//
+#ifndef QWENC_TARGETS_COMMON_CPPLOWERING_H
+#define QWENC_TARGETS_COMMON_CPPLOWERING_H
+
+#include "compiler/frontend/Checkpoint.h"
+#include "compiler/support/Progress.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qwenc {
+
+/// What a target tells the lowering.
+struct LoweringConfig {
+  std::string target;           // its --target name (ModelDesc::target)
+  std::string archHeader;       // runtime/arch/... header the code includes
+  std::string archNamespace;    // the namespace that header defines (select_kernels)
+  std::string halideHeader;     // included when the model has Halide kernels
+  std::string requiredFeatures; // ModelDesc::required_features
+  std::string isaChoices;       // ModelDesc::isa_choices
+  int maxRows = 128;
+  Progress *progress = nullptr;
+};
+
+/// One Halide kernel the model needs: function `name`, made by running the
+/// generator (qwen_matmul, qwen_attention) with these "key=value" parameters.
+struct KernelSpec {
+  std::string name, generator;
+  std::vector<std::string> params;
+};
+
+/// Bytes at their place in the blob appended to the executable: a weight
+/// tensor (still in the mapped checkpoint) or the tokenizer tables.
+struct BlobEntry {
+  const uint8_t *data;
+  uint64_t numBytes;
+  uint64_t offset;
+};
+
+/// The result of lowering: model source plus the weight blob layout.
+struct CppModel {
+  std::string source;
+  std::vector<BlobEntry> blob;
+  uint64_t blobBytes = 0;
+  std::unique_ptr<Checkpoint> checkpoint; // keeps the tensors mapped
+  std::vector<uint8_t> tokenizerTables;   // empty without tokenizer.json
+  std::vector<std::vector<uint8_t>> packedWeights; // converted or quantized copies
+  /// One row per checkpoint tensor: how it is stored and what that cost.
+  struct ReportRow {
+    std::string name, storage;
+    std::vector<int64_t> shape;
+    double snrDb;
+    uint64_t bytes;
+  };
+  std::vector<ReportRow> report;
+  /// Weight bytes one decode step reads: every packed weight, except that an
+  /// embedding table read only by the gather costs one row.
+  uint64_t bytesReadPerToken = 0;
+  std::vector<KernelSpec> kernels;
+};
+
+/// Lowers `module` (func @forward in the qwen dialect) to a C++ translation
+/// unit. Reports problems as diagnostics on the module and fails.
+mlir::FailureOr<CppModel> lowerToCpp(mlir::ModuleOp module, const LoweringConfig &config);
+
+} // namespace qwenc
+#endif
