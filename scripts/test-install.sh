@@ -25,11 +25,13 @@ passed=0
 check() { # QWENC: compile for each target from another folder, run, compare
   local qwenc=$1 where=$2
   "$qwenc" --version
-  for target in cpp x86-64-avx2; do
+  for target in cpp x86-64-avx2 aarch64; do
     (cd "$tmp" && "$qwenc" compile model --target "$target" -o "model-$target" -v 2>"$tmp/log")
     # Nothing of the source or build tree is used: every path is the install's or the system's.
     if grep -F -e "$src" "$tmp/log"; then echo "test-install: $where used the source tree" >&2; exit 1; fi
-    got=$("$tmp/model-$target" --greedy --max-new 4 --prompt-ids 1935,1280,1401,1837,1184,1588,1707 2>/dev/null)
+    run=()
+    [ "$target" = aarch64 ] && run=(qemu-aarch64 -cpu cortex-a53)
+    got=$("${run[@]}" "$tmp/model-$target" --greedy --max-new 4 --prompt-ids 1935,1280,1401,1837,1184,1588,1707 2>/dev/null)
     [ "$got" = "$want" ] || { echo "test-install: $where --target $target gave $got, not $want" >&2; exit 1; }
     echo "ok   $where --target $target"
     passed=$((passed + 1))

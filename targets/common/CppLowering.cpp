@@ -13,8 +13,9 @@
 #include "compiler/frontend/TokenizerTables.h"
 #include "passes/KernelChoice.h"
 #include "targets/common/ArenaPlanner.h"
+#include "targets/common/HalideCalls.h"
+#include "targets/common/WeightBlob.h"
 #include "targets/common/CppLiterals.h"
-#include "targets/common/WeightPacking.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -34,8 +35,6 @@ using namespace mlir;
 namespace qwenc {
 namespace {
 
-constexpr uint64_t kWeightAlign = 64;
-
 const char *storageType(Type t) {
   if (t.isF32()) return "float";
   if (t.isBF16()) return "bf16";
@@ -43,35 +42,22 @@ const char *storageType(Type t) {
   return nullptr;
 }
 
-bool matchesDType(Type t, DType d) {
-  return (d == DType::F32 && t.isF32()) || (d == DType::BF16 && t.isBF16()) ||
-         (d == DType::F16 && t.isF16());
-}
-
 int64_t cols(Value v) { return cast<RankedTensorType>(v.getType()).getDimSize(1); }
 
 class Emitter {
 public:
-  Emitter(ModuleOp module, const LoweringConfig &opts) : module(module), opts(opts) {}
+  Emitter(ModuleOp module, const LoweringConfig &opts)
+      : module(module), opts(opts), blob(model, opts.progress), halide(model, blob, quantizedInputViews) {}
 
   FailureOr<CppModel> run();
 
 private:
   LogicalResult loadCheckpoint();
-  FailureOr<uint64_t> pack(Value weight); // blob offset of a weight or concat
-  uint64_t appendToBlob(const uint8_t *data, uint64_t numBytes);
   LogicalResult emitOp(Operation *op);
   std::string buf(Value v); // C++ expression for the buffer of an activation
   std::string weightView(Value v);  // a Dense/Int8Rows/Int4Groups view
-  /// The view type of integer weights (Int8Rows<K> or Int4Groups<K, G>),
-  /// and its int4 group size (0 for int8).
-  std::string quantizedViewType(Value v, int64_t *group = nullptr);
-  /// The function name of the Halide kernel `generator` makes with `params`
-  /// (one per distinct set).
-  std::string halideKernel(const std::string &generator, const std::vector<std::string> &params);
-  /// Emits a call of a Halide kernel for y = x W^T (+ bias) or the gated
-  /// form, for every row count, and returns true when the generator takes
-  /// the weights (f32, bf16, int8); otherwise the caller emits a C++ kernel.
+  /// Emits the Halide call of a product the op's `kernel` gives to Halide;
+  /// false (the caller emits a C++ kernel) otherwise.
   bool emitHalideMatmul(Operation *op, const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
                         Value bias, const std::string &yExpr, int64_t n);
   std::string vectorPtr(Value v);   // a pointer to a 1-D weight
@@ -79,19 +65,17 @@ private:
   ModuleOp module;
   LoweringConfig opts;
   CppModel model;
+  std::set<std::string> quantizedInputViews; // weight view types with integer inputs
+  WeightBlob blob;
+  HalideCalls halide;
   DictionaryAttr config;
   std::string body;
-  llvm::DenseMap<Value, uint64_t> packedOffset, scalesOffset, f32Offset;
-  std::map<std::string, std::string> kernelNames; // generator parameters -> function
   llvm::DenseMap<Value, uint64_t> arenaOffset;
   std::string defaultSystemPrompt;
   Value returned;
   int numLayers = 0;
   int64_t kvDim = -1;
   int64_t maxHeads = 0; // attention keeps scores in s.scratch
-  std::set<std::string> quantizedInputViews; // weight view types with integer inputs
-  int64_t int16Columns = 0; // widest input of the int8 Halide kernels
-  uint64_t packedBytes = 0, checkpointBytes = 0; // progress of packing
 };
 
 LogicalResult Emitter::loadCheckpoint() {
@@ -119,89 +103,6 @@ LogicalResult Emitter::loadCheckpoint() {
   return success();
 }
 
-/// The checkpoint tensors whose rows make up `v` (a weight or a concat).
-static FailureOr<SmallVector<qwen::WeightOp>> weightParts(Value v) {
-  SmallVector<qwen::WeightOp> parts;
-  if (auto w = v.getDefiningOp<qwen::WeightOp>()) {
-    parts.push_back(w);
-  } else if (auto c = v.getDefiningOp<qwen::ConcatOp>()) {
-    for (Value in : c.getInputs()) {
-      auto w = in.getDefiningOp<qwen::WeightOp>();
-      if (!w)
-        return failure();
-      parts.push_back(w);
-    }
-  } else {
-    return failure();
-  }
-  return parts;
-}
-
-FailureOr<uint64_t> Emitter::pack(Value v) {
-  if (packedOffset.count(v))
-    return packedOffset.lookup(v);
-  auto parts = weightParts(v);
-  if (failed(parts))
-    return emitError(v.getLoc(), "the C++ lowering reads weights only from qwen.weight or a "
-                                 "qwen.concat of them");
-  auto type = cast<RankedTensorType>(v.getType());
-  Type element = type.getElementType();
-  std::optional<Storage> format = formatOf(element);
-  if (!format)
-    return emitError(v.getLoc(), "a weight of element type ") << element << " has no storage format";
-  const Storage storage = *format;
-  std::vector<const TensorRef *> tensors;
-  int64_t group = 0;
-  for (qwen::WeightOp w : *parts) {
-    std::string name = w.getName().str();
-    const TensorRef *t = model.checkpoint->find(name);
-    if (!t)
-      return w.emitOpError() << "names tensor '" << name << "', which the checkpoint lacks";
-    if (w.getType().getShape() != llvm::ArrayRef<int64_t>(t->shape))
-      return w.emitOpError() << "shape of " << w.getType() << " disagrees with the checkpoint's "
-                             << "tensor '" << name << "'";
-    if (storage == Storage::F16 && t->dtype != DType::F16)
-      return w.emitOpError("only an F16 checkpoint tensor can be stored as f16");
-    group = w.getGroupSize().value_or(0);
-    tensors.push_back(t);
-    if (opts.progress)
-      opts.progress->update(packedBytes += t->numBytes, checkpointBytes);
-  }
-  uint64_t offset;
-  if (tensors.size() == 1 && matchesDType(element, tensors[0]->dtype)) {
-    // Stored as the checkpoint has it: the bytes go straight from the map.
-    offset = appendToBlob(tensors[0]->data, tensors[0]->numBytes);
-    model.report.push_back({tensors[0]->name, dtypeName(tensors[0]->dtype), tensors[0]->shape,
-                            INFINITY, tensors[0]->numBytes});
-  } else {
-    PackedWeight p = packRows(tensors, storage, group);
-    model.packedWeights.push_back(std::move(p.bytes));
-    const std::vector<uint8_t> &bytes = model.packedWeights.back();
-    offset = appendToBlob(bytes.data(), bytes.size());
-    scalesOffset[v] = offset + p.scalesOffset;
-    std::string name;
-    llvm::raw_string_ostream os(name);
-    os << element;
-    if (group)
-      os << " g" << group;
-    for (size_t i = 0; i < tensors.size(); ++i)
-      model.report.push_back({tensors[i]->name, os.str(), tensors[i]->shape, p.snrDb[i],
-                              uint64_t(tensors[i]->numElements() * bytesPerElement(storage))});
-  }
-  packedOffset[v] = offset;
-  uint64_t bytes = model.blobBytes - offset;
-  bool gatherOnly = llvm::all_of(v.getUsers(), [](Operation *u) { return isa<qwen::EmbeddingOp>(u); });
-  model.bytesReadPerToken += gatherOnly ? bytes / uint64_t(type.getDimSize(0)) : bytes;
-  return offset;
-}
-
-uint64_t Emitter::appendToBlob(const uint8_t *data, uint64_t numBytes) {
-  uint64_t offset = (model.blobBytes + kWeightAlign - 1) / kWeightAlign * kWeightAlign;
-  model.blob.push_back({data, numBytes, offset});
-  model.blobBytes = offset + numBytes;
-  return offset;
-}
-
 std::string Emitter::buf(Value v) {
   if (v == returned)
     return "s.logits";
@@ -212,10 +113,10 @@ std::string Emitter::weightView(Value v) {
   auto type = cast<RankedTensorType>(v.getType());
   Type element = type.getElementType();
   int64_t k = type.getDimSize(1);
-  uint64_t offset = *pack(v); // packed by emitOp's check before any use
+  uint64_t offset = *blob.pack(v); // packed by emitOp's check before any use
   if (const char *t = storageType(element))
     return llvm::formatv("Dense<{0}, {1}>{{reinterpret_cast<const {0} *>(W + {2})}", t, k, offset).str();
-  uint64_t scales = scalesOffset.lookup(v);
+  uint64_t scales = blob.scalesOf(v);
   std::string view = quantizedViewType(v);
   // int4 and portable int8 quantize their input: room for it is made at
   // start (reserve_inputs does nothing for a view that reads floats).
@@ -228,141 +129,17 @@ std::string Emitter::weightView(Value v) {
 std::string Emitter::vectorPtr(Value v) {
   auto type = cast<RankedTensorType>(v.getType());
   return llvm::formatv("reinterpret_cast<const {0} *>(W + {1})", storageType(type.getElementType()),
-                       *pack(v))
+                       *blob.pack(v))
       .str();
-}
-
-std::string Emitter::quantizedViewType(Value v, int64_t *group) {
-  auto type = cast<RankedTensorType>(v.getType());
-  int64_t k = type.getDimSize(1);
-  if (type.getElementType().isInteger(8)) {
-    if (group)
-      *group = 0;
-    return llvm::formatv("Int8Rows<{0}>", k).str();
-  }
-  int64_t g = 0;
-  // Held by name: a range-for over *weightParts(v) would read the parts after
-  // the temporary holding them is gone (AddressSanitizer found it).
-  FailureOr<SmallVector<qwen::WeightOp>> parts = weightParts(v);
-  for (qwen::WeightOp w : *parts)
-    g = *w.getGroupSize();
-  if (group)
-    *group = g;
-  return llvm::formatv("Int4Groups<{0}, {1}>", k, g).str();
-}
-
-std::string Emitter::halideKernel(const std::string &generator, const std::vector<std::string> &params) {
-  std::string key = generator;
-  for (const std::string &p : params)
-    key += " " + p;
-  std::string &fn = kernelNames[key];
-  if (fn.empty()) {
-    fn = "qwen_k" + std::to_string(kernelNames.size() - 1);
-    model.kernels.push_back({fn, generator, params});
-  }
-  return fn;
 }
 
 bool Emitter::emitHalideMatmul(Operation *op, const std::string &xExpr, const std::string &rowsExpr, Value w,
                                Value w2, Value bias, const std::string &yExpr, int64_t n) {
   if (mlir::qwen::kernelOf(op) != mlir::qwen::Kernel::Halide)
     return false;
-  auto type = cast<RankedTensorType>(w.getType());
-  Type element = type.getElementType();
-  int64_t k = type.getDimSize(1);
-  std::string quant, wType, code, bits;
-  if (element.isF32()) {
-    quant = "f32", wType = "float32", code = "halide_type_float", bits = "32";
-  } else if (element.isBF16()) {
-    quant = "bf16", wType = "uint16", code = "halide_type_uint", bits = "16";
-  } else if (element.isInteger(8)) {
-    quant = "int8", wType = "int8", code = "halide_type_int", bits = "8";
-  } else if (element.isInteger(4)) {
-    quant = "int4", wType = "uint8", code = "halide_type_uint", bits = "8";
-  } else {
-    // f16: Halide 14 widens it in software (about 20 instructions a vector),
-    // the C++ kernels with F16C's one (vcvtph2ps).
-    return false;
-  }
-  if (k % 32 != 0)
-    return false;
-  int64_t group = 0; // int4: columns per scale
-  const std::string int4View = quant == "int4" ? quantizedViewType(w, &group) : "";
-  // Every format has a decode kernel and a prefill kernel (tokens in fours,
-  // so at least four rows): all rows run on Halide. int8 weights meet x as
-  // int16 rows (int16_rows), int4 weights as int8 rows per group in the
-  // weights' interleaved order (the Input of Int4Groups).
-  const std::string xType = quant == "int8" ? "int16" : quant == "int4" ? "int8" : "float32";
-  auto kernel = [&](bool prefill) {
-    std::vector<std::string> params = {"N=" + std::to_string(n), "K=" + std::to_string(k), "quant=" + quant,
-                                       std::string("has_bias=") + (bias ? "true" : "false"),
-                                       std::string("gated=") + (w2 ? "true" : "false"), "w.type=" + wType,
-                                       "w2.type=" + wType, "x.type=" + xType,
-                                       std::string("prefill=") + (prefill ? "true" : "false")};
-    if (group)
-      params.push_back("group=" + std::to_string(group));
-    return halideKernel("qwen_matmul", params);
-  };
-  const std::string fn = kernel(false);
-  auto weightBuf = [&](Value v) {
-    return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *pack(v), code, bits, group ? k / 2 : k, n).str();
-  };
-  auto scaleBuf = [&](Value v) { // int8: one scale per row, int4: per group; unused for floats
-    if (quant != "int8" && quant != "int4")
-      return std::string("HlBuf(W, halide_type_float, 32, 1, 1)");
-    return llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1}, {2})", scalesOffset.lookup(v),
-                         group ? k / group : 1, n)
-        .str();
-  };
-  std::string biasBuf = "HlBuf(W, halide_type_float, 32, 1)";
-  if (bias) {
-    // The generator adds a float bias: keep an f32 copy of it.
-    if (!f32Offset.count(bias)) {
-      std::vector<const TensorRef *> tensors;
-      FailureOr<SmallVector<qwen::WeightOp>> parts = weightParts(bias); // held: see quantizedViewType
-      for (qwen::WeightOp part : *parts)
-        tensors.push_back(model.checkpoint->find(part.getName().str()));
-      PackedWeight p = packRows(tensors, Storage::F32, 0);
-      model.packedWeights.push_back(std::move(p.bytes));
-      f32Offset[bias] = appendToBlob(model.packedWeights.back().data(), model.packedWeights.back().size());
-    }
-    biasBuf = llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1})", f32Offset.lookup(bias), n).str();
-  }
-  Value second = w2 ? w2 : w;
-  const std::string args = "(&x_.b, &xs_.b, &xm_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b)",
-                    prefillFn = kernel(true);
-  const std::string call = llvm::formatv("{0} >= 4 ? {1}{3} : {2}{3}", rowsExpr, prefillFn, fn, args).str(),
-                    name = llvm::formatv("{0} >= 4 ? \"{1}\" : \"{2}\"", rowsExpr, prefillFn, fn).str();
-  std::string input;
-  if (quant == "int8") {
-    int16Columns = std::max(int16Columns, k);
-    input = llvm::formatv("const QuantRows<int16_t> &xq_ = int16_rows<{0}>({1}, {2});\n"
-                          "    HlBuf x_(xq_.q.data(), halide_type_int, 16, {0}, {2}), "
-                          "xs_(xq_.d.data(), halide_type_float, 32, 1, {2}), xm_(W, halide_type_float, 32, 1, 1);",
-                          k, xExpr, rowsExpr)
-                .str();
-  } else if (quant == "int4") {
-    quantizedInputViews.insert(int4View); // its input rows are reserved at start
-    input = llvm::formatv("const QuantRows<int8_t> &xq_ = *prepare_rows<{0}, {1}>({2}, {3});\n"
-                          "    HlBuf x_(xq_.q.data(), halide_type_int, 8, {0}, {3}), "
-                          "xs_(xq_.d.data(), halide_type_float, 32, {4}, {3}), "
-                          "xm_(xq_.sum8.data(), halide_type_float, 32, {4}, {3});",
-                          k, int4View, xExpr, rowsExpr, k / group)
-                .str();
-  } else {
-    input = llvm::formatv("HlBuf x_({0}, halide_type_float, 32, {1}, {2}), xs_(W, halide_type_float, 32, 1, 1), "
-                          "xm_(W, halide_type_float, 32, 1, 1);",
-                          xExpr, k, rowsExpr)
-                .str();
-  }
-  std::string block = llvm::formatv("{\n    {0}\n    HlBuf y_({1}, halide_type_float, 32, {2}, {3});\n"
-                                   "    HlBuf w_ = {4}, s_ = {5}, w2_ = {6}, s2_ = {7}, b_ = {8};\n"
-                                   "    check_kernel({9}, {10});\n  }",
-                                   input, yExpr, n, rowsExpr, weightBuf(w), scaleBuf(w), weightBuf(second),
-                                   scaleBuf(second), biasBuf, call, name)
-                         .str();
-  body += "  " + block + "\n";
-  return true;
+  std::string block = halide.matmul(xExpr, rowsExpr, w, w2, bias, yExpr, n);
+  body += block;
+  return !block.empty();
 }
 
 LogicalResult Emitter::emitOp(Operation *op) {
@@ -371,7 +148,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
   if (!isa<qwen::WeightOp, qwen::ConcatOp>(op))
     for (Value operand : op->getOperands())
       if (operand.getDefiningOp<qwen::WeightOp>() || operand.getDefiningOp<qwen::ConcatOp>())
-        if (failed(pack(operand)))
+        if (failed(blob.pack(operand)))
           return failure();
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case<qwen::WeightOp, qwen::ConcatOp>([&](Operation *) { return success(); })
@@ -412,7 +189,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
         std::string cacheOffset = llvm::formatv("size_t({0}) * s.ctx * {1}", a.getLayer(), kv).str();
         maxHeads = std::max<int64_t>(maxHeads, a.getNumHeads());
         if (mlir::qwen::kernelOf(a) == mlir::qwen::Kernel::Halide) {
-          std::string fn = halideKernel(
+          std::string fn = halide.kernel(
               "qwen_attention", {"heads=" + std::to_string(a.getNumHeads()),
                                  "kv_heads=" + std::to_string(a.getNumKvHeads()),
                                  "head_dim=" + std::to_string(a.getHeadDim())});
@@ -488,11 +265,7 @@ FailureOr<CppModel> Emitter::run() {
     return module.emitError("the C++ lowering needs func.func @forward(%ids, %positions) -> logits "
                             "with one block");
   Block &block = fn.getBody().front();
-  if (opts.progress) {
-    for (const auto &[name, t] : model.checkpoint->tensors())
-      checkpointBytes += t.numBytes;
-    opts.progress->begin("pack weights");
-  }
+  blob.beginProgress();
   returned = block.getTerminator()->getOperand(0);
   if (!returned.getDefiningOp<qwen::LogitsOp>())
     return fn.emitError("@forward must return the result of qwen.logits");
@@ -551,7 +324,7 @@ FailureOr<CppModel> Emitter::run() {
 
   uint64_t tokenizerOffset = 0;
   if (!model.tokenizerTables.empty())
-    tokenizerOffset = appendToBlob(model.tokenizerTables.data(), model.tokenizerTables.size());
+    tokenizerOffset = blob.append(model.tokenizerTables.data(), model.tokenizerTables.size());
   auto num = [&](StringRef key, double fallback) {
     if (auto f = config.getAs<FloatAttr>(key))
       return f.getValueAsDouble();
@@ -582,14 +355,14 @@ FailureOr<CppModel> Emitter::run() {
     s += "// Halide's parallel loops run on the runtime's thread pool.\n"
          "static const bool kHalideOnOurThreads =\n"
          "    (halide_set_custom_do_par_for(&qwenc_rt::do_par_for), true);\n\n";
-  if (!quantizedInputViews.empty() || int16Columns > 0) {
+  if (!quantizedInputViews.empty() || halide.int16Columns > 0) {
     s += "// Room for the inputs integer weights quantize: forward() allocates nothing.\n"
          "static const bool kInputsReserved =";
     for (const std::string &view : quantizedInputViews)
       s += llvm::formatv("\n    reserve_inputs<{0}>({1}) &&", view, opts.maxRows).str();
-    if (int16Columns > 0)
+    if (halide.int16Columns > 0)
       s += llvm::formatv("\n    (quant_scratch<QuantRows<int16_t>>().reserve({0}, {1}, {1}), true) &&",
-                         opts.maxRows, int16Columns)
+                         opts.maxRows, halide.int16Columns)
                .str();
     s += " true;\n\n";
   }

@@ -1,6 +1,6 @@
 //===- HostBuild.cpp - C++ source + kernels + runtime -> one executable ---===//
 #include "targets/common/HostBuild.h"
-#include "runtime/weights.h"
+#include "targets/common/WeightBlob.h"
 
 #include "llvm/ADT/StringRef.h"
 
@@ -55,36 +55,6 @@ std::string makeTempDir() {
   if (!mkdtemp(buf.data()))
     return "";
   return buf.data();
-}
-
-/// Appends padding, the weight blob and its trailer to the executable.
-std::string appendWeights(const CppModel &model, const std::string &path, Progress *progress) {
-  std::FILE *f = std::fopen(path.c_str(), "ab");
-  if (!f)
-    return "cannot open '" + path + "' to append the weights: " + std::strerror(errno);
-  std::fseek(f, 0, SEEK_END);
-  long end = std::ftell(f);
-  uint64_t base = (uint64_t(end) + qwenc_rt::kWeightsAlignment - 1) /
-                  qwenc_rt::kWeightsAlignment * qwenc_rt::kWeightsAlignment;
-  std::vector<char> zeros(qwenc_rt::kWeightsAlignment, 0);
-  bool ok = std::fwrite(zeros.data(), 1, base - uint64_t(end), f) == base - uint64_t(end);
-  uint64_t written = 0;
-  for (const BlobEntry &e : model.blob) {
-    if (e.offset > written)
-      ok = ok && std::fwrite(zeros.data(), 1, e.offset - written, f) == e.offset - written;
-    ok = ok && std::fwrite(e.data, 1, e.numBytes, f) == e.numBytes;
-    written = e.offset + e.numBytes;
-    if (progress)
-      progress->update(written, model.blobBytes);
-  }
-  uint64_t trailer[4];
-  std::memcpy(&trailer[0], qwenc_rt::kWeightsMagic, 8);
-  trailer[1] = base;
-  trailer[2] = model.blobBytes;
-  trailer[3] = qwenc_rt::kWeightsVersion;
-  ok = ok && std::fwrite(trailer, 1, sizeof trailer, f) == sizeof trailer;
-  ok = (std::fclose(f) == 0) && ok;
-  return ok ? "" : "writing the weights to '" + path + "' failed (disk full?)";
 }
 
 } // namespace
@@ -222,7 +192,7 @@ std::string buildExecutable(const CppModel &model, const Toolchain &tc, const Ta
     progress->begin("append the weights");
   }
   if (err.empty())
-    err = appendWeights(model, tmpExe, progress);
+    err = appendBlob(model, tmpExe, progress);
   if (err.empty() && progress) {
     char detail[64];
     std::snprintf(detail, sizeof detail, "%.1f MB", model.blobBytes / 1e6);

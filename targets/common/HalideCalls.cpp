@@ -1,0 +1,110 @@
+//===- HalideCalls.cpp ----------------------------------------------------===//
+#include "targets/common/HalideCalls.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+
+using namespace mlir;
+
+namespace qwenc {
+
+std::string HalideCalls::kernel(const std::string &generator, const std::vector<std::string> &params) {
+  std::string key = generator;
+  for (const std::string &p : params)
+    key += " " + p;
+  std::string &fn = names[key];
+  if (fn.empty()) {
+    fn = "qwen_k" + std::to_string(names.size() - 1);
+    model.kernels.push_back({fn, generator, params});
+  }
+  return fn;
+}
+
+std::string HalideCalls::matmul(const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
+                                Value bias, const std::string &yExpr, int64_t n) {
+  auto type = cast<RankedTensorType>(w.getType());
+  Type element = type.getElementType();
+  int64_t k = type.getDimSize(1);
+  std::string quant, wType, code, bits;
+  if (element.isF32()) {
+    quant = "f32", wType = "float32", code = "halide_type_float", bits = "32";
+  } else if (element.isBF16()) {
+    quant = "bf16", wType = "uint16", code = "halide_type_uint", bits = "16";
+  } else if (element.isInteger(8)) {
+    quant = "int8", wType = "int8", code = "halide_type_int", bits = "8";
+  } else if (element.isInteger(4)) {
+    quant = "int4", wType = "uint8", code = "halide_type_uint", bits = "8";
+  } else {
+    return ""; // (qwen-select-kernels leaves f16 weights to C++ kernels)
+  }
+  if (k % 32 != 0)
+    return "";
+  int64_t group = 0; // int4: columns per scale
+  const std::string int4View = quant == "int4" ? quantizedViewType(w, &group) : "";
+  // Every format has a decode kernel and a prefill kernel (tokens in fours,
+  // so at least four rows): all rows run on Halide. int8 weights meet x as
+  // int16 rows (int16_rows), int4 weights as int8 rows per group in the
+  // weights' interleaved order (the Input of Int4Groups).
+  const std::string xType = quant == "int8" ? "int16" : quant == "int4" ? "int8" : "float32";
+  auto matmulKernel = [&](bool prefill) {
+    std::vector<std::string> params = {"N=" + std::to_string(n), "K=" + std::to_string(k), "quant=" + quant,
+                                       std::string("has_bias=") + (bias ? "true" : "false"),
+                                       std::string("gated=") + (w2 ? "true" : "false"), "w.type=" + wType,
+                                       "w2.type=" + wType, "x.type=" + xType,
+                                       std::string("prefill=") + (prefill ? "true" : "false")};
+    if (group)
+      params.push_back("group=" + std::to_string(group));
+    return this->kernel("qwen_matmul", params);
+  };
+  const std::string fn = matmulKernel(false);
+  auto weightBuf = [&](Value v) {
+    return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *blob.pack(v), code, bits, group ? k / 2 : k, n).str();
+  };
+  auto scaleBuf = [&](Value v) { // int8: one scale per row, int4: per group; unused for floats
+    if (quant != "int8" && quant != "int4")
+      return std::string("HlBuf(W, halide_type_float, 32, 1, 1)");
+    return llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1}, {2})", blob.scalesOf(v),
+                         group ? k / group : 1, n)
+        .str();
+  };
+  std::string biasBuf = "HlBuf(W, halide_type_float, 32, 1)";
+  if (bias) // the generator adds a float bias: an f32 copy of it
+    biasBuf = llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1})", blob.floatCopy(bias), n).str();
+  Value second = w2 ? w2 : w;
+  const std::string args = "(&x_.b, &xs_.b, &xm_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b)",
+                    prefillFn = matmulKernel(true);
+  const std::string call = llvm::formatv("{0} >= 4 ? {1}{3} : {2}{3}", rowsExpr, prefillFn, fn, args).str(),
+                    name = llvm::formatv("{0} >= 4 ? \"{1}\" : \"{2}\"", rowsExpr, prefillFn, fn).str();
+  std::string input;
+  if (quant == "int8") {
+    int16Columns = std::max(int16Columns, k);
+    input = llvm::formatv("const QuantRows<int16_t> &xq_ = int16_rows<{0}>({1}, {2});\n"
+                          "    HlBuf x_(xq_.q.data(), halide_type_int, 16, {0}, {2}), "
+                          "xs_(xq_.d.data(), halide_type_float, 32, 1, {2}), xm_(W, halide_type_float, 32, 1, 1);",
+                          k, xExpr, rowsExpr)
+                .str();
+  } else if (quant == "int4") {
+    quantizedInputViews.insert(int4View); // its input rows are reserved at start
+    input = llvm::formatv("const QuantRows<int8_t> &xq_ = *prepare_rows<{0}, {1}>({2}, {3});\n"
+                          "    HlBuf x_(xq_.q.data(), halide_type_int, 8, {0}, {3}), "
+                          "xs_(xq_.d.data(), halide_type_float, 32, {4}, {3}), "
+                          "xm_(xq_.sum8.data(), halide_type_float, 32, {4}, {3});",
+                          k, int4View, xExpr, rowsExpr, k / group)
+                .str();
+  } else {
+    input = llvm::formatv("HlBuf x_({0}, halide_type_float, 32, {1}, {2}), xs_(W, halide_type_float, 32, 1, 1), "
+                          "xm_(W, halide_type_float, 32, 1, 1);",
+                          xExpr, k, rowsExpr)
+                .str();
+  }
+  std::string block = llvm::formatv("{\n    {0}\n    HlBuf y_({1}, halide_type_float, 32, {2}, {3});\n"
+                                   "    HlBuf w_ = {4}, s_ = {5}, w2_ = {6}, s2_ = {7}, b_ = {8};\n"
+                                   "    check_kernel({9}, {10});\n  }",
+                                   input, yExpr, n, rowsExpr, weightBuf(w), scaleBuf(w), weightBuf(second),
+                                   scaleBuf(second), biasBuf, call, name)
+                         .str();
+  return "  " + block + "\n";
+}
+
+} // namespace qwenc
