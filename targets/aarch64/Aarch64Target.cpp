@@ -11,8 +11,8 @@
 //
 // The C++ is compiled with -ffp-contract=off: aarch64 GCC otherwise fuses
 // a*b+c into one rounding (x86 GCC without -mfma cannot), which moved int4
-// logits by up to 0.04 against the x86 builds; without fusion the portable
-// kernels give the x86 cpp build's logits bit for bit.
+// logits by up to 0.04 against the x86 builds in a trial; without fusion the
+// C++ parts round as the x86 cpp build's do.
 //===----------------------------------------------------------------------===//
 #include "targets/aarch64/Aarch64Target.h"
 #include "passes/Passes.h"

@@ -1,6 +1,8 @@
 //===- HalideCalls.cpp ----------------------------------------------------===//
 #include "targets/common/HalideCalls.h"
 
+#include "compiler/dialect/WeightFormat.h"
+
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
@@ -26,17 +28,18 @@ std::string HalideCalls::matmul(const std::string &xExpr, const std::string &row
   auto type = cast<RankedTensorType>(w.getType());
   Type element = type.getElementType();
   int64_t k = type.getDimSize(1);
-  std::string quant, wType, code, bits;
-  if (element.isF32()) {
-    quant = "f32", wType = "float32", code = "halide_type_float", bits = "32";
-  } else if (element.isBF16()) {
-    quant = "bf16", wType = "uint16", code = "halide_type_uint", bits = "16";
-  } else if (element.isInteger(8)) {
-    quant = "int8", wType = "int8", code = "halide_type_int", bits = "8";
-  } else if (element.isInteger(4)) {
-    quant = "int4", wType = "uint8", code = "halide_type_uint", bits = "8";
-  } else {
+  // The generator's `quant` is the format's name (WeightFormat.h); the
+  // buffer element types are those of the packed layouts.
+  const std::optional<WeightFormat> format = formatOf(element);
+  if (!format || *format == WeightFormat::F16)
     return ""; // (qwen-select-kernels leaves f16 weights to C++ kernels)
+  const std::string quant = formatName(*format).str();
+  std::string wType, code, bits;
+  switch (*format) {
+  case WeightFormat::F32: wType = "float32", code = "halide_type_float", bits = "32"; break;
+  case WeightFormat::BF16: wType = "uint16", code = "halide_type_uint", bits = "16"; break;
+  case WeightFormat::Int8: wType = "int8", code = "halide_type_int", bits = "8"; break;
+  default: wType = "uint8", code = "halide_type_uint", bits = "8"; break; // int4: two a byte
   }
   if (k % 32 != 0)
     return "";
