@@ -511,7 +511,15 @@ public:
       // cost an expf and a division each.
       Var nio("nio"), nii("nii");
       y.split(n, no, ni, balancedBlock(int(N), 256), TailStrategy::GuardWithIf);
-      if (q == "int4")
+      // On ARM two columns at a time, whose spans run side by side (below);
+      // an odd last column overlaps the one before (ShiftInwards), so that
+      // every pair is whole.
+      if (q == "int4" && arm())
+        y.split(ni, nio, nii, 2, int(N) >= 2 ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf)
+            .reorder(nii, nio, no, r)
+            .vectorize(nii)
+            .parallel(no);
+      else if (q == "int4")
         y.split(ni, nio, nii, 8, TailStrategy::GuardWithIf).reorder(nii, nio, no, r).vectorize(nii).parallel(no);
       else
         y.reorder(ni, no, r).parallel(no);
@@ -539,13 +547,11 @@ public:
           // and conversions are independent, which an in-order core (A53,
           // A55) needs to issue every cycle (one column at a time: A53 103
           // cycles a span by llvm-mca, against a bound of 40).
-          Var pair("pair"), inPair("in_pair");
           d.partial.compute_at(d.total, Var::outermost()).vectorize(m);
           d.partial.update()
-              .split(n, pair, inPair, 2, TailStrategy::GuardWithIf)
-              .reorder(m, inPair, d.spans.x, pair)
+              .reorder(m, n, d.spans.x)
               .vectorize(m)
-              .unroll(inPair)
+              .unroll(n)
               .prefetch(i == 0 ? w : w2, d.spans.x, d.spans.x, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting)
               .prefetch(i == 0 ? scale : scale2, d.spans.x, d.spans.x, prefetchBytes / 64,
                         PrefetchBoundStrategy::NonFaulting);

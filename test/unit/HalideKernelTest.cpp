@@ -29,7 +29,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -498,6 +501,46 @@ TEST(HalideKernelDispatch, AutoRunsTheVnniVariantWhereTheCpuHasIt) {
   EXPECT_EQ(vnniAsked, 1);
   EXPECT_EQ(vnniGranted, vnni ? 1 : 0);
   EXPECT_EQ(wrapped, int4Outputs<128>(vnni ? test_int4_g128_prefill_vnni : test_int4_g128_prefill_avx2));
+}
+
+} // namespace
+
+namespace {
+
+// The VNNI variant is named twice: as a Halide target string where the
+// kernels are built (targets/x86-64/CMakeLists.txt) and as feature bits where
+// the runtime chooses it (kVnniFeatures in runtime/arch/x86-64/halide.h).
+// The features past the arch, OS and bits of the one must be the other.
+TEST(HalideKernelDispatch, VnniFeaturesMatchTheVariantBuilt) {
+  const std::pair<const char *, halide_target_feature_t> known[] = {
+      {"avx512", halide_target_feature_avx512},
+      {"avx512_sapphirerapids", halide_target_feature_avx512_sapphirerapids},
+      {"avx512_skylake", halide_target_feature_avx512_skylake},
+      {"avx512_cannonlake", halide_target_feature_avx512_cannonlake},
+      {"avx2", halide_target_feature_avx2},
+      {"fma", halide_target_feature_fma},
+      {"f16c", halide_target_feature_f16c}};
+  std::vector<int> named;
+  std::string target = QWENC_HALIDE_TARGET_VNNI, part;
+  for (size_t start = 0, end; start <= target.size(); start = end + 1) {
+    end = target.find('-', start);
+    if (end == std::string::npos)
+      end = target.size();
+    part = target.substr(start, end - start);
+    if (part == "x86" || part == "64" || part == "linux" || part == "no_runtime")
+      continue;
+    bool found = false;
+    for (const auto &[name, feature] : known)
+      if (part == name) {
+        named.push_back(feature);
+        found = true;
+      }
+    EXPECT_TRUE(found) << "feature '" << part << "' of " << target << " is not known to this test";
+  }
+  std::vector<int> runtime(std::begin(kVnniFeatures), std::end(kVnniFeatures));
+  std::sort(named.begin(), named.end());
+  std::sort(runtime.begin(), runtime.end());
+  EXPECT_EQ(named, runtime);
 }
 
 } // namespace

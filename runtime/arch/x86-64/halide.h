@@ -16,9 +16,9 @@ inline bool &kernels_avx2_only() {
   return only;
 }
 
-/// The Halide target features of the kernels' AVX-512 VNNI variant. The
-/// target's table (targets/x86-64/X86Target.cpp) names the same ones, and
-/// the test of the generated libraries' variants checks both agree.
+/// The Halide target features of the kernels' AVX-512 VNNI variant, whose
+/// target string targets/x86-64/CMakeLists.txt names
+/// (HalideKernelDispatch.VnniFeaturesMatchTheVariantBuilt checks they agree).
 constexpr halide_target_feature_t kVnniFeatures[] = {halide_target_feature_avx512,
                                                      halide_target_feature_avx512_sapphirerapids};
 
