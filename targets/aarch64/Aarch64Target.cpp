@@ -95,6 +95,7 @@ public:
     Toolchain tc;
     const char *cxx = std::getenv("QWENC_AARCH64_CXX");
     tc.cxx = cxx && *cxx ? cxx : QWENC_AARCH64_CXX;
+    tc.cxxHint = "install g++-aarch64-linux-gnu, or set QWENC_AARCH64_CXX to an aarch64 Linux C++17 compiler";
     tc.cxxFlags = {"-O3", "-ffp-contract=off",
                    std::string(cpu.gccArch ? "-march=" : "-mcpu=") + cpu.gccCpu};
     tc.linkFlags = {"-static"};

@@ -24,7 +24,7 @@ namespace {
 
 /// Runs argv[0] found on PATH; returns "" or a message.
 std::string runCommand(const std::vector<std::string> &args, bool verbose,
-                       const std::string &what = "the C++ compiler") {
+                       const std::string &what = "the C++ compiler", const std::string &hint = "") {
   std::vector<char *> argv;
   std::string shown;
   for (const std::string &a : args) {
@@ -38,7 +38,7 @@ std::string runCommand(const std::vector<std::string> &args, bool verbose,
   int rc = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
   if (rc != 0)
     return "cannot run " + what + " '" + args[0] + "': " + std::strerror(rc) +
-           (what == "the C++ compiler" ? " (install g++, or set CXX to a C++17 compiler)" : "");
+           (hint.empty() ? "" : " (" + hint + ")");
   int status = 0;
   if (waitpid(pid, &status, 0) < 0)
     return std::string("waiting for the C++ compiler failed: ") + std::strerror(errno);
@@ -180,7 +180,7 @@ std::string buildExecutable(const CppModel &model, const Toolchain &tc, const Ta
 
   if (progress)
     progress->begin("compile the model's C++");
-  std::string err = runCommand(compile, verbose);
+  std::string err = runCommand(compile, verbose, "the C++ compiler", tc.cxxHint);
   if (err.empty() && progress)
     progress->end(std::to_string(model.source.size() / 1000) + " kB of source");
   if (err.empty() && progress)

@@ -30,6 +30,7 @@ const RuntimeLayout &runtimeLayout();
 /// How a target builds.
 struct Toolchain {
   std::string cxx;                     // the compiler driver
+  std::string cxxHint;                 // what to do when it cannot be run
   std::vector<std::string> cxxFlags;   // compiling the model's C++ (and linking)
   std::vector<std::string> linkFlags;  // linking only (e.g. -static)
   std::string runtimeLib, runtimeMainLib; // the runtime built for the target

@@ -9,6 +9,7 @@ Toolchain hostToolchain() {
   Toolchain tc;
   const char *cxx = std::getenv("CXX");
   tc.cxx = cxx && *cxx ? cxx : "c++";
+  tc.cxxHint = "install g++, or set CXX to a C++17 compiler";
   tc.cxxFlags = splitList(QWENC_SANITIZE_FLAGS);
   const std::string lib = runtimeLayout().libDir;
   tc.runtimeLib = lib + "/libqwenc_runtime.a";
