@@ -514,7 +514,10 @@ public:
       // On ARM two columns at a time, whose spans run side by side (below);
       // an odd last column overlaps the one before (ShiftInwards), so that
       // every pair is whole.
-      if (q == "int4" && arm())
+      // The same for int8 and float weights: each x vector loaded once for
+      // both columns (an A53 loads 128 bits in two cycles; one column at a
+      // time its bf16 loop read twice as many bytes of x as of weights).
+      if (arm())
         y.split(ni, nio, nii, 2, int(N) >= 2 ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf)
             .reorder(nii, nio, no, r)
             .vectorize(nii)
@@ -525,9 +528,24 @@ public:
         y.reorder(ni, no, r).parallel(no);
       const int prefetchBytes = 8192;
       for (size_t i = 0; i < intTotals.size(); ++i) {
+        RVar ko("ko"), ki("ki");
+        if (arm()) { // the pair's columns side by side
+          intTotals[i].compute_at(y, nio);
+          intPartials[i].compute_at(intTotals[i], Var::outermost()).vectorize(l);
+          intPartials[i]
+              .update()
+              .split(intBlocks[i].x, ko, ki, 64 / (2 * intLaneCount()))
+              .reorder(intBlocks[i].y, l, n, ki, ko)
+              .atomic()
+              .vectorize(intBlocks[i].y)
+              .vectorize(l)
+              .unroll(n)
+              .unroll(ki)
+              .prefetch(i == 0 ? w : w2, ko, ko, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting);
+          continue;
+        }
         intTotals[i].compute_at(y, no);
         intPartials[i].compute_at(intTotals[i], n).vectorize(l);
-        RVar ko("ko"), ki("ki");
         intPartials[i]
             .update()
             .split(intBlocks[i].x, ko, ki, 64 / (2 * intLaneCount()))
@@ -566,9 +584,21 @@ public:
         scheduleInt4Span(d, arm());
       }
       for (size_t i = 0; i < totals.size(); ++i) {
+        const int stepBytes = q == "f32" ? 4 * 32 : 2 * 32; // 32 columns a step of blocks.x
+        if (arm()) { // the pair's columns side by side
+          totals[i].compute_at(y, nio);
+          partials[i].compute_at(totals[i], Var::outermost()).vectorize(l);
+          partials[i]
+              .update()
+              .reorder(l, n, blocks[i].x)
+              .vectorize(l)
+              .unroll(n)
+              .prefetch(i == 0 ? w : w2, blocks[i].x, blocks[i].x, prefetchBytes / stepBytes,
+                        PrefetchBoundStrategy::NonFaulting);
+          continue;
+        }
         totals[i].compute_at(y, no);
         partials[i].compute_at(totals[i], n).vectorize(l);
-        const int stepBytes = q == "f32" ? 4 * 32 : 2 * 32; // 32 columns a step of blocks.x
         partials[i]
             .update()
             .reorder(l, blocks[i].x)
