@@ -8,6 +8,7 @@
 #ifndef QWENC_PASSES_KERNELCHOICE_H
 #define QWENC_PASSES_KERNELCHOICE_H
 
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/StringRef.h"
 
@@ -24,6 +25,19 @@ inline Kernel kernelOf(Operation *op) {
     return a.getValue() == "halide" ? Kernel::Halide : Kernel::Cpp;
   return Kernel::Cpp;
 }
+
+/// Whether the Halide matrix generator takes a product's weight: f32, bf16,
+/// int8 or int4 (f16 Halide 14 widens in software) with rows of whole
+/// vectors of 32 columns.
+inline bool halideTakesWeight(Value weight) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  Type e = type.getElementType();
+  return (e.isF32() || e.isBF16() || e.isInteger(8) || e.isInteger(4)) && type.getDimSize(1) % 32 == 0;
+}
+
+/// Whether the Halide attention generator takes heads of this size (eight
+/// positions or dimensions a vector).
+inline bool halideTakesAttention(int64_t headDim) { return headDim % 8 == 0; }
 
 } // namespace mlir::qwen
 #endif

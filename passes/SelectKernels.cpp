@@ -26,13 +26,6 @@ namespace mlir::qwen {
 
 namespace {
 
-/// Whether the Halide matrix generator takes this weight.
-bool halideTakes(Value weight) {
-  auto type = cast<RankedTensorType>(weight.getType());
-  Type e = type.getElementType();
-  return (e.isF32() || e.isBF16() || e.isInteger(8) || e.isInteger(4)) && type.getDimSize(1) % 32 == 0;
-}
-
 struct SelectKernels : mlir::qwen::impl::QwenSelectKernelsBase<SelectKernels> {
   using QwenSelectKernelsBase::QwenSelectKernelsBase;
 
@@ -62,13 +55,13 @@ struct SelectKernels : mlir::qwen::impl::QwenSelectKernelsBase<SelectKernels> {
     };
     fn.walk([&](Operation *op) {
       if (auto l = dyn_cast<LinearOp>(op))
-        mark(op, halideTakes(l.getWeight()));
+        mark(op, halideTakesWeight(l.getWeight()));
       else if (auto g = dyn_cast<GatedLinearOp>(op))
-        mark(op, halideTakes(g.getGate()) && halideTakes(g.getUp()));
+        mark(op, halideTakesWeight(g.getGate()) && halideTakesWeight(g.getUp()));
       else if (auto l = dyn_cast<LogitsOp>(op))
-        mark(op, halideTakes(l.getWeight()));
+        mark(op, halideTakesWeight(l.getWeight()));
       else if (auto a = dyn_cast<AttentionOp>(op))
-        mark(op, a.getHeadDim() % 8 == 0);
+        mark(op, halideTakesAttention(a.getHeadDim()));
     });
   }
 };

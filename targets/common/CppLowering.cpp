@@ -135,11 +135,13 @@ std::string Emitter::vectorPtr(Value v) {
 
 bool Emitter::emitHalideMatmul(Operation *op, const std::string &xExpr, const std::string &rowsExpr, Value w,
                                Value w2, Value bias, const std::string &yExpr, int64_t n) {
-  if (mlir::qwen::kernelOf(op) != mlir::qwen::Kernel::Halide)
+  // An op the IR gives to Halide with weights the generator does not take
+  // (hand-written IR) runs the C++ kernel, as without the attribute.
+  if (mlir::qwen::kernelOf(op) != mlir::qwen::Kernel::Halide || !mlir::qwen::halideTakesWeight(w) ||
+      (w2 && !mlir::qwen::halideTakesWeight(w2)))
     return false;
-  std::string block = halide.matmul(xExpr, rowsExpr, w, w2, bias, yExpr, n);
-  body += block;
-  return !block.empty();
+  body += halide.matmul(xExpr, rowsExpr, w, w2, bias, yExpr, n);
+  return true;
 }
 
 LogicalResult Emitter::emitOp(Operation *op) {
@@ -188,7 +190,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
         numLayers = std::max<int>(numLayers, int(a.getLayer()) + 1);
         std::string cacheOffset = llvm::formatv("size_t({0}) * s.ctx * {1}", a.getLayer(), kv).str();
         maxHeads = std::max<int64_t>(maxHeads, a.getNumHeads());
-        if (mlir::qwen::kernelOf(a) == mlir::qwen::Kernel::Halide) {
+        if (mlir::qwen::kernelOf(a) == mlir::qwen::Kernel::Halide && mlir::qwen::halideTakesAttention(a.getHeadDim())) {
           std::string fn = halide.kernel(
               "qwen_attention", {"heads=" + std::to_string(a.getNumHeads()),
                                  "kv_heads=" + std::to_string(a.getNumKvHeads()),

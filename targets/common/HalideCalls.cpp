@@ -31,8 +31,6 @@ std::string HalideCalls::matmul(const std::string &xExpr, const std::string &row
   // The generator's `quant` is the format's name (WeightFormat.h); the
   // buffer element types are those of the packed layouts.
   const std::optional<WeightFormat> format = formatOf(element);
-  if (!format || *format == WeightFormat::F16)
-    return ""; // (qwen-select-kernels leaves f16 weights to C++ kernels)
   const std::string quant = formatName(*format).str();
   std::string wType, code, bits;
   switch (*format) {
@@ -41,8 +39,6 @@ std::string HalideCalls::matmul(const std::string &xExpr, const std::string &row
   case WeightFormat::Int8: wType = "int8", code = "halide_type_int", bits = "8"; break;
   default: wType = "uint8", code = "halide_type_uint", bits = "8"; break; // int4: two a byte
   }
-  if (k % 32 != 0)
-    return "";
   int64_t group = 0; // int4: columns per scale
   const std::string int4View = quant == "int4" ? quantizedViewType(w, &group) : "";
   // Every format has a decode kernel and a prefill kernel (tokens in fours,

@@ -22,8 +22,8 @@ public:
   HalideCalls(CppModel &model, WeightBlob &blob, std::set<std::string> &quantizedInputViews)
       : model(model), blob(blob), quantizedInputViews(quantizedInputViews) {}
   /// The C++ block computing y = x W^T (+ bias), or the gated form with w2,
-  /// for every row count (prefill kernels for four rows or more); "" where
-  /// the generator does not take the weights.
+  /// for every row count (prefill kernels for four rows or more), of
+  /// weights the generator takes (halideTakesWeight).
   std::string matmul(const std::string &xExpr, const std::string &rowsExpr, mlir::Value w, mlir::Value w2,
                      mlir::Value bias, const std::string &yExpr, int64_t n);
   /// The function name of the kernel `generator` makes with `params`.
