@@ -15,8 +15,7 @@
 // C++ parts round as the x86 cpp build's do.
 //===----------------------------------------------------------------------===//
 #include "targets/aarch64/Aarch64Target.h"
-#include "passes/Passes.h"
-#include "targets/common/HostBuild.h"
+#include "targets/common/ExecutableTarget.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -52,7 +51,7 @@ const CpuModel &cpuModel(const std::string &name) {
 
 std::string libDir() { return runtimeLayout().libDir + "/aarch64"; }
 
-class Aarch64Target final : public Target {
+class Aarch64Target final : public ExecutableTarget {
 public:
   llvm::StringRef name() const override { return "aarch64"; }
   llvm::StringRef summary() const override {
@@ -72,25 +71,20 @@ public:
              "(scripts/install-deps.sh), then rebuild";
     return "";
   }
-  void buildPipeline(mlir::OpPassManager &pm, const TargetOptions &) const override {
-    mlir::qwen::QwenSelectKernelsOptions o;
-    o.library = "halide";
-    pm.nest<mlir::func::FuncOp>().addPass(mlir::qwen::createQwenSelectKernels(o));
-  }
-  mlir::FailureOr<CppModel> emit(mlir::ModuleOp module, const TargetOptions &opts) const override {
+
+protected:
+  llvm::StringRef kernelLibrary() const override { return "halide"; }
+  LoweringConfig lowering(const TargetOptions &opts) const override {
     const CpuModel &cpu = cpuModel(opts.cpu);
     LoweringConfig c;
-    c.target = "aarch64";
     c.archHeader = "arch/aarch64/kernels.h";
     c.halideHeader = "arch/aarch64/halide.h";
     c.archNamespace = "aarch64";
     c.requiredFeatures = cpu.required;
     c.isaChoices = cpu.neonVariant && cpu.dotVariant ? "auto|neon" : "auto";
-    c.maxRows = opts.maxRows;
-    c.progress = opts.progress;
-    return lowerToCpp(module, c);
+    return c;
   }
-  std::string build(const CppModel &model, const TargetOptions &opts, const std::string &output) const override {
+  Toolchain toolchain(const TargetOptions &opts) const override {
     const CpuModel &cpu = cpuModel(opts.cpu);
     Toolchain tc;
     const char *cxx = std::getenv("QWENC_AARCH64_CXX");
@@ -113,7 +107,7 @@ public:
     tc.halideVariants = cpu.neonVariant && cpu.dotVariant ? "NEON and NEON dot product"
                         : cpu.dotVariant                  ? "NEON dot product"
                                                           : "NEON";
-    return buildExecutable(model, tc, opts, output);
+    return tc;
   }
 };
 

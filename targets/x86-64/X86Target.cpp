@@ -7,7 +7,7 @@
 // one at start. The executable refuses a CPU without AVX2/FMA/F16C.
 //===----------------------------------------------------------------------===//
 #include "targets/x86-64/X86Target.h"
-#include "passes/Passes.h"
+#include "targets/common/ExecutableTarget.h"
 #include "targets/common/HostToolchain.h"
 
 namespace qwenc {
@@ -20,37 +20,32 @@ namespace {
 constexpr const char *kVnniVariant = QWENC_X86_VNNI_VARIANT;
 constexpr const char *kAvx2Variant = QWENC_X86_AVX2_VARIANT;
 
-class X86Target final : public Target {
+class X86Target final : public ExecutableTarget {
 public:
   llvm::StringRef name() const override { return "x86-64-avx2"; }
   llvm::StringRef summary() const override {
     return "x86-64 with AVX2+FMA: Halide kernels, each also for AVX-512 VNNI, chosen at start";
   }
-  void buildPipeline(mlir::OpPassManager &pm, const TargetOptions &) const override {
-    mlir::qwen::QwenSelectKernelsOptions o;
-    o.library = "halide";
-    pm.nest<mlir::func::FuncOp>().addPass(mlir::qwen::createQwenSelectKernels(o));
-  }
-  mlir::FailureOr<CppModel> emit(mlir::ModuleOp module, const TargetOptions &opts) const override {
+
+protected:
+  llvm::StringRef kernelLibrary() const override { return "halide"; }
+  LoweringConfig lowering(const TargetOptions &) const override {
     LoweringConfig c;
-    c.target = "x86-64-avx2";
     c.archHeader = "arch/x86-64/kernels.h";
     c.halideHeader = "arch/x86-64/halide.h";
     c.archNamespace = "x86";
     c.requiredFeatures = "avx2,fma,f16c";
     c.isaChoices = "auto|avx2";
-    c.maxRows = opts.maxRows;
-    c.progress = opts.progress;
-    return lowerToCpp(module, c);
+    return c;
   }
-  std::string build(const CppModel &model, const TargetOptions &opts, const std::string &output) const override {
+  Toolchain toolchain(const TargetOptions &) const override {
     Toolchain tc = hostToolchain();
     tc.cxxFlags.insert(tc.cxxFlags.begin(), {"-O3", "-mavx2", "-mfma", "-mf16c"});
     tc.halideTargets = std::string("target=") + kVnniVariant + "," + kAvx2Variant;
     tc.matmulParams = {"l2_kib=1024"};
     tc.halideRuntime = runtimeLayout().libDir + "/halide_runtime_x86_64.o";
     tc.halideVariants = "AVX2 and AVX-512 VNNI";
-    return buildExecutable(model, tc, opts, output);
+    return tc;
   }
 };
 
