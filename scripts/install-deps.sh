@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   cmake ninja-build g++ python3
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools  # MLIR, FileCheck, lit
+  llvm-19  # llvm-readelf, llvm-objdump, llvm-ar (tests), llvm-mca (bench/arm-mca)
   nlohmann-json3-dev libgtest-dev
   libutf8proc-dev  # Unicode categories and NFC for the tokenizer (linked statically)
   libhalide14-0-dev  # kernel generators of the x86-64-avx2 target

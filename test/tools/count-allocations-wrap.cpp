@@ -4,7 +4,8 @@
 // (QWENC_EXTRA_LINK_ARGS, see test/e2e/aarch64-no-allocation.test), so every
 // call of malloc & co. from the model, the runtime, libstdc++ and libc's
 // other objects comes here first. Prints "allocations: N" at exit.
-#include <atomic>
+#include "AllocationCount.h"
+
 #include <cstddef>
 #include <cstdio>
 #include <sys/mman.h>
@@ -22,46 +23,38 @@ void *__real_mmap(void *, size_t, int, int, int, off_t);
 }
 
 namespace {
-std::atomic<long> g_count{0};
-
-struct Report {
-  ~Report() {
-    char line[64];
-    int n = std::snprintf(line, sizeof line, "allocations: %ld\n", g_count.load());
-    if (n > 0 && write(2, line, size_t(n)) < 0)
-      return;
-  }
-} g_report;
+qwenc_test::AllocationReport g_report;
+using qwenc_test::g_allocations;
 } // namespace
 
 extern "C" {
 void *__wrap_malloc(size_t n) {
-  ++g_count;
+  ++g_allocations;
   return __real_malloc(n);
 }
 void *__wrap_calloc(size_t n, size_t size) {
-  ++g_count;
+  ++g_allocations;
   return __real_calloc(n, size);
 }
 void *__wrap_realloc(void *p, size_t n) {
-  ++g_count;
+  ++g_allocations;
   return __real_realloc(p, n);
 }
 void *__wrap_memalign(size_t align, size_t n) {
-  ++g_count;
+  ++g_allocations;
   return __real_memalign(align, n);
 }
 void *__wrap_aligned_alloc(size_t align, size_t n) {
-  ++g_count;
+  ++g_allocations;
   return __real_aligned_alloc(align, n);
 }
 int __wrap_posix_memalign(void **out, size_t align, size_t n) {
-  ++g_count;
+  ++g_allocations;
   return __real_posix_memalign(out, align, n);
 }
 void *__wrap_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset) {
   if (flags & MAP_ANONYMOUS)
-    ++g_count;
+    ++g_allocations;
   return __real_mmap(addr, length, prot, flags, fd, offset);
 }
 } // extern "C"

@@ -3,7 +3,8 @@
 // prints "allocations: N" to stderr at exit. Two runs of a compiled model
 // that differ only in the number of generated tokens must print the same N:
 // then generating a token allocates nothing.
-#include <atomic>
+#include "AllocationCount.h"
+
 #include <cstdarg>
 #include <cstddef>
 #include <cstdio>
@@ -20,47 +21,39 @@ void *__libc_memalign(size_t, size_t);
 }
 
 namespace {
-std::atomic<long> g_count{0};
-
-struct Report {
-  ~Report() {
-    char line[64];
-    int n = std::snprintf(line, sizeof line, "allocations: %ld\n", g_count.load());
-    if (n > 0 && write(2, line, size_t(n)) < 0)
-      return;
-  }
-} g_report;
+qwenc_test::AllocationReport g_report;
+using qwenc_test::g_allocations;
 } // namespace
 
 extern "C" {
 
 void *malloc(size_t n) {
-  ++g_count;
+  ++g_allocations;
   return __libc_malloc(n);
 }
 
 void *calloc(size_t n, size_t size) {
-  ++g_count;
+  ++g_allocations;
   return __libc_calloc(n, size);
 }
 
 void *realloc(void *p, size_t n) {
-  ++g_count;
+  ++g_allocations;
   return __libc_realloc(p, n);
 }
 
 void *memalign(size_t align, size_t n) {
-  ++g_count;
+  ++g_allocations;
   return __libc_memalign(align, n);
 }
 
 void *aligned_alloc(size_t align, size_t n) {
-  ++g_count;
+  ++g_allocations;
   return __libc_memalign(align, n);
 }
 
 int posix_memalign(void **out, size_t align, size_t n) {
-  ++g_count;
+  ++g_allocations;
   void *p = __libc_memalign(align, n);
   if (!p)
     return 12; // ENOMEM
@@ -70,7 +63,7 @@ int posix_memalign(void **out, size_t align, size_t n) {
 
 void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset) {
   if (flags & MAP_ANONYMOUS)
-    ++g_count;
+    ++g_allocations;
   return reinterpret_cast<void *>(syscall(SYS_mmap, addr, length, prot, flags, fd, offset));
 }
 

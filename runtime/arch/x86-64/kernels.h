@@ -10,7 +10,6 @@
 
 #include <cstring>
 #include <immintrin.h>
-#include <string>
 #include <type_traits>
 
 namespace qwenc_rt {
@@ -47,10 +46,6 @@ inline __m256 exp8(__m256 x) {
 inline __m256 silu_mul8v(__m256 g, __m256 u) {
   const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), g));
   return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e)), u);
-}
-/// Eight int8 at p as floats.
-inline __m256 load8_i8(const int8_t *p) {
-  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
 }
 /// Eight f16 at p as floats (vcvtph2ps).
 inline __m256 load8_f16(const f16 *p) {
