@@ -9,6 +9,7 @@
 #include "tokenizer.h"
 #include "weights.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -269,6 +270,13 @@ public:
   }
   int position() const { return pos_; }
   int room() const { return s_.ctx - pos_; }
+  int ctx() const { return s_.ctx; }
+  /// Forgets the cache: the next feed starts at position 0.
+  void reset() {
+    pos_ = 0;
+    seen_.clear();
+    last_ = nullptr;
+  }
   NpyWriter *dump = nullptr;
 
   /// Runs ids through the model; false (nothing run) if they do not fit.
@@ -437,17 +445,25 @@ int run_prompt_ids(const Options &o, const uint8_t *weights) {
   return 0;
 }
 
-/// Streams an answer's text; stops printing at an eos id.
+/// Streams an answer's text; stops printing at an eos id. Keeps the text
+/// (the chat's history).
 struct TextSink {
   Tokenizer &tok;
   StreamDecoder decoder;
+  std::string text;
   explicit TextSink(Tokenizer &t) : tok(t), decoder(t) {}
   void operator()(int32_t id) {
     if (is_eos(id) || tok.is_special(id))
       return;
-    write_stdout(decoder.push(id));
+    out(decoder.push(id));
   }
-  void finish() { write_stdout(decoder.flush()); }
+  void finish() { out(decoder.flush()); }
+
+private:
+  void out(const std::string &s) {
+    text += s;
+    write_stdout(s);
+  }
 };
 
 /// The message of -f FILE: whole, valid UTF-8, and not larger than any
@@ -559,31 +575,56 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
   // new tokens (closing the last answer, the user's message, the prompt).
   // An answer is closed in the cache as the template renders a past one:
   // its text (an eos id not included), then <|im_end|>\n.
+  //
+  // A turn that does not fit the context re-reads the conversation from
+  // the start without its oldest turns (the system prompt stays), leaving a
+  // quarter of the context (or -n) to answer in: the chat goes on.
   const std::vector<int32_t> close_turn = encode_or_fail(tok, "<|im_end|>\n", "chat");
-  auto context_full = [&] {
-    std::fprintf(stderr, "error: the context of %d tokens is full; start a new chat (or raise --ctx)\n", o.ctx);
-    return 1;
-  };
+  std::vector<ChatMessage> conversation = first;
+  const size_t kept_always = conversation.size(); // the system message, if given
+  const int reserve = o.max_new > 0 ? std::min(o.max_new, o.ctx / 2) : o.ctx / 4;
+  bool reread = false; // the cache no longer holds the conversation
   MessageInput input;
   std::string message;
-  bool first_turn = true;
   while (input.next(message)) {
     if (!check_utf8(message, err)) {
       std::fprintf(stderr, "error: message: %s; type it again\n", err.c_str());
       continue;
     }
-    ChatPrompt prompt;
-    if (first_turn) {
-      first.push_back({"user", message});
-      prompt = render_chat(first, true, kModel.default_system_prompt);
-    } else {
+    conversation.push_back({"user", message});
+    std::vector<int32_t> ids;
+    if (!reread && g.position() > 0) {
+      ChatPrompt prompt;
       prompt.turn("user", message);
       prompt.generation_prompt();
+      ids = encode_prompt(tok, prompt, o);
     }
-    std::vector<int32_t> ids = encode_prompt(tok, prompt, o);
-    if (int(ids.size()) >= g.room())
-      return context_full();
-    first_turn = false;
+    if (reread || g.position() == 0 || int(ids.size()) >= g.room()) {
+      size_t dropped = 0;
+      while (true) {
+        ids = encode_prompt(tok, render_chat(conversation, true, kModel.default_system_prompt), o);
+        if (int(ids.size()) + reserve <= o.ctx || conversation.size() - kept_always <= 1)
+          break;
+        // The oldest turn: a user message and its answer.
+        conversation.erase(conversation.begin() + long(kept_always), conversation.begin() + long(kept_always) + 2);
+        ++dropped;
+      }
+      if (int(ids.size()) >= o.ctx) {
+        std::fprintf(stderr, "error: the message makes a prompt of %zu tokens, more than the context of %d; "
+                             "type a shorter one (or raise --ctx)\n", ids.size(), o.ctx);
+        conversation.pop_back();
+        reread = true;
+        continue;
+      }
+      if (g.position() > 0 && dropped > 0)
+        std::fprintf(stderr, "[the context of %d tokens is full: dropped the %zu oldest turn%s, re-read the "
+                             "remaining %zu tokens]\n",
+                     o.ctx, dropped, dropped == 1 ? "" : "s", ids.size());
+      else if (g.position() > 0)
+        std::fprintf(stderr, "[re-read the conversation: %zu tokens]\n", ids.size());
+      g.reset();
+      reread = false;
+    }
     if (o.verbose)
       std::fprintf(stderr, "[turn: %zu new prompt tokens after %d in the cache]\n", ids.size(),
                    g.position());
@@ -591,14 +632,18 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
     Generated r = generate(g, ids, o.max_new < 0 ? o.ctx : o.max_new, o.sampling, rng, st, std::ref(sink));
     sink.finish();
     write_stdout("\n");
+    conversation.push_back({"assistant", sink.text});
     if (g_interrupted)
       std::fprintf(stderr, "[stopped]\n");
-    if (r.context_full)
-      return context_full();
-    if (!r.ids.empty() && !r.last_fed && !is_eos(r.ids.back()) && !g.feed(&r.ids.back(), 1))
-      return context_full();
-    if (!g.feed(close_turn.data(), int(close_turn.size())))
-      return context_full();
+    if (r.context_full) {
+      std::fprintf(stderr, "[the context of %d tokens is full: the answer was cut; the next message drops "
+                           "the oldest turns]\n", o.ctx);
+      reread = true;
+      continue;
+    }
+    if ((!r.ids.empty() && !r.last_fed && !is_eos(r.ids.back()) && !g.feed(&r.ids.back(), 1)) ||
+        !g.feed(close_turn.data(), int(close_turn.size())))
+      reread = true;
   }
   if (isatty(STDIN_FILENO))
     std::fprintf(stderr, "\n");
@@ -629,6 +674,9 @@ int main(int argc, char **argv) {
                                                           kModel.isa_choices + ")"));
   if (o.verbose)
     std::fprintf(stderr, "kernels: %s\n", variant);
+  if (kModel.open_device && !o.have_tokenize && !o.have_detokenize)
+    if (const char *device_error = kModel.open_device(o.ctx, o.verbose))
+      fail(device_error);
   if (o.have_prompt_ids)
     return run_prompt_ids(o, weights);
 

@@ -48,6 +48,10 @@ struct ModelDesc {
   // the variant's name, or null with *error set. The arch header the
   // generated code includes defines it (runtime/arch/).
   const char *(*select_kernels)(const char *required, const char *request, const char **error);
+  // A device target's start (null for CPU targets): loads the model files
+  // forward() runs on the device, for a context of ctx positions, before
+  // any prompt; returns null, or an error message naming the file.
+  const char *(*open_device)(int ctx, bool verbose);
 };
 
 /// Buffers of one generation: the compiler-planned activation arena, the

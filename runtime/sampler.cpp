@@ -38,6 +38,9 @@ void sampling_distribution(float *logits, int vocab, const SamplingParams &p) {
   static thread_local std::vector<int32_t> order;
   static thread_local std::vector<double> prob;
   order.resize(size_t(vocab));
+  // Room for every token at once: top-k keeps the ties of its k-th logit
+  // (many, with bf16 logits), so the kept count varies from step to step.
+  prob.reserve(size_t(vocab));
   std::iota(order.begin(), order.end(), 0);
   // Descending by logit, ties by lower id first, NaN last: a total order, so
   // the in-place sorts (which allocate nothing, unlike stable_sort) are exact.

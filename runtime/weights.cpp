@@ -42,7 +42,11 @@ const uint8_t *map_own_weights(uint64_t expected_bytes) {
   }
   // MAP_POPULATE: every page mapped now, at load, as llama.cpp does; left to
   // fault in on first use, the first forward pass (the prompt) paid for it.
-  void *p = bytes ? ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(offset)) : nullptr;
+  // An empty blob (a device target's program without a tokenizer) is a
+  // valid one: a non-null pointer to nothing.
+  static const uint8_t kEmpty[1] = {0};
+  void *p = bytes ? ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(offset))
+                  : const_cast<uint8_t *>(kEmpty);
   ::close(fd);
   if (p == MAP_FAILED) {
     std::fprintf(stderr, "error: cannot memory-map the weights: %s\n", std::strerror(errno));

@@ -25,13 +25,16 @@ passed=0
 check() { # QWENC: compile for each target from another folder, run, compare
   local qwenc=$1 where=$2
   "$qwenc" --version
-  for target in cpp x86-64-avx2 aarch64; do
-    (cd "$tmp" && "$qwenc" compile model --target "$target" -o "model-$target" -v 2>"$tmp/log")
+  for target in cpp x86-64-avx2 aarch64 ax630c; do
+    # ax630c: an emulated bundle (a folder), its host program run under qemu.
+    extra=() exe="$tmp/model-$target"
+    [ "$target" = ax630c ] && extra=(--emulate) exe="$tmp/model-$target/qwen2"
+    (cd "$tmp" && "$qwenc" compile model --target "$target" "${extra[@]}" -o "model-$target" -v 2>"$tmp/log")
     # Nothing of the source or build tree is used: every path is the install's or the system's.
     if grep -F -e "$src" "$tmp/log"; then echo "test-install: $where used the source tree" >&2; exit 1; fi
     run=()
-    [ "$target" = aarch64 ] && run=(qemu-aarch64 -cpu cortex-a53)
-    got=$("${run[@]}" "$tmp/model-$target" --greedy --max-new 4 --prompt-ids 1935,1280,1401,1837,1184,1588,1707 2>/dev/null)
+    [ "$target" = aarch64 ] || [ "$target" = ax630c ] && run=(qemu-aarch64 -cpu cortex-a53)
+    got=$("${run[@]}" "$exe" --greedy --max-new 4 --prompt-ids 1935,1280,1401,1837,1184,1588,1707 2>/dev/null)
     [ "$got" = "$want" ] || { echo "test-install: $where --target $target gave $got, not $want" >&2; exit 1; }
     echo "ok   $where --target $target"
     passed=$((passed + 1))

@@ -2,6 +2,7 @@
 #include "targets/Target.h"
 #include "passes/Passes.h"
 #include "targets/aarch64/Aarch64Target.h"
+#include "targets/ax630c/Ax630cTarget.h"
 #include "targets/cpp/CppTarget.h"
 #include "targets/x86-64/X86Target.h"
 
@@ -11,7 +12,8 @@ namespace qwenc {
 
 const std::vector<const Target *> &allTargets() {
   // The one list of targets: --help, --target's check and qwen-compile read it.
-  static const std::vector<const Target *> targets = {&cppTarget(), &x86Target(), &aarch64Target()};
+  static const std::vector<const Target *> targets = {&cppTarget(), &x86Target(), &aarch64Target(),
+                                                        &ax630cTarget()};
   return targets;
 }
 

@@ -21,6 +21,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,18 @@ struct TargetOptions {
   std::string keepSourceDir; // --keep-source ("" for a temporary one)
   bool verbose = false;      // print the commands run
   Progress *progress = nullptr;
+  std::string quant = "none"; // --quant as given
+  bool groupSizeGiven = false;
+  bool headQuantGiven = false;
+  /// The target's own flags (Target::flags()) as given: value, or "" for a switch.
+  std::map<std::string, std::string> flags;
+};
+
+/// A flag of one target, beyond the driver's common ones.
+struct TargetFlag {
+  std::string name;      // "--prefill"
+  std::string valueName; // "N" ("" for a switch)
+  std::string help;
 };
 
 class Target {
@@ -43,6 +56,15 @@ public:
   virtual llvm::StringRef summary() const = 0;
   /// The --cpu values it takes, the default first; empty if it takes none.
   virtual std::vector<std::string> cpus() const { return {}; }
+  /// Its own flags, for --help and the driver's parsing.
+  virtual std::vector<TargetFlag> flags() const { return {}; }
+  /// Checks the options (--quant, the target's flags) before any work: ""
+  /// or an error message.
+  virtual std::string configure(const TargetOptions &opts) const { return ""; }
+  /// The --quant the common passes apply: the weights' storage in the IR.
+  virtual std::string irQuant(const std::string &quant) const { return quant; }
+  /// What build() writes: "executable" or "bundle folder" (for messages).
+  virtual llvm::StringRef artifact() const { return "executable"; }
   /// Why this build of qwenc cannot compile for it ("" if it can): a
   /// toolchain it was configured without.
   virtual std::string unavailable() const { return ""; }

@@ -60,3 +60,9 @@ config.substitutions.append(("%arm64_count_allocations", os.path.join(
     config.qwenc_lib_dir, "aarch64", "count-allocations-wrap.o")))
 config.substitutions.append(("%wrap_allocations", "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,"
     "--wrap=memalign,--wrap=aligned_alloc,--wrap=posix_memalign,--wrap=mmap"))
+# The AX630C target's tests: bundles with the emulated engine, whose host
+# programs are dynamically linked aarch64 executables. qemu-aarch64 finds
+# their loader and libc in the arm64 multiarch libc (Debian libc6:arm64,
+# installed with the arm64 libraries): Debian 12's libc6-arm64-cross hangs
+# in its thread start under qemu 7.2.
+config.substitutions.append(("%ax_emulator", os.path.join(config.qwenc_lib_dir, "aarch64", "ax630c-emulator")))

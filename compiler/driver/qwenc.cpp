@@ -48,13 +48,19 @@ std::string usage() {
         cpus += (cpus.empty() ? "" : "|") + c;
       targets += "                            --cpu " + cpus + " (default " + t->cpus().front() + ")\n";
     }
+    for (const qwenc::TargetFlag &f : t->flags()) {
+      std::string flag = f.name + (f.valueName.empty() ? "" : " " + f.valueName);
+      targets += "                            " + flag + std::string(flag.size() < 20 ? 20 - flag.size() : 1, ' ') +
+                 f.help + "\n";
+    }
   }
   return "usage:\n"
          "  qwenc --version\n"
          "  qwenc import MODEL_DIR [-o FILE.mlir]\n"
          "      Read a Hugging Face Qwen2 model directory and print its graph IR.\n"
          "  qwenc compile MODEL_DIR|FILE.mlir --target T -o OUT [options]\n"
-         "      Build one standalone executable that carries the model's weights.\n"
+         "      Build one standalone executable that carries the model's weights\n"
+         "      (ax630c: a bundle folder for the board).\n"
          "      --target T          (default cpp)\n" +
          targets +
          "      --cpu C             the CPU model, for targets that take one (above)\n"
@@ -203,9 +209,25 @@ int runCompile(int argc, char **argv) {
   bool fuse = true, report = false, quiet = false, cpuGiven = false;
   int64_t groupSize = qwenc_rt::int4::kDefaultGroupSize;
   bool groupSizeGiven = false;
+  // The target first: its own flags are parsed with the others.
+  for (int i = 0; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--target")
+      targetName = argv[i + 1];
+  const qwenc::Target *target = qwenc::findTarget(targetName);
+  if (!target)
+    return fail("unknown --target '" + targetName + "' (available: " + qwenc::targetNames() + ")");
+  const std::vector<qwenc::TargetFlag> targetFlags = target->flags();
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    auto flag = std::find_if(targetFlags.begin(), targetFlags.end(),
+                             [&](const qwenc::TargetFlag &f) { return f.name == a; });
+    if (flag != targetFlags.end()) {
+      if (!flag->valueName.empty() && i + 1 >= argc)
+        return fail(a + " needs a value (" + flag->valueName + ")");
+      opts.flags[a] = flag->valueName.empty() ? "" : value();
+      continue;
+    }
     if (a == "-h" || a == "--help")
       return std::fputs(usage().c_str(), stdout), 0;
     if (a == "-o")
@@ -263,9 +285,11 @@ int runCompile(int argc, char **argv) {
     return fail("--group-size applies to int4 weights: give --quant int4 or --head-quant int4");
   if (!headQuant.empty() && quant == "none")
     return fail("--head-quant needs --quant (" + qwenc::quantFormatNames() + ")");
-  const qwenc::Target *target = qwenc::findTarget(targetName);
-  if (!target)
-    return fail("unknown --target '" + targetName + "' (available: " + qwenc::targetNames() + ")");
+  opts.quant = quant;
+  opts.groupSizeGiven = groupSizeGiven;
+  opts.headQuantGiven = !headQuant.empty();
+  if (std::string err = target->configure(opts); !err.empty())
+    return fail("--target " + targetName + ": " + err);
   if (cpuGiven) {
     std::vector<std::string> cpus = target->cpus();
     if (cpus.empty())
@@ -302,11 +326,12 @@ int runCompile(int argc, char **argv) {
   progress.end(std::to_string(weights) + " tensors");
   progress.begin("run the passes");
   PassManager pm(&ctx);
-  qwenc::buildFullPipeline(pm, *target, opts, quant, groupSize, headQuant, fuse);
+  const std::string irQuant = target->irQuant(quant);
+  qwenc::buildFullPipeline(pm, *target, opts, irQuant, groupSize, irQuant == quant ? headQuant : "", fuse);
   if (failed(pm.run(*module)))
     return failWith(input + ": the compile pipeline failed");
-  progress.end(std::string(fuse ? "fusion, " : "") + "weights " + (quant == "none" ? "as stored" : quant) +
-               (quant == "int4" ? " g" + std::to_string(groupSize) : "") +
+  progress.end(std::string(fuse ? "fusion, " : "") + "weights " + (irQuant == "none" ? "as stored" : irQuant) +
+               (irQuant == "int4" ? " g" + std::to_string(groupSize) : "") +
                (headQuant.empty() ? "" : ", head " + headQuant) + ", kernels for " + targetName);
   if (emit == "mlir") {
     std::error_code ec;
@@ -326,9 +351,12 @@ int runCompile(int argc, char **argv) {
   if (!err.empty())
     return progress.abandon(), fail(err);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (!quiet)
+  if (!quiet && target->artifact() == "executable")
     std::fprintf(stderr, "qwenc: wrote %s (%.1f MB of weights) in %.1f s\n", output.c_str(),
                  model->blobBytes / 1e6, secs);
+  else if (!quiet)
+    std::fprintf(stderr, "qwenc: wrote the %s %s in %.1f s\n", target->artifact().str().c_str(), output.c_str(),
+                 secs);
   return 0;
 }
 

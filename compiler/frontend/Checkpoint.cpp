@@ -176,6 +176,7 @@ std::vector<TensorRef> parseSafetensors(const MappedFile &file) {
                   std::to_string(elems * dtypeSize(t.dtype)) + " bytes but data_offsets span " +
                   std::to_string(end - begin));
       t.data = base + begin;
+      t.fileOffset = 8 + headerLen + begin;
       t.numBytes = end - begin;
       ranges.push_back({begin, end});
       out.push_back(std::move(t));

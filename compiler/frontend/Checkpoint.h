@@ -26,6 +26,7 @@ struct TensorRef {
   const uint8_t *data = nullptr; // little-endian, row-major
   size_t numBytes = 0;
   std::string file; // the shard that holds it, for error messages
+  uint64_t fileOffset = 0; // where data starts in that file
 
   int64_t numElements() const;
   /// Element i widened exactly to float.

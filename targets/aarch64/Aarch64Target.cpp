@@ -49,7 +49,6 @@ const CpuModel &cpuModel(const std::string &name) {
   return kCpus[0];
 }
 
-std::string libDir() { return runtimeLayout().libDir + "/aarch64"; }
 
 class Aarch64Target final : public ExecutableTarget {
 public:
@@ -63,14 +62,7 @@ public:
       names.push_back(c.name);
     return names;
   }
-  std::string unavailable() const override {
-    std::error_code ec;
-    if (!std::filesystem::exists(libDir() + "/libqwenc_runtime.a", ec))
-      return "this qwenc was built without the aarch64 runtime (no " + libDir() +
-             "/libqwenc_runtime.a): install g++-aarch64-linux-gnu and the arm64 libraries "
-             "(scripts/install-deps.sh), then rebuild";
-    return "";
-  }
+  std::string unavailable() const override { return aarch64Unavailable(); }
 
 protected:
   llvm::StringRef kernelLibrary() const override { return "halide"; }
@@ -84,34 +76,47 @@ protected:
     c.isaChoices = cpu.neonVariant && cpu.dotVariant ? "auto|neon" : "auto";
     return c;
   }
-  Toolchain toolchain(const TargetOptions &opts) const override {
-    const CpuModel &cpu = cpuModel(opts.cpu);
-    Toolchain tc;
-    const char *cxx = std::getenv("QWENC_AARCH64_CXX");
-    tc.cxx = cxx && *cxx ? cxx : QWENC_AARCH64_CXX;
-    tc.cxxHint = "install g++-aarch64-linux-gnu, or set QWENC_AARCH64_CXX to an aarch64 Linux C++17 compiler";
-    tc.cxxFlags = {"-O3", "-ffp-contract=off",
-                   std::string(cpu.gccArch ? "-march=" : "-mcpu=") + cpu.gccCpu};
-    tc.linkFlags = {"-static"};
-    tc.runtimeLib = libDir() + "/libqwenc_runtime.a";
-    tc.runtimeMainLib = libDir() + "/libqwenc_runtime_main.a";
-    tc.systemLibs = splitList(QWENC_AARCH64_SYSTEM_LIBS);
-    std::string targets;
-    if (cpu.dotVariant)
-      targets += kDotVariant;
-    if (cpu.neonVariant)
-      targets += std::string(targets.empty() ? "" : ",") + kNeonVariant;
-    tc.halideTargets = "target=" + targets;
-    tc.matmulParams = {"l2_kib=" + std::to_string(cpu.l2KiB)};
-    tc.halideRuntime = libDir() + "/halide_runtime_arm64.o";
-    tc.halideVariants = cpu.neonVariant && cpu.dotVariant ? "NEON and NEON dot product"
-                        : cpu.dotVariant                  ? "NEON dot product"
-                                                          : "NEON";
-    return tc;
-  }
+  Toolchain toolchain(const TargetOptions &opts) const override { return aarch64Toolchain(opts.cpu); }
 };
 
 } // namespace
+
+std::string aarch64LibDir() { return runtimeLayout().libDir + "/aarch64"; }
+
+std::string aarch64Unavailable() {
+  std::error_code ec;
+  if (!std::filesystem::exists(aarch64LibDir() + "/libqwenc_runtime.a", ec))
+    return "this qwenc was built without the aarch64 runtime (no " + aarch64LibDir() +
+           "/libqwenc_runtime.a): install g++-aarch64-linux-gnu and the arm64 libraries "
+           "(scripts/install-deps.sh), then rebuild";
+  return "";
+}
+
+Toolchain aarch64Toolchain(const std::string &cpuName) {
+  const CpuModel &cpu = cpuModel(cpuName);
+  Toolchain tc;
+  const char *cxx = std::getenv("QWENC_AARCH64_CXX");
+  tc.cxx = cxx && *cxx ? cxx : QWENC_AARCH64_CXX;
+  tc.cxxHint = "install g++-aarch64-linux-gnu, or set QWENC_AARCH64_CXX to an aarch64 Linux C++17 compiler";
+  tc.cxxFlags = {"-O3", "-ffp-contract=off",
+                 std::string(cpu.gccArch ? "-march=" : "-mcpu=") + cpu.gccCpu};
+  tc.linkFlags = {"-static"};
+  tc.runtimeLib = aarch64LibDir() + "/libqwenc_runtime.a";
+  tc.runtimeMainLib = aarch64LibDir() + "/libqwenc_runtime_main.a";
+  tc.systemLibs = splitList(QWENC_AARCH64_SYSTEM_LIBS);
+  std::string targets;
+  if (cpu.dotVariant)
+    targets += kDotVariant;
+  if (cpu.neonVariant)
+    targets += std::string(targets.empty() ? "" : ",") + kNeonVariant;
+  tc.halideTargets = "target=" + targets;
+  tc.matmulParams = {"l2_kib=" + std::to_string(cpu.l2KiB)};
+  tc.halideRuntime = aarch64LibDir() + "/halide_runtime_arm64.o";
+  tc.halideVariants = cpu.neonVariant && cpu.dotVariant ? "NEON and NEON dot product"
+                      : cpu.dotVariant                  ? "NEON dot product"
+                                                        : "NEON";
+  return tc;
+}
 
 const Target &aarch64Target() {
   static const Aarch64Target t;

@@ -70,6 +70,24 @@ struct CppModel {
   std::vector<KernelSpec> kernels;
 };
 
+/// What the generated kModel (runtime/qwenc_runtime.h) says beyond the
+/// module's qwen.config (eos ids, sampling defaults, name).
+struct ModelDescFields {
+  int64_t vocab = 0, numLayers = 0, kvDim = 0;
+  int64_t maxPositions = 0; // 0: the config's max_position_embeddings
+  int64_t maxRows = 0;
+  uint64_t arenaFloats = 0, scratchFloatsPerPosition = 0;
+  uint64_t tokenizerOffset = 0, tokenizerBytes = 0;
+  std::string defaultSystemPrompt, target, requiredFeatures, isaChoices;
+  std::string selectKernels;          // C++ expression of the select_kernels hook
+  std::string openDevice = "nullptr"; // and of open_device
+};
+
+/// The C++ definition of kModel (and its eos list) for `model`, whose blob
+/// is complete. Problems are diagnostics on the module.
+mlir::FailureOr<std::string> modelDescSource(mlir::ModuleOp module, const CppModel &model,
+                                             const ModelDescFields &fields);
+
 /// Lowers `module` (func @forward in the qwen dialect) to a C++ translation
 /// unit. Reports problems as diagnostics on the module and fails.
 mlir::FailureOr<CppModel> lowerToCpp(mlir::ModuleOp module, const LoweringConfig &config);

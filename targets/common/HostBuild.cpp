@@ -20,11 +20,9 @@
 extern char **environ;
 
 namespace qwenc {
-namespace {
 
-/// Runs argv[0] found on PATH; returns "" or a message.
-std::string runCommand(const std::vector<std::string> &args, bool verbose,
-                       const std::string &what = "the C++ compiler", const std::string &hint = "") {
+std::string runCommand(const std::vector<std::string> &args, bool verbose, const std::string &what,
+                       const std::string &hint) {
   std::vector<char *> argv;
   std::string shown;
   for (const std::string &a : args) {
@@ -47,6 +45,7 @@ std::string runCommand(const std::vector<std::string> &args, bool verbose,
   return "";
 }
 
+
 std::string makeTempDir() {
   const char *tmp = std::getenv("TMPDIR");
   std::string templ = std::string(tmp ? tmp : "/tmp") + "/qwenc-XXXXXX";
@@ -56,8 +55,6 @@ std::string makeTempDir() {
     return "";
   return buf.data();
 }
-
-} // namespace
 
 const RuntimeLayout &runtimeLayout() {
   static const RuntimeLayout layout = [] {

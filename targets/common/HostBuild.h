@@ -49,6 +49,14 @@ struct Toolchain {
 std::string buildExecutable(const CppModel &model, const Toolchain &tc, const TargetOptions &opts,
                             const std::string &output);
 
+/// Runs args[0] (found on PATH), its output to the terminal; "" or a
+/// message saying which tool (`what`) failed, with `hint` when it cannot run.
+std::string runCommand(const std::vector<std::string> &args, bool verbose,
+                       const std::string &what = "the C++ compiler", const std::string &hint = "");
+
+/// A new folder under $TMPDIR (or /tmp); "" if none can be made.
+std::string makeTempDir();
+
 /// The list items of a CMake list joined with '|' (as the build passes them).
 std::vector<std::string> splitList(llvm::StringRef joined);
 

@@ -1,6 +1,8 @@
 //===- WeightPacking.cpp - weights in the layout the kernels read ---------===//
 #include "targets/common/WeightPacking.h"
+#include "runtime/bf16.h"
 #include "runtime/int4_layout.h"
+#include "runtime/quant_rule.h"
 
 #include <cmath>
 #include <cstring>
@@ -10,22 +12,6 @@
 
 namespace qwenc {
 namespace {
-
-uint16_t toBF16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  if (std::isnan(f))
-    return uint16_t((bits >> 16) | 0x40);
-  bits += 0x7fff + ((bits >> 16) & 1); // round to nearest even
-  return uint16_t(bits >> 16);
-}
-
-float fromBF16(uint16_t h) {
-  uint32_t bits = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
 
 double snr(double signal, double noise) {
   if (noise == 0.0)
@@ -52,9 +38,9 @@ void packRow(const TensorRef &t, int64_t r, int64_t cols, Storage storage, int64
     break;
   case Storage::BF16:
     for (int64_t c = 0; c < cols; ++c) {
-      uint16_t h = toBF16(row[size_t(c)]);
+      uint16_t h = qwenc_rt::bf16_round(row[size_t(c)]);
       std::memcpy(q + 2 * c, &h, 2);
-      deq[size_t(c)] = fromBF16(h);
+      deq[size_t(c)] = qwenc_rt::bf16_widen(h);
     }
     break;
   case Storage::F16: // only ever the checkpoint's own F16: copy the bits
@@ -65,37 +51,15 @@ void packRow(const TensorRef &t, int64_t r, int64_t cols, Storage storage, int64
   case Storage::Int4: {
     const bool int8 = storage == Storage::Int8;
     const int64_t g = int8 ? cols : groupSize;
-    // int8: q in [-127, 127], scale = max|w| / 127. int4: q in [-8, 7];
-    // the scale is the one of max|w| / {6, 6.25, ..., 8} with the least
-    // squared error on the group (clipping the largest weight can pay).
-    const int qlo = int8 ? -127 : -8, qhi = int8 ? 127 : 7;
+    // runtime/quant_rule.h: the scale of each group and the rounding.
     std::vector<int> qv(static_cast<size_t>(cols));
     for (int64_t start = 0; start < cols; start += g) {
-      float amax = 0;
-      for (int64_t c = start; c < start + g; ++c)
-        amax = std::fmax(amax, std::fabs(row[size_t(c)]));
-      float best = amax / 127.0f, bestErr = INFINITY;
-      for (float d = int8 ? 127.0f : 6.0f; d <= (int8 ? 127.0f : 8.0f); d += 0.25f) {
-        const float scale = amax / d, inv = scale > 0 ? 1.0f / scale : 0.0f;
-        float err = 0;
-        for (int64_t c = start; c < start + g; ++c) {
-          long v = std::lrint(row[size_t(c)] * inv);
-          v = v > qhi ? qhi : v < qlo ? qlo : v;
-          const float e = row[size_t(c)] - float(v) * scale;
-          err += e * e;
-        }
-        if (err < bestErr) {
-          bestErr = err;
-          best = scale;
-        }
-      }
-      const float inv = best > 0 ? 1.0f / best : 0.0f;
-      scales[start / g] = best;
+      const float scale = qwenc_rt::quant::group_scale(row.data() + start, g, int8);
+      const float inv = scale > 0 ? 1.0f / scale : 0.0f;
+      scales[start / g] = scale;
       for (int64_t c = start; c < start + g; ++c) {
-        long v = std::lrint(row[size_t(c)] * inv);
-        v = v > qhi ? qhi : v < qlo ? qlo : v;
-        qv[size_t(c)] = int(v);
-        deq[size_t(c)] = float(v) * best;
+        qv[size_t(c)] = qwenc_rt::quant::quantize(row[size_t(c)], inv, int8);
+        deq[size_t(c)] = float(qv[size_t(c)]) * scale;
       }
     }
     if (int8) {
