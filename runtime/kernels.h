@@ -465,18 +465,20 @@ void slice(const float *x, int offset, int rows, float *out) {
     std::memcpy(out + int64_t(r) * OUT, x + int64_t(r) * IN + offset, OUT * sizeof(float));
 }
 
-/// Rotate-half RoPE: column i of a head pairs with column i + HD/2. Angles in
+/// Rotate-half RoPE: column i of a head pairs with column i + HD/2, rotated
+/// by position x inv_freq[i] (the compiler's table, runtime/rope.h), cos and
+/// sin multiplied by `scale` (YaRN's attention factor, else 1). Angles in
 /// double so that large positions keep full float precision.
 template <int C, int HD>
-void rope(const float *x, const int32_t *positions, double theta, int rows, float *out) {
+void rope(const float *x, const int32_t *positions, const double *inv_freq, float scale, int rows, float *out) {
   constexpr int half = HD / 2;
   parallel_for(rows, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       float cosv[half], sinv[half];
       for (int i = 0; i < half; ++i) {
-        double angle = double(positions[r]) * std::pow(theta, -2.0 * i / HD);
-        cosv[i] = float(std::cos(angle));
-        sinv[i] = float(std::sin(angle));
+        double angle = double(positions[r]) * inv_freq[i];
+        cosv[i] = float(std::cos(angle)) * scale;
+        sinv[i] = float(std::sin(angle)) * scale;
       }
       for (int h = 0; h < C / HD; ++h) {
         const float *xh = x + r * C + h * HD;

@@ -134,7 +134,33 @@ LogicalResult RoPEOp::verify() {
     return emitOpError("result shape must equal the input shape");
   if (!(getTheta().convertToDouble() > 0.0) || !std::isfinite(getTheta().convertToDouble()))
     return emitOpError("theta must be positive and finite");
+  if (auto s = getScalingAttr()) {
+    auto type = s.getAs<StringAttr>("type");
+    if (!type || type.getValue() != "yarn")
+      return emitOpError("scaling must have type = \"yarn\" (the only rope scaling supported)");
+    auto num = [&](StringRef key) -> double {
+      auto f = s.getAs<FloatAttr>(key);
+      return f ? f.getValueAsDouble() : std::nan("");
+    };
+    if (!(num("factor") >= 1.0) || !(num("beta_fast") > 0.0) || !(num("beta_slow") > 0.0) ||
+        !(num("attention_factor") > 0.0) || !s.getAs<IntegerAttr>("original_max_position_embeddings") ||
+        s.getAs<IntegerAttr>("original_max_position_embeddings").getInt() <= 0)
+      return emitOpError("yarn scaling needs factor >= 1, beta_fast, beta_slow and attention_factor > 0 (f64) "
+                         "and original_max_position_embeddings > 0 (i64)");
+  }
   return checkRows(*this, in, ranked(getPositions()), "positions");
+}
+
+qwenc_rt::rotary::Scaling RoPEOp::getRopeScaling() {
+  qwenc_rt::rotary::Scaling r;
+  if (auto s = getScalingAttr()) {
+    r.factor = s.getAs<FloatAttr>("factor").getValueAsDouble();
+    r.original_max_positions = double(s.getAs<IntegerAttr>("original_max_position_embeddings").getInt());
+    r.beta_fast = s.getAs<FloatAttr>("beta_fast").getValueAsDouble();
+    r.beta_slow = s.getAs<FloatAttr>("beta_slow").getValueAsDouble();
+    r.attention_factor = s.getAs<FloatAttr>("attention_factor").getValueAsDouble();
+  }
+  return r;
 }
 
 LogicalResult AttentionOp::verify() {

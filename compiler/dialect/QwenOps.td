@@ -66,10 +66,19 @@ def Qwen_RoPEOp : Qwen_Op<"rope", [Pure]> {
   let description = [{
     Each head of `head_dim` columns is rotated by angle pos * theta^(-2i/head_dim)
     pairing column i with column i + head_dim/2, as transformers' Qwen2 does.
+    `scaling`, when present, is config.json's rope_scaling: {type = "yarn",
+    factor, original_max_position_embeddings, beta_fast, beta_slow,
+    attention_factor} scales the frequencies and cos/sin as YaRN does
+    (runtime/rope.h), the same at every position.
   }];
   let arguments = (ins Qwen_Activation:$input, Qwen_TokenIds:$positions,
-                       I64Attr:$head_dim, F64Attr:$theta);
+                       I64Attr:$head_dim, F64Attr:$theta,
+                       OptionalAttr<DictionaryAttr>:$scaling);
   let results = (outs Qwen_Activation:$result);
+  let extraClassDeclaration = [{
+    /// The scaling as runtime/rope.h takes it (factor 0: none); valid once verified.
+    ::qwenc_rt::rotary::Scaling getRopeScaling();
+  }];
   let assemblyFormat = [{
     $input `,` $positions attr-dict `:` type($input) `,` type($positions) `->` type($result)
   }];

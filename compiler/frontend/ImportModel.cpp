@@ -63,9 +63,18 @@ public:
     Value qv = linear(h, p + "self_attn.q_proj", q, true);
     Value kv_k = linear(h, p + "self_attn.k_proj", kv, true);
     Value kv_v = linear(h, p + "self_attn.v_proj", kv, true);
+    DictionaryAttr scaling;
+    if (const qwenc_rt::rotary::Scaling &y = c.ropeScaling; y.factor > 0)
+      scaling = b.getDictionaryAttr(
+          {b.getNamedAttr("type", b.getStringAttr("yarn")), b.getNamedAttr("factor", b.getF64FloatAttr(y.factor)),
+           b.getNamedAttr("original_max_position_embeddings",
+                          b.getI64IntegerAttr(int64_t(y.original_max_positions))),
+           b.getNamedAttr("beta_fast", b.getF64FloatAttr(y.beta_fast)),
+           b.getNamedAttr("beta_slow", b.getF64FloatAttr(y.beta_slow)),
+           b.getNamedAttr("attention_factor", b.getF64FloatAttr(qwenc_rt::rotary::attention_factor(y)))});
     auto rope = [&](Value v) {
       return b.create<qwen::RoPEOp>(loc, v.getType(), v, positions, b.getI64IntegerAttr(D),
-                                    b.getF64FloatAttr(c.ropeTheta));
+                                    b.getF64FloatAttr(c.ropeTheta), scaling);
     };
     Value qRot = rope(qv), kRot = rope(kv_k);
     Value attn = b.create<qwen::AttentionOp>(
@@ -103,6 +112,8 @@ DictionaryAttr configAttr(OpBuilder &b, const ModelConfig &c, const GenerationCo
   i64("num_key_value_heads", c.numKvHeads);
   i64("vocab_size", c.vocabSize);
   i64("max_position_embeddings", c.maxPositions);
+  // The positions the model takes (YaRN: factor x the original window).
+  i64("context_length", c.contextLength());
   f64("rms_norm_eps", c.rmsNormEps);
   f64("rope_theta", c.ropeTheta);
   a.push_back(b.getNamedAttr("tie_word_embeddings", b.getBoolAttr(c.tieWordEmbeddings)));

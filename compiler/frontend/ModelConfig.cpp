@@ -133,8 +133,29 @@ ModelConfig loadModelConfig(const std::string &modelDir) {
                                  std::to_string(c.headDim()) + ") must be even for RoPE");
     if (std::string act = readString(j, path, "hidden_act", "silu"); act != "silu")
       throw InputError(path, "hidden_act '" + act + "' is not supported (Qwen2 uses 'silu')");
-    if (auto rs = j.find("rope_scaling"); rs != j.end() && !rs->is_null())
-      throw InputError(path, "rope_scaling is not supported yet");
+    if (auto rs = j.find("rope_scaling"); rs != j.end() && !rs->is_null()) {
+      // transformers: "rope_type", or the older "type"; YaRN only.
+      if (!rs->is_object())
+        throw InputError(path, "rope_scaling must be an object");
+      std::string type = readString(*rs, path, "rope_type", readString(*rs, path, "type", ""));
+      if (type != "default") {
+        if (type != "yarn")
+          throw InputError(path, "rope_scaling type '" + type +
+                                     "' is not supported (supported: yarn, as the Qwen2.5 model cards give it)");
+        qwenc_rt::rotary::Scaling &y = c.ropeScaling;
+        readDouble(*rs, path, "factor", y.factor);
+        if (!(y.factor >= 1.0) || y.factor > 1024)
+          throw InputError(path, "rope_scaling.factor must be a number in [1, 1024] for yarn");
+        int64_t original = c.maxPositions;
+        readInt(*rs, path, "original_max_position_embeddings", original);
+        y.original_max_positions = double(original);
+        readDouble(*rs, path, "beta_fast", y.beta_fast);
+        readDouble(*rs, path, "beta_slow", y.beta_slow);
+        readDouble(*rs, path, "attention_factor", y.attention_factor);
+        if (!(y.beta_fast > 0) || !(y.beta_slow > 0) || y.attention_factor < 0)
+          throw InputError(path, "rope_scaling: beta_fast and beta_slow must be positive, attention_factor not negative");
+      }
+    }
     bool sliding = false;
     readBool(j, path, "use_sliding_window", sliding);
     if (sliding)

@@ -2,6 +2,9 @@
 #ifndef QWENC_FRONTEND_MODELCONFIG_H
 #define QWENC_FRONTEND_MODELCONFIG_H
 
+#include "runtime/rope.h"
+
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,8 +24,17 @@ struct ModelConfig {
   double rmsNormEps = 1e-6;
   double ropeTheta = 10000.0;
   bool tieWordEmbeddings = false;
+  /// rope_scaling (YaRN; factor 0 for none).
+  qwenc_rt::rotary::Scaling ropeScaling;
 
   int64_t headDim() const { return hiddenSize / numHeads; }
+  /// The positions the model takes: with YaRN, factor x the original
+  /// window (the Qwen2.5 cards keep max_position_embeddings at the original).
+  int64_t contextLength() const {
+    if (ropeScaling.factor <= 0)
+      return maxPositions;
+    return std::max<int64_t>(maxPositions, int64_t(ropeScaling.factor * ropeScaling.original_max_positions));
+  }
 };
 
 /// Defaults of generation when generation_config.json is absent or silent:

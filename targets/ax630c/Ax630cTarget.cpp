@@ -24,6 +24,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -134,9 +135,14 @@ mlir::FailureOr<CppModel> Ax630cTarget::emit(mlir::ModuleOp module, const Target
   CppModel model;
   model.checkpoint = Checkpoint::open(path.str());
   const ModelConfig c = loadModelConfig(path.str());
-  if (ax.kvLen > c.maxPositions)
-    return module.emitError() << "--kv-len " << ax.kvLen << " is more than the model's max_position_embeddings ("
-                              << c.maxPositions << ")";
+  if (ax.kvLen > c.contextLength())
+    return module.emitError() << "--kv-len " << ax.kvLen << " is more than the positions the model takes ("
+                              << c.contextLength() << ")";
+  if (c.ropeScaling.factor > 0 && !ax.emulate)
+    std::fprintf(stderr, "qwenc: warning: %s/config.json: rope_scaling (yarn): whether Pulsar2 applies it is not "
+                         "known here (the emulated engine does); check the NPU's output on a prompt longer than "
+                         "%lld tokens\n",
+                 path.str().c_str(), (long long)c.ropeScaling.original_max_positions);
   if (ax.quant == "int4" && (c.hiddenSize % 128 || c.intermediateSize % 128))
     return module.emitError() << "--quant int4 stores groups of 128 columns: hidden_size (" << c.hiddenSize
                               << ") and intermediate_size (" << c.intermediateSize << ") must be multiples of 128";

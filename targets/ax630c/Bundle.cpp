@@ -74,6 +74,7 @@ std::string writeDescriptors(const Checkpoint &ckpt, const ModelConfig &c, const
   m.vocab = int(c.vocabSize);
   m.rms_norm_eps = c.rmsNormEps;
   m.rope_theta = c.ropeTheta;
+  m.rope_scaling = c.ropeScaling;
   m.prefill = ax.prefill;
   m.kv_cache_len = ax.kvLen;
   m.history = ax.history;

@@ -61,6 +61,7 @@ private:
   bool emitHalideMatmul(Operation *op, const std::string &xExpr, const std::string &rowsExpr, Value w, Value w2,
                         Value bias, const std::string &yExpr, int64_t n);
   std::string vectorPtr(Value v);   // a pointer to a 1-D weight
+  std::string ropeTable(qwen::RoPEOp r); // the name of its inverse-frequency table
 
   ModuleOp module;
   LoweringConfig opts;
@@ -72,6 +73,8 @@ private:
   std::string body;
   llvm::DenseMap<Value, uint64_t> arenaOffset;
   std::string defaultSystemPrompt;
+  std::map<std::vector<double>, std::string> ropeTableNames; // one table per distinct frequencies
+  std::string ropeTables;                                     // their definitions
   Value returned;
   int numLayers = 0;
   int64_t kvDim = -1;
@@ -126,6 +129,21 @@ std::string Emitter::weightView(Value v) {
       .str();
 }
 
+std::string Emitter::ropeTable(qwen::RoPEOp r) {
+  // Computed here once (runtime/rope.h), in double, as the kernel used to
+  // compute them per row: the same angles, and YaRN's blend besides.
+  std::vector<double> f = qwenc_rt::rotary::inv_freq(int(r.getHeadDim()), r.getTheta().convertToDouble(),
+                                                   r.getRopeScaling());
+  auto [it, added] = ropeTableNames.try_emplace(f, "kRopeInvFreq" + std::to_string(ropeTableNames.size()));
+  if (added) {
+    ropeTables += "static const double " + it->second + "[] = {";
+    for (size_t i = 0; i < f.size(); ++i)
+      ropeTables += (i % 4 ? " " : "\n    ") + cppDoubleLiteral(f[i]) + ",";
+    ropeTables += "};\n";
+  }
+  return it->second;
+}
+
 std::string Emitter::vectorPtr(Value v) {
   auto type = cast<RankedTensorType>(v.getType());
   return llvm::formatv("reinterpret_cast<const {0} *>(W + {1})", storageType(type.getElementType()),
@@ -177,9 +195,10 @@ LogicalResult Emitter::emitOp(Operation *op) {
         return success();
       })
       .Case([&](qwen::RoPEOp r) {
-        line(llvm::formatv("rope<{0}, {1}>({2}, positions, {3}, rows, {4})", cols(r.getInput()),
-                           r.getHeadDim(), buf(r.getInput()),
-                           cppDoubleLiteral(r.getTheta().convertToDouble()), buf(r.getResult())));
+        line(llvm::formatv("rope<{0}, {1}>({2}, positions, {3}, {4}, rows, {5})", cols(r.getInput()),
+                           r.getHeadDim(), buf(r.getInput()), ropeTable(r),
+                           cppFloatLiteral(float(qwenc_rt::rotary::attention_factor(r.getRopeScaling()))),
+                           buf(r.getResult())));
         return success();
       })
       .Case([&](qwen::AttentionOp a) -> LogicalResult {
@@ -355,6 +374,8 @@ FailureOr<CppModel> Emitter::run() {
                .str();
     s += " true;\n\n";
   }
+  if (!ropeTables.empty())
+    s += "// RoPE's inverse frequencies (runtime/rope.h).\n" + ropeTables + "\n";
   FailureOr<std::string> descSource = modelDescSource(module, model, desc);
   if (failed(descSource))
     return failure();
@@ -384,7 +405,9 @@ FailureOr<std::string> modelDescSource(ModuleOp module, const CppModel &model, c
     auto a = config.getAs<IntegerAttr>(key);
     return a ? a.getInt() : -1;
   };
-  int64_t maxPositions = f.maxPositions > 0 ? f.maxPositions : intOf("max_position_embeddings");
+  int64_t maxPositions = f.maxPositions > 0          ? f.maxPositions
+                         : intOf("context_length") > 0 ? intOf("context_length")
+                                                       : intOf("max_position_embeddings");
   if (maxPositions <= 0)
     return module.emitError("qwen.config lacks max_position_embeddings");
   std::string eos;

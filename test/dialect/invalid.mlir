@@ -118,3 +118,19 @@ func.func @activation_dtype(%x: tensor<?x8xf16>) -> tensor<?x8xf16> {
   %y = qwen.add %x, %x : tensor<?x8xf16>
   return %y : tensor<?x8xf16>
 }
+
+// -----
+
+func.func @rope_scaling(%x: tensor<?x128xf32>, %p: tensor<?xi32>) -> tensor<?x128xf32> {
+  // expected-error @+1 {{scaling must have type = "yarn"}}
+  %0 = qwen.rope %x, %p {head_dim = 64 : i64, theta = 1.0e6 : f64, scaling = {type = "linear", factor = 2.0 : f64}} : tensor<?x128xf32>, tensor<?xi32> -> tensor<?x128xf32>
+  return %0 : tensor<?x128xf32>
+}
+
+// -----
+
+func.func @rope_yarn_incomplete(%x: tensor<?x128xf32>, %p: tensor<?xi32>) -> tensor<?x128xf32> {
+  // expected-error @+1 {{yarn scaling needs factor >= 1}}
+  %0 = qwen.rope %x, %p {head_dim = 64 : i64, theta = 1.0e6 : f64, scaling = {type = "yarn", factor = 4.0 : f64}} : tensor<?x128xf32>, tensor<?xi32> -> tensor<?x128xf32>
+  return %0 : tensor<?x128xf32>
+}

@@ -59,17 +59,36 @@ long argmax(const float *row, long n) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: npy-compare GOLDEN.npy OURS.npy [--rtol R | --min-cosine C]\n");
+    std::fprintf(stderr, "usage: npy-compare GOLDEN.npy OURS.npy [--rtol R | --min-cosine C] [--rows FIRST:END]\n"
+                         "  --rows: compare the golden with rows [FIRST, END) of ours (a golden of the last\n"
+                         "  positions of a long sequence)\n");
     return 2;
   }
   double rtol = 1e-4, minCosine = -1;
-  if (argc == 5 && !std::strcmp(argv[3], "--rtol"))
-    rtol = std::atof(argv[4]);
-  if (argc == 5 && !std::strcmp(argv[3], "--min-cosine"))
-    minCosine = std::atof(argv[4]);
+  long first = -1, end = -1;
+  for (int i = 3; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--rtol"))
+      rtol = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--min-cosine"))
+      minCosine = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--rows") && std::sscanf(argv[i + 1], "%ld:%ld", &first, &end) == 2) {
+    } else {
+      std::fprintf(stderr, "npy-compare: unknown option %s\n", argv[i]);
+      return 2;
+    }
+  }
   Matrix g, o;
   if (!readNpy(argv[1], g) || !readNpy(argv[2], o))
     return 2;
+  if (first >= 0) {
+    if (first > end || end > o.rows) {
+      std::fprintf(stderr, "npy-compare: --rows %ld:%ld outside ours' %ld rows\n", first, end, o.rows);
+      return 1;
+    }
+    o.data.erase(o.data.begin() + end * o.cols, o.data.end());
+    o.data.erase(o.data.begin(), o.data.begin() + first * o.cols);
+    o.rows = end - first;
+  }
   if (g.rows != o.rows || g.cols != o.cols) {
     std::fprintf(stderr, "npy-compare: shapes differ: golden [%ld, %ld], ours [%ld, %ld]\n",
                  g.rows, g.cols, o.rows, o.cols);

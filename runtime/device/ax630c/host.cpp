@@ -272,6 +272,8 @@ bool check_layer_group(const Model &m, Group &gr, int gi) {
 
 void run(Model &m, int gi) {
   Group &gr = m.groups[size_t(gi)];
+  // Outputs are cached memory: invalidated before the run too, so that no
+  // line the CPU holds is written back over what the NPU writes.
   for (qwenc_ax::IoBuffer &b : gr.out)
     AX_SYS_MinvalidateCache(b.phys, b.virt, b.size);
   int32_t rc = gi == 0 && m.groups.size() == 1 ? AX_ENGINE_RunSync(m.handle, &gr.io)

@@ -80,6 +80,8 @@ struct Model {
   EmulatedModel d;
   std::vector<std::unique_ptr<GroupIo>> groups;
   std::map<std::string, Matrix> weights;
+  std::vector<double> inv_freq; // RoPE
+  double rope_scale = 1;
   bool has_context = false;
 };
 
@@ -194,12 +196,14 @@ void rms_norm(const float *x, const Matrix &w, double eps, int n, float *y) {
     y[i] = x[i] * inv * w.w[size_t(i)];
 }
 
-void rope(float *x, int heads, int d, uint32_t pos, double theta) {
+/// Rotate-half RoPE with the model's frequencies (runtime/rope.h: plain or
+/// YaRN) and YaRN's factor on cos and sin.
+void rope(float *x, int heads, int d, uint32_t pos, const std::vector<double> &inv_freq, double scale) {
   for (int h = 0; h < heads; ++h) {
     float *v = x + h * d;
     for (int i = 0; i < d / 2; ++i) {
-      const double freq = std::pow(theta, -2.0 * i / d), a = double(pos) * freq;
-      const double c = std::cos(a), s = std::sin(a), x1 = v[i], x2 = v[i + d / 2];
+      const double a = double(pos) * inv_freq[size_t(i)];
+      const double c = std::cos(a) * scale, s = std::sin(a) * scale, x1 = v[i], x2 = v[i + d / 2];
       v[i] = float(x1 * c - x2 * s);
       v[i + d / 2] = float(x2 * c + x1 * s);
     }
@@ -232,8 +236,8 @@ void run_layer(Model &m, const GroupIo &g, qwenc_ax::Io &io) {
     matvec(W("self_attn.q_proj.weight"), h.data(), &q[size_t(r) * NH * D], &W("self_attn.q_proj.bias"));
     matvec(W("self_attn.k_proj.weight"), h.data(), &k[size_t(r) * kv], &W("self_attn.k_proj.bias"));
     matvec(W("self_attn.v_proj.weight"), h.data(), &v[size_t(r) * kv], &W("self_attn.v_proj.bias"));
-    rope(&q[size_t(r) * NH * D], NH, D, idx[r], d.rope_theta);
-    rope(&k[size_t(r) * kv], NKV, D, idx[r], d.rope_theta);
+    rope(&q[size_t(r) * NH * D], NH, D, idx[r], m.inv_freq, m.rope_scale);
+    rope(&k[size_t(r) * kv], NKV, D, idx[r], m.inv_freq, m.rope_scale);
   }
   // K and V leave the layer as bf16; the rows of this run attend to them so.
   for (int i = 0; i < R * kv; ++i) {
@@ -394,7 +398,9 @@ int32_t AX_ENGINE_CreateHandle(qwenc_ax::Handle *handle, const void *bytes, uint
   const bool layer = m->d.part == "layer";
   for (const EmulatedModel::Tensor &t : m->d.tensors) {
     const bool matrix = t.key.find("_proj.weight") != std::string::npos;
-    const std::string quant = layer ? (matrix ? m->d.weights : "") : (t.key == "lm_head.weight" ? m->d.head : "");
+    std::string quant = layer ? (matrix ? m->d.weights : "") : (t.key == "lm_head.weight" ? m->d.head : "");
+    if (quant == "none") // weights as stored: only the bf16 boundaries (to tell the two errors apart)
+      quant.clear();
     if (!load(*m, t, quant, error))
       return complain(error);
   }
@@ -409,6 +415,8 @@ int32_t AX_ENGINE_CreateHandle(qwenc_ax::Handle *handle, const void *bytes, uint
   for (const char *key : need_post)
     if (!layer && !m->weights.count(key))
       return complain(std::string("descriptor lacks tensor ") + key);
+  m->inv_freq = rotary::inv_freq(m->d.head_dim, m->d.rope_theta, m->d.rope_scaling);
+  m->rope_scale = rotary::attention_factor(m->d.rope_scaling);
   describe(*m);
   *handle = m.release();
   return 0;

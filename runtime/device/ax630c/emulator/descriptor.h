@@ -4,8 +4,10 @@
 // Text, one "key value" per line, the first line kEmulatedMagic:
 //   part layer|post      layer N
 //   hidden, heads, kv_heads, head_dim, intermediate, vocab, rms_norm_eps, rope_theta
+//   rope_scaling FACTOR ORIGINAL_MAX BETA_FAST BETA_SLOW ATTENTION_FACTOR   (YaRN; absent: none)
 //   prefill P            kv_cache_len L        history [h1 h2 ...]
-//   weights int8|int4    group_size G          head int8|int4
+//   weights int8|int4|none   group_size G      head int8|int4|none
+//   (none: the weights as stored, for telling bf16 boundaries' error from quantization's)
 //   tensor KEY DTYPE ROWS COLS OFFSET FILE       (one per weight; FILE to the end of the line)
 // KEY is the checkpoint name inside its layer ("self_attn.q_proj.weight"),
 // or "model.norm.weight" / "lm_head.weight" for the post model; DTYPE the
@@ -14,6 +16,7 @@
 #define QWENC_AX630C_EMULATOR_DESCRIPTOR_H
 
 #include "../bundle.h"
+#include "../../../rope.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -28,6 +31,7 @@ struct EmulatedModel {
   int layer = 0;
   int hidden = 0, heads = 0, kv_heads = 0, head_dim = 0, intermediate = 0, vocab = 0;
   double rms_norm_eps = 1e-6, rope_theta = 1e6;
+  rotary::Scaling rope_scaling; // factor 0: none
   int prefill = 0, kv_cache_len = 0;
   std::vector<int> history; // empty: one prefill group without history
   std::string weights = "int8", head = "int8";
@@ -49,7 +53,12 @@ inline std::string to_text(const EmulatedModel &m) {
     << "part " << m.part << "\nlayer " << m.layer << "\nhidden " << m.hidden << "\nheads " << m.heads
     << "\nkv_heads " << m.kv_heads << "\nhead_dim " << m.head_dim << "\nintermediate " << m.intermediate
     << "\nvocab " << m.vocab << "\nrms_norm_eps " << m.rms_norm_eps << "\nrope_theta " << m.rope_theta
-    << "\nprefill " << m.prefill << "\nkv_cache_len " << m.kv_cache_len << "\nhistory";
+    << "\n";
+  if (m.rope_scaling.factor > 0)
+    o << "rope_scaling " << m.rope_scaling.factor << " " << m.rope_scaling.original_max_positions << " "
+      << m.rope_scaling.beta_fast << " " << m.rope_scaling.beta_slow << " " << rotary::attention_factor(m.rope_scaling)
+      << "\n";
+  o << "prefill " << m.prefill << "\nkv_cache_len " << m.kv_cache_len << "\nhistory";
   for (int h : m.history)
     o << " " << h;
   o << "\nweights " << m.weights << "\ngroup_size " << m.group_size << "\nhead " << m.head << "\n";
@@ -84,6 +93,10 @@ inline bool parse(const char *data, size_t size, EmulatedModel &m, std::string &
       m.history.clear();
       while (ls >> h)
         m.history.push_back(h);
+    } else if (key == "rope_scaling") {
+      rotary::Scaling &y = m.rope_scaling;
+      ok = bool(ls >> y.factor >> y.original_max_positions >> y.beta_fast >> y.beta_slow >> y.attention_factor) &&
+           y.factor >= 1 && y.original_max_positions > 0;
     } else if (key == "weights")
       ok = bool(ls >> m.weights);
     else if (key == "head")
