@@ -75,7 +75,7 @@ void print_help(const char *argv0) {
       "                        control tokens, as transformers' apply_chat_template + encode\n"
       "                        does; by default they are text, so a message cannot forge a turn\n"
       "  --verbose-prompt      print each prompt fed to the model, as text and ids, to stderr\n"
-      "  -n, --max-new N       generate at most N tokens (default 128; chat: until the context fills)\n"
+      "  -n, --max-new N       generate at most N tokens (default 128; chat: 1024 per answer)\n"
       "  --greedy              always the most likely token: plain argmax, with no repetition\n"
       "                        penalty unless --repeat-penalty is given\n"
       "  --temp T              temperature (default %g from generation_config.json; 0 = the same as --greedy)\n"
@@ -280,10 +280,17 @@ public:
   NpyWriter *dump = nullptr;
 
   /// Runs ids through the model; false (nothing run) if they do not fit.
-  bool feed(const int32_t *ids, int n) {
+  /// `interruptible`: Ctrl-C stops it between two chunks (false, stopped()).
+  bool feed(const int32_t *ids, int n, bool interruptible = false) {
+    stopped_ = false;
     if (n > room())
       return false;
     for (int start = 0; start < n; start += kModel.max_rows) {
+      if (interruptible && g_interrupted) {
+        seen_.insert(seen_.end(), ids, ids + start);
+        stopped_ = true;
+        return false;
+      }
       int rows = n - start < kModel.max_rows ? n - start : kModel.max_rows;
       for (int r = 0; r < rows; ++r)
         positions_[size_t(r)] = pos_ + r;
@@ -299,11 +306,13 @@ public:
   int32_t next(const SamplingParams &p, Rng &rng) {
     return sample_next(last_, kModel.vocab_size, seen_, p, rng);
   }
+  bool stopped() const { return stopped_; }
 
 private:
   Session s_;
   bool all_logits_;
   int pos_ = 0;
+  bool stopped_ = false;
   float *last_ = nullptr;
   std::vector<int32_t> positions_, seen_;
 };
@@ -328,6 +337,7 @@ struct Generated {
   std::vector<int32_t> ids;
   bool context_full = false;
   bool last_fed = false;
+  bool prefill_stopped = false; // Ctrl-C during the prompt: part of it is in the cache
 };
 
 /// Prefills `prompt`, then generates until an eos id, max_new tokens, a full
@@ -339,8 +349,9 @@ Generated generate(Generator &g, const std::vector<int32_t> &prompt, int max_new
   std::vector<int32_t> &out = r.ids;
   out.reserve(size_t(max_new < g.room() + 1 ? max_new : g.room() + 1));
   auto t0 = Clock::now();
-  if (!g.feed(prompt.data(), int(prompt.size()))) {
-    r.context_full = true;
+  if (!g.feed(prompt.data(), int(prompt.size()), /*interruptible=*/true)) {
+    r.prefill_stopped = g.stopped();
+    r.context_full = !r.prefill_stopped;
     return r;
   }
   auto t1 = Clock::now();
@@ -432,13 +443,16 @@ int run_prompt_ids(const Options &o, const uint8_t *weights) {
   Rng rng(o.have_seed ? o.seed : uint64_t(Clock::now().time_since_epoch().count()));
   Stats st;
   std::string sep;
-  generate(g, o.prompt_ids, max_new, o.sampling, rng, st, [&](int32_t id) {
+  Generated r = generate(g, o.prompt_ids, max_new, o.sampling, rng, st, [&](int32_t id) {
     std::printf("%s%d", sep.c_str(), id);
     std::fflush(stdout);
     sep = ",";
   });
   std::printf("\n");
   std::fflush(stdout);
+  if (r.prefill_stopped)
+    std::fprintf(stderr, "[stopped during the prompt, after %d of its %zu tokens]\n", g.position(),
+                 o.prompt_ids.size());
   if (dump && !npy.close())
     fail("writing --dump-logits file '" + o.dump_logits + "' failed");
   st.print();
@@ -562,11 +576,16 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
       fail("the prompt is " + std::to_string(ids.size()) + " tokens, more than the context of " +
            std::to_string(o.ctx) + " (raise --ctx)");
     TextSink sink(tok);
-    Generated r = generate(g, ids, o.max_new < 0 ? 128 : o.max_new, o.sampling, rng, st, std::ref(sink));
+    const int max_new = o.max_new < 0 ? 128 : o.max_new;
+    Generated r = generate(g, ids, max_new, o.sampling, rng, st, std::ref(sink));
     sink.finish();
     write_stdout("\n");
-    if (r.context_full)
+    if (r.prefill_stopped)
+      std::fprintf(stderr, "[stopped during the prompt]\n");
+    else if (r.context_full)
       std::fprintf(stderr, "note: the answer stopped because the context of %d tokens is full\n", o.ctx);
+    else if (max_new > 0 && int(r.ids.size()) == max_new && !is_eos(r.ids.back()))
+      std::fprintf(stderr, "note: the answer was cut at -n %d tokens (raise -n for a longer one)\n", max_new);
     st.print();
     return 0;
   }
@@ -582,7 +601,9 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
   const std::vector<int32_t> close_turn = encode_or_fail(tok, "<|im_end|>\n", "chat");
   std::vector<ChatMessage> conversation = first;
   const size_t kept_always = conversation.size(); // the system message, if given
-  const int reserve = o.max_new > 0 ? std::min(o.max_new, o.ctx / 2) : o.ctx / 4;
+  // An answer: -n tokens at most, by default 1,024 (the context permitting).
+  const int max_new = o.max_new < 0 ? 1024 : o.max_new;
+  const int reserve = std::min(max_new, o.ctx / 4);
   bool reread = false; // the cache no longer holds the conversation
   MessageInput input;
   std::string message;
@@ -629,12 +650,17 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
       std::fprintf(stderr, "[turn: %zu new prompt tokens after %d in the cache]\n", ids.size(),
                    g.position());
     TextSink sink(tok);
-    Generated r = generate(g, ids, o.max_new < 0 ? o.ctx : o.max_new, o.sampling, rng, st, std::ref(sink));
+    Generated r = generate(g, ids, max_new, o.sampling, rng, st, std::ref(sink));
     sink.finish();
     write_stdout("\n");
-    conversation.push_back({"assistant", sink.text});
     if (g_interrupted)
       std::fprintf(stderr, "[stopped]\n");
+    if (r.prefill_stopped) { // the message is dropped: the cache holds part of it
+      conversation.pop_back();
+      reread = true;
+      continue;
+    }
+    conversation.push_back({"assistant", sink.text});
     if (r.context_full) {
       std::fprintf(stderr, "[the context of %d tokens is full: the answer was cut; the next message drops "
                            "the oldest turns]\n", o.ctx);
