@@ -66,3 +66,6 @@ config.substitutions.append(("%wrap_allocations", "-Wl,--wrap=malloc,--wrap=call
 # installed with the arm64 libraries): Debian 12's libc6-arm64-cross hangs
 # in its thread start under qemu 7.2.
 config.substitutions.append(("%ax_emulator", os.path.join(config.qwenc_lib_dir, "aarch64", "ax630c-emulator")))
+config.substitutions.append(("%runtime", os.path.join(config.qwenc_src_root, "runtime")))
+if not config.qwenc_sanitize:
+    config.available_features.add("no-asan")

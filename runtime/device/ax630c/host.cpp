@@ -86,6 +86,7 @@ struct Bundle {
   const uint16_t *embed = nullptr; // [vocab, hidden] bf16, mapped
   std::vector<uint16_t> rows;      // [PREFILL, hidden]: the hidden state between layers
   bool open = false;
+  bool engine_up = false; // AX_SYS_Init and AX_ENGINE_Init done
 };
 Bundle g;
 
@@ -365,6 +366,30 @@ void prefill(int gi, const int32_t *ids, int start, int n) {
   }
 }
 
+/// At exit: every buffer, handle and the engine released, as the vendor's
+/// samples do (the board's memory allocator outlives a process that does not).
+void close_bundle() {
+  auto release = [](Model &m) {
+    for (Group &gr : m.groups)
+      for (auto *list : {&gr.in, &gr.out})
+        for (qwenc_ax::IoBuffer &b : *list)
+          if (b.virt)
+            AX_SYS_MemFree(b.phys, b.virt);
+    if (m.handle)
+      AX_ENGINE_DestroyHandle(m.handle);
+    m.groups.clear();
+    m.handle = nullptr;
+  };
+  for (Model &m : g.layers)
+    release(m);
+  release(g.post);
+  if (g.engine_up) {
+    AX_ENGINE_Deinit();
+    AX_SYS_Deinit();
+  }
+  g.open = g.engine_up = false;
+}
+
 } // namespace
 
 const char *select_kernels(const char *, const char *request, const char **error) {
@@ -404,9 +429,12 @@ const char *open_bundle(int ctx, bool verbose) {
   std::memset(&attr, 0, sizeof attr);
   attr.hard_mode = qwenc_ax::kVirtualNpuDisabled;
   if ((rc = AX_ENGINE_Init(&attr)) != 0) {
+    AX_SYS_Deinit();
     g_error = "AX_ENGINE_Init failed (" + hex(rc) + ")";
     return g_error.c_str();
   }
+  g.engine_up = true;
+  std::atexit(close_bundle);
   g.layers.resize(size_t(b.num_layers));
   for (int i = 0; i < b.num_layers; ++i) {
     Model &m = g.layers[size_t(i)];
