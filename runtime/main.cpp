@@ -230,12 +230,25 @@ Options parse_options(int argc, char **argv) {
 
 /// Zeroed memory straight from the kernel: pages cost RAM only once touched,
 /// so a KV cache sized for --ctx adds to the resident set as it fills.
-float *alloc_floats(size_t n, const char *what) {
-  void *p = mmap(nullptr, (n ? n : 1) * sizeof(float), PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+void *alloc_bytes(size_t n, const char *what) {
+  void *p = mmap(nullptr, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     fail(std::string("out of memory allocating the ") + what);
-  return static_cast<float *>(p);
+  return p;
+}
+float *alloc_floats(size_t n, const char *what) { return static_cast<float *>(alloc_bytes(n * sizeof(float), what)); }
+
+/// Bytes of one cached K or V value, and of the KV cache at ctx positions.
+size_t kv_value_bytes() {
+  return kModel.kv_type == KvType::F32 ? 4 : kModel.kv_type == KvType::BF16 ? 2 : 1;
+}
+size_t kv_cache_bytes(int ctx) {
+  const size_t rows = size_t(kModel.num_layers) * size_t(ctx);
+  return 2 * (rows * size_t(kModel.kv_dim) * kv_value_bytes() +
+              (kModel.kv_type == KvType::Int8 ? rows * size_t(kModel.kv_heads) * sizeof(float) : 0));
+}
+const char *kv_type_name() {
+  return kModel.kv_type == KvType::F32 ? "f32" : kModel.kv_type == KvType::BF16 ? "bf16" : "int8";
 }
 
 bool is_eos(int32_t id) {
@@ -257,10 +270,13 @@ public:
   Generator(const uint8_t *weights, int ctx, bool all_logits) : all_logits_(all_logits) {
     s_.weights = weights;
     s_.ctx = ctx;
-    const size_t cache = size_t(kModel.num_layers) * ctx * kModel.kv_dim;
+    const size_t rows = size_t(kModel.num_layers) * size_t(ctx);
     s_.arena = alloc_floats(kModel.arena_floats, "activation arena");
-    s_.k_cache = alloc_floats(cache, "KV cache");
-    s_.v_cache = alloc_floats(cache, "KV cache");
+    s_.k_cache = alloc_bytes(rows * size_t(kModel.kv_dim) * kv_value_bytes(), "KV cache");
+    s_.v_cache = alloc_bytes(rows * size_t(kModel.kv_dim) * kv_value_bytes(), "KV cache");
+    // Scales of an int8 cache (untouched, so never resident, otherwise).
+    s_.k_scales = alloc_floats(rows * size_t(kModel.kv_heads), "KV cache scales");
+    s_.v_scales = alloc_floats(rows * size_t(kModel.kv_heads), "KV cache scales");
     s_.scratch_stride = (ctx + 7) / 8 * 8;
     s_.scratch = alloc_floats(kModel.scratch_floats_per_position * s_.scratch_stride * size_t(num_threads()),
                               "attention scratch");
@@ -700,6 +716,9 @@ int main(int argc, char **argv) {
                                                           kModel.isa_choices + ")"));
   if (o.verbose)
     std::fprintf(stderr, "kernels: %s\n", variant);
+  if (o.verbose && !kModel.open_device)
+    std::fprintf(stderr, "KV cache: %.1f MB for --ctx %d (%s, K and V of %d layers; pages are mapped as it fills)\n",
+                 double(kv_cache_bytes(o.ctx)) / 1e6, o.ctx, kv_type_name(), kModel.num_layers);
   if (kModel.open_device && !o.have_tokenize && !o.have_detokenize)
     if (const char *device_error = kModel.open_device(o.ctx, o.verbose))
       fail(device_error);

@@ -16,6 +16,10 @@ namespace qwenc_rt {
 struct bf16 { uint16_t bits; };
 struct f16 { uint16_t bits; };
 
+/// How the KV cache stores K and V (qwenc compile --kv-type): float, bf16,
+/// or int8 with one float scale per cached row and kv head.
+enum class KvType : int { F32 = 0, BF16 = 1, Int8 = 2 };
+
 /// What the generated code tells the runtime about the model.
 struct ModelDesc {
   const char *name;
@@ -52,6 +56,8 @@ struct ModelDesc {
   // forward() runs on the device, for a context of ctx positions, before
   // any prompt; returns null, or an error message naming the file.
   const char *(*open_device)(int ctx, bool verbose);
+  KvType kv_type;
+  int kv_heads; // kv_dim / head_dim: the int8 cache's scales per row
 };
 
 /// Buffers of one generation: the compiler-planned activation arena, the
@@ -59,8 +65,10 @@ struct ModelDesc {
 struct Session {
   const uint8_t *weights = nullptr;
   float *arena = nullptr;
-  float *k_cache = nullptr; // [num_layers][ctx][kv_dim]
-  float *v_cache = nullptr;
+  void *k_cache = nullptr; // [num_layers][ctx][kv_dim] of ModelDesc::kv_type
+  void *v_cache = nullptr;
+  float *k_scales = nullptr; // int8: [num_layers][ctx][kv_heads]
+  float *v_scales = nullptr;
   float *scratch = nullptr; // attention scores: per thread, scratch_floats_per_position x scratch_stride
   int scratch_stride = 0;   // ctx rounded up to 8 (the Halide kernel scores 8 positions at a time)
   float *logits = nullptr;  // [rows][vocab] if all_logits, else [vocab]

@@ -35,6 +35,8 @@ struct TargetOptions {
   bool verbose = false;      // print the commands run
   Progress *progress = nullptr;
   std::string quant = "none"; // --quant as given
+  std::string kvType = "bf16"; // --kv-type: the KV cache's storage (bf16 by default)
+  bool kvTypeGiven = false;
   bool groupSizeGiven = false;
   bool headQuantGiven = false;
   /// The target's own flags (Target::flags()) as given: value, or "" for a switch.

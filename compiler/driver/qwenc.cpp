@@ -76,6 +76,8 @@ std::string usage() {
          "      --head-quant MODE   the embedding and output head: " + qwenc::quantFormatNames() +
          "\n"
          "                          (default: int8 under --quant int4, else as --quant)\n"
+         "      --kv-type T         the KV cache's storage: bf16 (default), f32, or int8 with a\n"
+         "                          scale per cached row and KV head\n"
          "      --no-fuse           skip the fusion passes\n"
          "      --report            print each weight's storage, quantization SNR and the total\n"
          "      --keep-source DIR   keep the generated C++ in DIR\n"
@@ -266,6 +268,11 @@ int runCompile(int argc, char **argv) {
         return fail("--group-size must be " + qwenc::int4GroupSizeNames() + ", got '" + v + "'");
       groupSize = g;
       groupSizeGiven = true;
+    } else if (a == "--kv-type") {
+      opts.kvType = value();
+      opts.kvTypeGiven = true;
+      if (opts.kvType != "f32" && opts.kvType != "bf16" && opts.kvType != "int8")
+        return fail("--kv-type must be f32, bf16 or int8, got '" + opts.kvType + "'");
     } else if (a == "--no-fuse")
       fuse = false;
     else if (a == "--report")

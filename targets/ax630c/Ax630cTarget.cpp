@@ -79,6 +79,8 @@ public:
       return "--quant " + opts.quant + ": the AX630C NPU stores weights as int8 (w8a16, Pulsar2 -w s8, the "
              "default) or int4 (w4a16, -w s4)";
     ax.quant = opts.quant == "none" ? "int8" : opts.quant;
+    if (opts.kvTypeGiven)
+      return "--kv-type does not apply: the NPU's KV cache is bf16 (the contract)";
     if (opts.groupSizeGiven || opts.headQuantGiven)
       return "--group-size and --head-quant do not apply: Pulsar2 quantizes (int4 in groups of 128)";
     long v = 0;
@@ -174,6 +176,8 @@ mlir::FailureOr<CppModel> Ax630cTarget::emit(mlir::ModuleOp module, const Target
   f.isaChoices = "auto";
   f.selectKernels = "&qwenc_rt::ax630c::select_kernels";
   f.openDevice = "&qwenc_rt::ax630c::open_bundle";
+  f.kvType = "bf16"; // the NPU's; the host's own cache buffers stay unused
+  f.kvHeads = c.numKvHeads;
   mlir::FailureOr<std::string> desc = modelDescSource(module, model, f);
   if (failed(desc))
     return mlir::failure();

@@ -35,6 +35,11 @@ using namespace mlir;
 namespace qwenc {
 namespace {
 
+/// The C++ element type of a --kv-type.
+std::string kvCppType(const std::string &kvType) {
+  return kvType == "bf16" ? "bf16" : kvType == "int8" ? "int8_t" : "float";
+}
+
 const char *storageType(Type t) {
   if (t.isF32()) return "float";
   if (t.isBF16()) return "bf16";
@@ -78,6 +83,7 @@ private:
   Value returned;
   int numLayers = 0;
   int64_t kvDim = -1;
+  int64_t kvHeads = 0;
   int64_t maxHeads = 0; // attention keeps scores in s.scratch
 };
 
@@ -208,22 +214,30 @@ LogicalResult Emitter::emitOp(Operation *op) {
         kvDim = kv;
         numLayers = std::max<int>(numLayers, int(a.getLayer()) + 1);
         std::string cacheOffset = llvm::formatv("size_t({0}) * s.ctx * {1}", a.getLayer(), kv).str();
+        kvHeads = a.getNumKvHeads();
+        // The layer's cache rows, of the --kv-type, and (int8) their scales.
+        const std::string kt = kvCppType(opts.kvType);
+        const std::string caches =
+            llvm::formatv("static_cast<{0} *>(s.k_cache) + {1}, static_cast<{0} *>(s.v_cache) + {1}, "
+                          "s.k_scales + size_t({2}) * s.ctx * {3}, s.v_scales + size_t({2}) * s.ctx * {3}",
+                          kt, cacheOffset, a.getLayer(), a.getNumKvHeads())
+                .str();
         maxHeads = std::max<int64_t>(maxHeads, a.getNumHeads());
         if (mlir::qwen::kernelOf(a) == mlir::qwen::Kernel::Halide && mlir::qwen::halideTakesAttention(a.getHeadDim())) {
           std::string fn = halide.kernel(
               "qwen_attention", {"heads=" + std::to_string(a.getNumHeads()),
                                  "kv_heads=" + std::to_string(a.getNumKvHeads()),
-                                 "head_dim=" + std::to_string(a.getHeadDim())});
+                                 "head_dim=" + std::to_string(a.getHeadDim()), "kv=" + opts.kvType});
           line(llvm::formatv("halide_attention<{0}, {1}, {2}>({3}, \"{3}\", {4}, {5}, {6}, positions, rows, "
-                             "s.k_cache + {7}, s.v_cache + {7}, s.scratch, s.scratch_stride, {8})",
+                             "{7}, s.scratch, s.scratch_stride, {8})",
                              a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim(), fn, buf(a.getQuery()),
-                             buf(a.getKey()), buf(a.getValue()), cacheOffset, buf(a.getResult())));
+                             buf(a.getKey()), buf(a.getValue()), caches, buf(a.getResult())));
           return success();
         }
-        line(llvm::formatv("attention<{0}, {1}, {2}>({3}, {4}, {5}, positions, rows, s.k_cache + {6}, "
-                           "s.v_cache + {6}, s.scratch, s.scratch_stride, {7})",
+        line(llvm::formatv("attention<{0}, {1}, {2}>({3}, {4}, {5}, positions, rows, {6}, s.scratch, "
+                           "s.scratch_stride, {7})",
                            a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim(), buf(a.getQuery()),
-                           buf(a.getKey()), buf(a.getValue()), cacheOffset, buf(a.getResult())));
+                           buf(a.getKey()), buf(a.getValue()), caches, buf(a.getResult())));
         return success();
       })
       .Case([&](qwen::SiluMulOp m) {
@@ -347,6 +361,8 @@ FailureOr<CppModel> Emitter::run() {
   desc.target = opts.target;
   desc.requiredFeatures = opts.requiredFeatures;
   desc.isaChoices = opts.isaChoices;
+  desc.kvType = opts.kvType;
+  desc.kvHeads = kvHeads;
   desc.selectKernels = "&qwenc_rt::" + opts.archNamespace +
                        (model.kernels.empty() ? "::select_kernels" : "::select_halide_kernels");
   std::string &s = model.source;
@@ -440,7 +456,8 @@ FailureOr<std::string> modelDescSource(ModuleOp module, const CppModel &model, c
                      "    /*do_sample=*/{12}, /*temperature=*/{13}, /*top_k=*/{14}, /*top_p=*/{15},\n"
                      "    /*repetition_penalty=*/{16}, /*target=*/{18},\n"
                      "    /*required_features=*/{19}, /*isa_choices=*/{20},\n"
-                     "    /*select_kernels=*/{21}, /*open_device=*/{22}};\n\n",
+                     "    /*select_kernels=*/{21}, /*open_device=*/{22},\n"
+                     "    /*kv_type=*/{23}, /*kv_heads=*/{24}};\n\n",
                      cppStringLiteral(name), f.vocab, f.numLayers, f.kvDim, maxPositions, f.maxRows,
                      f.arenaFloats, model.blobBytes, eosList ? eosList.size() : 0,
                      f.tokenizerOffset, f.tokenizerBytes, cppStringLiteral(f.defaultSystemPrompt),
@@ -450,7 +467,9 @@ FailureOr<std::string> modelDescSource(ModuleOp module, const CppModel &model, c
                      std::clamp<int64_t>(int64_t(num("top_k", 50)), 0, f.vocab),
                      cppFloatLiteral(topP), cppFloatLiteral(repetitionPenalty),
                      f.scratchFloatsPerPosition, cppStringLiteral(f.target), cppStringLiteral(f.requiredFeatures),
-                     cppStringLiteral(f.isaChoices), f.selectKernels, f.openDevice)
+                     cppStringLiteral(f.isaChoices), f.selectKernels, f.openDevice,
+                     f.kvType == "bf16" ? "KvType::BF16" : f.kvType == "int8" ? "KvType::Int8" : "KvType::F32",
+                     f.kvHeads)
            .str();
   return s;
 }

@@ -30,6 +30,7 @@ struct LoweringConfig {
   std::string requiredFeatures; // ModelDesc::required_features
   std::string isaChoices;       // ModelDesc::isa_choices
   int maxRows = 128;
+  std::string kvType = "f32";   // the KV cache's storage: f32, bf16, int8 (--kv-type)
   Progress *progress = nullptr;
 };
 
@@ -81,6 +82,8 @@ struct ModelDescFields {
   std::string defaultSystemPrompt, target, requiredFeatures, isaChoices;
   std::string selectKernels;          // C++ expression of the select_kernels hook
   std::string openDevice = "nullptr"; // and of open_device
+  std::string kvType = "f32";         // --kv-type
+  int64_t kvHeads = 0;
 };
 
 /// The C++ definition of kModel (and its eos list) for `model`, whose blob

@@ -14,6 +14,7 @@ mlir::FailureOr<CppModel> ExecutableTarget::emit(mlir::ModuleOp module, const Ta
   LoweringConfig c = lowering(opts);
   c.target = name().str();
   c.maxRows = opts.maxRows;
+  c.kvType = opts.kvType;
   c.progress = opts.progress;
   return lowerToCpp(module, c);
 }

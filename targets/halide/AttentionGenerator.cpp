@@ -10,6 +10,10 @@
 // k_cache(c, t), v_cache(c, t) [kv_heads * head_dim, length]; out(d, h);
 // scores(t, h) [length rounded up to 8, heads]: the caller's scratch, so
 // that a call allocates nothing (its rows may be strided).
+// kv: how the cache stores K and V (the model's --kv-type): f32; bf16
+// (uint16: the upper 16 bits of a float); int8 (int8 values,
+// with k_scales(kv_head, t) and v_scales(kv_head, t) [kv_heads, length]:
+// value = q * scale, one scale per cached row and kv head).
 //
 // Schedule: two loops over heads, both in parallel. The first writes each
 // score once (an earlier version recomputed them in each of three passes:
@@ -31,12 +35,35 @@ public:
   GeneratorParam<int> heads{"heads", 2};
   GeneratorParam<int> kv_heads{"kv_heads", 1};
   GeneratorParam<int> head_dim{"head_dim", 64};
+  GeneratorParam<std::string> kv{"kv", "f32"};
 
   Input<Buffer<float>> q{"q", 2};
-  Input<Buffer<float>> k_cache{"k_cache", 2};
-  Input<Buffer<float>> v_cache{"v_cache", 2};
+  Input<Buffer<>> k_cache{"k_cache", 2};
+  Input<Buffer<>> v_cache{"v_cache", 2};
   Output<Buffer<float>> out{"out", 2};
   Output<Buffer<float>> scores{"scores", 2};
+  Input<Buffer<float>> *k_scales = nullptr, *v_scales = nullptr; // int8 only
+
+  void configure() {
+    const std::string mode = kv;
+    if (mode != "f32" && mode != "bf16" && mode != "int8")
+      throw std::runtime_error("qwen_attention: kv must be f32, bf16 or int8");
+    const Type stored = mode == "f32" ? Float(32) : mode == "bf16" ? UInt(16) : Int(8);
+    k_cache.set_type(stored);
+    v_cache.set_type(stored);
+    if (mode == "int8") {
+      k_scales = add_input<Buffer<float>>("k_scales", 2);
+      v_scales = add_input<Buffer<float>>("v_scales", 2);
+    }
+  }
+
+  /// Element (c, t) of a cache as float, without its int8 scale.
+  Expr widen(Input<Buffer<>> &cache, Expr c, Expr t) {
+    const std::string mode = kv;
+    if (mode == "bf16")
+      return reinterpret<float>(cast<uint32_t>(cache(c, t)) << 16);
+    return cast<float>(cache(c, t));
+  }
 
   void generate() {
     const int HD = head_dim, L = 8, group = int(heads) / int(kv_heads);
@@ -50,8 +77,10 @@ public:
     RDom rd(0, HD / L, "rd"), rl(0, L, "rl");
     Func lanes("lanes");
     lanes(l, t, h) = 0.0f;
-    lanes(l, t, h) += q(rd * L + l, h) * k_cache(kvh * HD + rd * L + l, min(t, last));
-    scores(t, h) = sum(lanes(rl, t, h)) * float(1.0 / std::sqrt(double(HD)));
+    const bool int8 = std::string(kv) == "int8";
+    lanes(l, t, h) += q(rd * L + l, h) * widen(k_cache, kvh * HD + rd * L + l, min(t, last));
+    Expr score = sum(lanes(rl, t, h)) * float(1.0 / std::sqrt(double(HD)));
+    scores(t, h) = int8 ? score * (*k_scales)(kvh, min(t, last)) : score;
 
     // Softmax weights. fast_exp: a polynomial that vectorizes (within a few
     // ulp); its argument is kept above -80, where it would underflow.
@@ -68,13 +97,15 @@ public:
     // one by one (a clamped row index in the blocks cost more than the
     // multiply-adds).
     Func weight("weight"), tail_weight("tail_weight"), acc("acc");
-    weight(t, h) = softmax_weight(t);
-    tail_weight(t, h) = softmax_weight(t);
+    // int8: a value row's scale joins its weight.
+    auto v_scale = [&](Expr pos) { return int8 ? (*v_scales)(kvh, pos) : Expr(1.0f); };
+    weight(t, h) = softmax_weight(t) * v_scale(t);
+    tail_weight(t, h) = softmax_weight(t) * v_scale(t);
     const Expr whole = length / L * L;
     RDom rp(0, length / L, 0, L, "rp"), rtail(whole, length - whole, "rtail");
     acc(d, h) = 0.0f;
-    acc(d, h) += weight(rp.x * L + rp.y, h) * v_cache(kvh * HD + d, rp.x * L + rp.y);
-    acc(d, h) += tail_weight(rtail, h) * v_cache(kvh * HD + d, rtail);
+    acc(d, h) += weight(rp.x * L + rp.y, h) * widen(v_cache, kvh * HD + d, rp.x * L + rp.y);
+    acc(d, h) += tail_weight(rtail, h) * widen(v_cache, kvh * HD + d, rtail);
     out(d, h) = acc(d, h) / den(h);
 
     // Schedule.
@@ -97,10 +128,13 @@ public:
     weight.compute_at(acc, rp.x).vectorize(t, L);
     tail_weight.compute_at(acc, rtail);
 
-    const int kv = int(kv_heads) * HD;
+    const int kv_cols = int(kv_heads) * HD;
     q.dim(0).set_bounds(0, HD).dim(1).set_bounds(0, heads).dim(1).set_stride(HD);
-    k_cache.dim(0).set_bounds(0, kv).dim(1).set_stride(kv);
-    v_cache.dim(0).set_bounds(0, kv).dim(1).set_stride(kv);
+    k_cache.dim(0).set_bounds(0, kv_cols).dim(1).set_stride(kv_cols);
+    v_cache.dim(0).set_bounds(0, kv_cols).dim(1).set_stride(kv_cols);
+    if (int8)
+      for (Input<Buffer<float>> *s : {k_scales, v_scales})
+        s->dim(0).set_bounds(0, kv_heads).dim(1).set_stride(kv_heads);
     out.dim(0).set_bounds(0, HD).dim(1).set_bounds(0, heads).dim(1).set_stride(HD);
     scores.dim(0).set_min(0).dim(1).set_bounds(0, heads);
   }
