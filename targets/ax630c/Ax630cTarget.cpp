@@ -14,7 +14,6 @@
 #include "targets/ax630c/Ax630cTarget.h"
 #include "compiler/dialect/QwenDialect.h"
 #include "compiler/frontend/InputError.h"
-#include "compiler/frontend/TokenizerTables.h"
 #include "runtime/device/ax630c/bundle.h"
 #include "targets/aarch64/Aarch64Target.h"
 #include "targets/ax630c/Bundle.h"
@@ -148,17 +147,7 @@ mlir::FailureOr<CppModel> Ax630cTarget::emit(mlir::ModuleOp module, const Target
   if (ax.quant == "int4" && (c.hiddenSize % 128 || c.intermediateSize % 128))
     return module.emitError() << "--quant int4 stores groups of 128 columns: hidden_size (" << c.hiddenSize
                               << ") and intermediate_size (" << c.intermediateSize << ") must be multiples of 128";
-  std::string systemPrompt;
-  if (opts.progress)
-    opts.progress->begin("compile the tokenizer");
-  if (auto tok = compileTokenizer(path.str())) {
-    model.tokenizerTables = std::move(tok->tables);
-    systemPrompt = tok->defaultSystemPrompt;
-    if (opts.progress)
-      opts.progress->end(std::to_string(model.tokenizerTables.size() / 1000) + " kB of tables");
-  } else if (opts.progress) {
-    opts.progress->abandon();
-  }
+  const std::string systemPrompt = loadTokenizer(model, opts.progress);
   WeightBlob blob(model, opts.progress);
   const uint64_t tokOffset =
       model.tokenizerTables.empty() ? 0 : blob.append(model.tokenizerTables.data(), model.tokenizerTables.size());

@@ -96,19 +96,7 @@ LogicalResult Emitter::loadCheckpoint() {
   // Bad input files throw InputError, which names the file: the driver
   // reports it as the one error of the compile.
   model.checkpoint = Checkpoint::open(path.str());
-  if (opts.progress)
-    opts.progress->begin("compile the tokenizer");
-  if (auto tok = compileTokenizer(path.str())) {
-    model.tokenizerTables = std::move(tok->tables);
-    defaultSystemPrompt = tok->defaultSystemPrompt;
-    if (opts.progress)
-      opts.progress->end(std::to_string(model.tokenizerTables.size() / 1000) + " kB of tables");
-  } else {
-    if (opts.progress)
-      opts.progress->abandon();
-    std::fprintf(stderr, "qwenc: warning: %s/tokenizer.json: not found; the executable will take token ids "
-                         "only (--prompt-ids), no chat, -p or --tokenize\n", path.str().c_str());
-  }
+  defaultSystemPrompt = loadTokenizer(model, opts.progress);
   return success();
 }
 
@@ -412,6 +400,23 @@ FailureOr<CppModel> Emitter::run() {
 }
 
 } // namespace
+
+std::string loadTokenizer(CppModel &model, Progress *progress) {
+  const std::string &dir = model.checkpoint->dir();
+  if (progress)
+    progress->begin("compile the tokenizer");
+  if (auto tok = compileTokenizer(dir)) {
+    model.tokenizerTables = std::move(tok->tables);
+    if (progress)
+      progress->end(std::to_string(model.tokenizerTables.size() / 1000) + " kB of tables");
+    return tok->defaultSystemPrompt;
+  }
+  if (progress)
+    progress->abandon();
+  std::fprintf(stderr, "qwenc: warning: %s/tokenizer.json: not found; the executable will take token ids "
+                       "only (--prompt-ids), no chat, -p or --tokenize\n", dir.c_str());
+  return "";
+}
 
 FailureOr<std::string> modelDescSource(ModuleOp module, const CppModel &model, const ModelDescFields &f) {
   auto config = module->getAttrOfType<DictionaryAttr>(qwen::kConfigAttr);

@@ -86,6 +86,11 @@ struct ModelDescFields {
   int64_t kvHeads = 0;
 };
 
+/// Compiles the checkpoint's tokenizer.json into model.tokenizerTables
+/// (a warning where it has none); returns the chat template's default
+/// system prompt ("" if none).
+std::string loadTokenizer(CppModel &model, Progress *progress);
+
 /// The C++ definition of kModel (and its eos list) for `model`, whose blob
 /// is complete. Problems are diagnostics on the module.
 mlir::FailureOr<std::string> modelDescSource(mlir::ModuleOp module, const CppModel &model,
