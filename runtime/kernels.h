@@ -15,6 +15,7 @@
 #include "bf16.h"
 #include "int4_layout.h"
 #include "portable_hooks.h"
+#include "quant_rule.h"
 #include "qwenc_runtime.h"
 #include "thread_pool.h"
 
@@ -495,7 +496,7 @@ void rope(const float *x, const int32_t *positions, const double *inv_freq, floa
 }
 
 /// Cache rows of each --kv-type: stored from float (bf16 rounded to
-/// nearest even; int8 per kv head: scale = max|x| / 127) and read back as
+/// nearest even; int8 per kv head by quant_rule.h: scale = max|x| / 127) and read back as
 /// float (int8 without its scale, which the callers apply per row and head).
 inline void kv_store_row(const float *x, int, int n, float *dst, float *) {
   std::memcpy(dst, x, size_t(n) * sizeof(float));
@@ -506,14 +507,11 @@ inline void kv_store_row(const float *x, int, int n, bf16 *dst, float *) {
 }
 inline void kv_store_row(const float *x, int heads, int n, int8_t *dst, float *scales) {
   const int hd = n / heads;
-  for (int h = 0; h < heads; ++h) {
-    float amax = 0;
-    for (int i = 0; i < hd; ++i)
-      amax = std::fmax(amax, std::fabs(x[h * hd + i]));
-    const float scale = amax / 127.0f, inv = amax > 0 ? 127.0f / amax : 0.0f;
+  for (int h = 0; h < heads; ++h) { // runtime/quant_rule.h's int8, one group per head
+    const float scale = quant::group_scale(x + h * hd, hd, true), inv = scale > 0 ? 1.0f / scale : 0.0f;
     scales[h] = scale;
     for (int i = 0; i < hd; ++i)
-      dst[h * hd + i] = int8_t(std::lrint(x[h * hd + i] * inv));
+      dst[h * hd + i] = int8_t(quant::quantize(x[h * hd + i], inv, true));
   }
 }
 inline float kv_load(float x) { return x; }

@@ -4,6 +4,7 @@
 #ifndef QWENC_PORTABLE_HOOKS_H
 #define QWENC_PORTABLE_HOOKS_H
 
+#include "bf16.h"
 #include "qwenc_runtime.h"
 
 #include <cmath>
@@ -13,12 +14,7 @@
 namespace qwenc_rt {
 
 inline float widen(float x) { return x; }
-inline float widen(bf16 x) {
-  uint32_t bits = uint32_t(x.bits) << 16; // bf16 is the top half of an fp32
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
+inline float widen(bf16 x) { return bf16_widen(x.bits); } // bf16 is the top half of an fp32
 inline float widen(f16 x) {
   // Exponent and mantissa shifted into an fp32's places, then rebiased by a
   // multiply by 2^112, exact for normals and subnormals alike; inf and nan
