@@ -15,17 +15,14 @@
 // nothing.
 #include "host.h"
 #include "ax_api.h"
+#include "map_file.h"
 #include "../../bf16.h"
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <string>
-#include <sys/mman.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -100,27 +97,12 @@ std::string dir_of_executable() {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-/// A whole file mapped read-only (it stays mapped: the engine may keep
-/// pointers into it); null with g_error set.
-const void *map_file(const std::string &path, size_t &size, const char *what) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    g_error = path + ": " + std::strerror(errno) + " (" + what + ")";
-    return nullptr;
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    g_error = path + ": not a regular file (" + what + ")";
-    return nullptr;
-  }
-  size = size_t(st.st_size);
-  void *p = size ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
-  ::close(fd);
-  if (size == 0 || p == MAP_FAILED) {
-    g_error = path + (size ? ": cannot be mapped" : ": empty") + std::string(" (") + what + ")";
-    return nullptr;
-  }
+/// A file of the bundle mapped (map_file.h); null with g_error saying
+/// what the file is for.
+const void *map_bundle_file(const std::string &path, size_t &size, const char *what) {
+  const void *p = map_file(path, size, g_error);
+  if (!p)
+    g_error += std::string(" (") + what + ")";
   return p;
 }
 
@@ -166,7 +148,7 @@ std::string shape_of(const qwenc_ax::TensorMeta &m) {
 bool load_model(Model &m, const std::string &path) {
   m.path = path;
   size_t size = 0;
-  const void *bytes = map_file(path, size, "a model file of the bundle; see README.md: run Pulsar2 first");
+  const void *bytes = map_bundle_file(path, size, "a model file of the bundle; see README.md: run Pulsar2 first");
   if (!bytes)
     return false;
   if (size > 0xffffffffu) {
@@ -412,7 +394,7 @@ const char *open_bundle(int ctx, bool verbose) {
   g.dir = dir_of_executable();
   size_t size = 0;
   const std::string embed = g.dir + "/" + kEmbedFile;
-  g.embed = static_cast<const uint16_t *>(map_file(embed, size, "the embedding table qwenc wrote"));
+  g.embed = static_cast<const uint16_t *>(map_bundle_file(embed, size, "the embedding table qwenc wrote"));
   if (!g.embed)
     return g_error.c_str();
   if (size != size_t(b.vocab) * size_t(b.hidden) * 2) {

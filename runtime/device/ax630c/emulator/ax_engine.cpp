@@ -9,19 +9,17 @@
 // message where the real engine would misbehave.
 #include "../ax_api.h"
 #include "../../../bf16.h"
+#include "../../../portable_hooks.h"
 #include "../../../quant_rule.h"
+#include "../map_file.h"
 #include "descriptor.h"
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <map>
 #include <memory>
 #include <string>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
 
 using namespace qwenc_rt;
@@ -90,30 +88,22 @@ struct Mapping {
   size_t size = 0;
 };
 
-bool map_file(const std::string &path, Mapping &m, std::string &error) {
+bool map_checkpoint(const std::string &path, Mapping &m, std::string &error) {
   static std::map<std::string, Mapping> cache; // every layer reads the same checkpoint
   auto it = cache.find(path);
   if (it != cache.end())
     return m = it->second, true;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || ::fstat(fd, &st) != 0) {
-    if (fd >= 0)
-      ::close(fd);
-    error = path + ": cannot be opened (the checkpoint the descriptor names)";
+  const void *p = map_file(path, m.size, error);
+  if (!p) {
+    error += " (the checkpoint the descriptor names)";
     return false;
   }
-  void *p = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (p == MAP_FAILED) {
-    error = path + ": cannot be mapped";
-    return false;
-  }
-  m = {static_cast<const uint8_t *>(p), size_t(st.st_size)};
+  m.data = static_cast<const uint8_t *>(p);
   cache[path] = m;
   return true;
 }
 
+/// Element i of a checkpoint tensor, widened exactly (runtime/portable_hooks.h).
 float element(const uint8_t *p, const std::string &dtype, int64_t i) {
   if (dtype == "F32") {
     float f;
@@ -122,18 +112,7 @@ float element(const uint8_t *p, const std::string &dtype, int64_t i) {
   }
   uint16_t h;
   std::memcpy(&h, p + 2 * i, 2);
-  if (dtype == "BF16")
-    return bf16_widen(h);
-  // F16
-  const uint32_t sign = uint32_t(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-  float f;
-  if (exp == 0)
-    f = std::ldexp(float(man), -24);
-  else if (exp == 31)
-    f = man ? NAN : INFINITY;
-  else
-    f = std::ldexp(float(man | 0x400), int(exp) - 25);
-  return sign ? -f : f;
+  return dtype == "BF16" ? widen(bf16{h}) : widen(f16{h});
 }
 
 /// Loads a weight; `quant` ("int8", "int4" or "" for none) fake-quantizes
@@ -145,7 +124,7 @@ bool load(Model &m, const EmulatedModel::Tensor &t, const std::string &quant, st
     return false;
   }
   Mapping file;
-  if (!map_file(t.file, file, error))
+  if (!map_checkpoint(t.file, file, error))
     return false;
   const uint64_t bytes = uint64_t(t.rows * t.cols * esize);
   if (t.offset > file.size || bytes > file.size - t.offset) {

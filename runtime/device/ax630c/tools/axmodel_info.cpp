@@ -3,15 +3,11 @@
 // the engine's order. Runs on the board against the vendor's engine (what did
 // Pulsar2 make?) and in tests against the emulated one (is it the contract?).
 #include "../ax_api.h"
+#include "../map_file.h"
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <string>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace {
 
@@ -23,17 +19,16 @@ void print(const char *kind, const qwenc_ax::TensorMeta &m) {
 }
 
 int info(const char *path) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || ::fstat(fd, &st) != 0 || st.st_size == 0) {
-    std::fprintf(stderr, "axmodel-info: %s: %s\n", path, fd < 0 ? std::strerror(errno) : "empty or unreadable");
+  size_t size = 0;
+  std::string error;
+  const void *bytes = qwenc_rt::ax630c::map_file(path, size, error);
+  if (!bytes) {
+    std::fprintf(stderr, "axmodel-info: %s\n", error.c_str());
     return 1;
   }
-  void *bytes = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
   qwenc_ax::Handle h = nullptr;
   uint32_t groups = 0;
-  if (bytes == MAP_FAILED || AX_ENGINE_CreateHandle(&h, bytes, uint32_t(st.st_size)) != 0 ||
+  if (size > 0xffffffffu || AX_ENGINE_CreateHandle(&h, bytes, uint32_t(size)) != 0 ||
       AX_ENGINE_GetGroupIOInfoCount(h, &groups) != 0) {
     std::fprintf(stderr, "axmodel-info: %s: the engine cannot load it\n", path);
     return 1;
