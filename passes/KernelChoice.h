@@ -35,9 +35,5 @@ inline bool halideTakesWeight(Value weight) {
   return (e.isF32() || e.isBF16() || e.isInteger(8) || e.isInteger(4)) && type.getDimSize(1) % 32 == 0;
 }
 
-/// Whether the Halide attention generator takes heads of this size (eight
-/// positions or dimensions a vector).
-inline bool halideTakesAttention(int64_t headDim) { return headDim % 8 == 0; }
-
 } // namespace mlir::qwen
 #endif

@@ -7,10 +7,11 @@
 // choice is in the IR (lit tests, `qwenc compile --emit=mlir`):
 //   library=cpp:    every op "cpp" (runtime/kernels.h);
 //   library=halide: products of f32, bf16, int8 and int4 weights whose rows
-//                   are whole vectors of 32 columns, and attention with
-//                   head_dim a multiple of 8, "halide" (the generators of
-//                   targets/halide/); f16 weights (which Halide 14 widens in
-//                   software) and other shapes "cpp".
+//                   are whole vectors of 32 columns "halide" (the generator
+//                   of targets/halide/); f16 weights (which Halide 14 widens
+//                   in software) and other shapes "cpp". Attention is "cpp"
+//                   for every library: runtime/attention.h's tiled kernel,
+//                   whose inner block each arch writes in its intrinsics.
 //===----------------------------------------------------------------------===//
 #include "passes/KernelChoice.h"
 #include "passes/Passes.h"
@@ -60,8 +61,8 @@ struct SelectKernels : mlir::qwen::impl::QwenSelectKernelsBase<SelectKernels> {
         mark(op, halideTakesWeight(g.getGate()) && halideTakesWeight(g.getUp()));
       else if (auto l = dyn_cast<LogitsOp>(op))
         mark(op, halideTakesWeight(l.getWeight()));
-      else if (auto a = dyn_cast<AttentionOp>(op))
-        mark(op, halideTakesAttention(a.getHeadDim()));
+      else if (isa<AttentionOp>(op))
+        mark(op, false);
     });
   }
 };

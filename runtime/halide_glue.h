@@ -53,48 +53,6 @@ inline void check_kernel(int status, const char *name) {
   }
 }
 
-/// Causal attention through a Halide qwen_attention kernel (its heads,
-/// kv_heads and head_dim are NH, NKV, HD; its cache of KT: float, bf16 or
-/// int8_t, the last with scale buffers): the cache takes this step's K and
-/// V rows, then each query row attends to cached positions 0..its own, one
-/// call per row. The kernel writes the scores into the calling thread's slot
-/// of `scratch` (NH rows of `stride` floats per thread).
-template <int NH, int NKV, int HD, typename KT, typename Kernel>
-void halide_attention(Kernel kernel, const char *name, const float *q, const float *k, const float *v,
-                      const int32_t *positions, int rows, KT *k_cache, KT *v_cache, float *k_scales,
-                      float *v_scales, float *scratch, int stride, float *out) {
-  constexpr int KV = NKV * HD;
-  store_kv<KV, NKV>(k, v, positions, rows, k_cache, v_cache, k_scales, v_scales);
-  const halide_type_code_t code = std::is_same<KT, float>::value  ? halide_type_float
-                                  : std::is_same<KT, bf16>::value ? halide_type_uint
-                                                                  : halide_type_int;
-  const int bits = int(sizeof(KT)) * 8;
-  auto row = [&](int r) {
-    const int length = positions[r] + 1;
-    HlBuf q_(q + int64_t(r) * NH * HD, halide_type_float, 32, HD, NH);
-    HlBuf k_(k_cache, code, bits, KV, length), v_(v_cache, code, bits, KV, length);
-    HlBuf out_(out + int64_t(r) * NH * HD, halide_type_float, 32, HD, NH);
-    HlBuf scores_(scratch + int64_t(thread_index()) * NH * stride, halide_type_float, 32, (length + 7) / 8 * 8, NH);
-    scores_.d[1].stride = stride;
-    if constexpr (std::is_same<KT, int8_t>::value) {
-      HlBuf ks_(k_scales, halide_type_float, 32, NKV, length), vs_(v_scales, halide_type_float, 32, NKV, length);
-      check_kernel(kernel(&q_.b, &k_.b, &v_.b, &ks_.b, &vs_.b, &out_.b, &scores_.b), name);
-    } else {
-      check_kernel(kernel(&q_.b, &k_.b, &v_.b, &out_.b, &scores_.b), name);
-    }
-  };
-  if (rows == 1) { // decode: the kernel splits the heads across the threads
-    row(0);
-    return;
-  }
-  // Prefill: the rows across the threads, each row's heads on its thread (a
-  // loop over heads per row cost a thread hand-off per row).
-  parallel_for(rows, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r)
-      row(int(r));
-  });
-}
-
 } // namespace qwenc_rt
 
 #endif

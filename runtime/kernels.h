@@ -12,6 +12,7 @@
 #error "include an arch header (runtime/arch/portable.h, arch/x86-64/kernels.h, arch/aarch64/kernels.h)"
 #endif
 
+#include "attention.h"
 #include "bf16.h"
 #include "int4_layout.h"
 #include "portable_hooks.h"
@@ -489,92 +490,6 @@ void rope(const float *x, const int32_t *positions, const double *inv_freq, floa
           float a = xh[i], b = xh[i + half];
           oh[i] = a * cosv[i] - b * sinv[i];
           oh[i + half] = b * cosv[i] + a * sinv[i];
-        }
-      }
-    }
-  });
-}
-
-/// Cache rows of each --kv-type: stored from float (bf16 rounded to
-/// nearest even; int8 per kv head by quant_rule.h: scale = max|x| / 127) and read back as
-/// float (int8 without its scale, which the callers apply per row and head).
-inline void kv_store_row(const float *x, int, int n, float *dst, float *) {
-  std::memcpy(dst, x, size_t(n) * sizeof(float));
-}
-inline void kv_store_row(const float *x, int, int n, bf16 *dst, float *) {
-  for (int i = 0; i < n; ++i)
-    dst[i].bits = bf16_round(x[i]);
-}
-inline void kv_store_row(const float *x, int heads, int n, int8_t *dst, float *scales) {
-  const int hd = n / heads;
-  for (int h = 0; h < heads; ++h) { // runtime/quant_rule.h's int8, one group per head
-    const float scale = quant::group_scale(x + h * hd, hd, true), inv = scale > 0 ? 1.0f / scale : 0.0f;
-    scales[h] = scale;
-    for (int i = 0; i < hd; ++i)
-      dst[h * hd + i] = int8_t(quant::quantize(x[h * hd + i], inv, true));
-  }
-}
-inline float kv_load(float x) { return x; }
-inline float kv_load(bf16 x) { return bf16_widen(x.bits); }
-inline float kv_load(int8_t x) { return float(x); }
-
-/// This step's K and V rows into the layer's cache, at their positions.
-template <int KV, int NKV, typename KT>
-void store_kv(const float *k, const float *v, const int32_t *positions, int rows, KT *k_cache, KT *v_cache,
-              float *k_scales, float *v_scales) {
-  for (int r = 0; r < rows; ++r) {
-    const int64_t p = positions[r];
-    kv_store_row(k + int64_t(r) * KV, NKV, KV, k_cache + p * KV, k_scales + p * NKV);
-    kv_store_row(v + int64_t(r) * KV, NKV, KV, v_cache + p * KV, v_scales + p * NKV);
-  }
-}
-
-/// Causal grouped-query attention. Stores this step's K and V rows into the
-/// layer's cache (of KT: float, bf16 or int8_t with scales), then each query
-/// row attends to cached positions 0..its own. Heads are split across the
-/// threads; head h uses scores[h * stride, h * stride + its cached length)
-/// (stride >= ctx, Session::scratch_stride).
-template <int NH, int NKV, int HD, typename KT>
-void attention(const float *q, const float *k, const float *v, const int32_t *positions, int rows, KT *k_cache,
-               KT *v_cache, float *k_scales, float *v_scales, float *scores, int stride, float *out) {
-  constexpr int KV = NKV * HD, group = NH / NKV;
-  constexpr bool scaled = std::is_same<KT, int8_t>::value;
-  store_kv<KV, NKV>(k, v, positions, rows, k_cache, v_cache, k_scales, v_scales);
-  const float scale = float(1.0 / std::sqrt(double(HD)));
-  parallel_for(NH, [&](int64_t h0, int64_t h1) {
-    float row[HD]; // a cached row widened to float
-    for (int64_t h = h0; h < h1; ++h) {
-      float *sc = scores + h * stride;
-      const int kvh = int(h) / group;
-      for (int r = 0; r < rows; ++r) {
-        const int len = positions[r] + 1;
-        const float *qh = q + int64_t(r) * NH * HD + h * HD;
-        float mx = -INFINITY;
-        for (int t = 0; t < len; ++t) {
-          const KT *kt = k_cache + int64_t(t) * KV + kvh * HD;
-          if constexpr (std::is_same<KT, float>::value) {
-            sc[t] = arch::dot<HD>(qh, kt) * scale;
-          } else {
-            for (int d = 0; d < HD; ++d)
-              row[d] = kv_load(kt[d]);
-            sc[t] = arch::dot<HD>(qh, row) * (scaled ? scale * k_scales[int64_t(t) * NKV + kvh] : scale);
-          }
-          mx = sc[t] > mx ? sc[t] : mx;
-        }
-        double sum = 0;
-        for (int t = 0; t < len; ++t) {
-          sc[t] = std::exp(sc[t] - mx);
-          sum += sc[t];
-        }
-        const float inv = float(1.0 / sum);
-        float *oh = out + int64_t(r) * NH * HD + h * HD;
-        for (int d = 0; d < HD; ++d)
-          oh[d] = 0.0f;
-        for (int t = 0; t < len; ++t) {
-          const float p = scaled ? sc[t] * inv * v_scales[int64_t(t) * NKV + kvh] : sc[t] * inv;
-          const KT *vt = v_cache + int64_t(t) * KV + kvh * HD;
-          for (int d = 0; d < HD; ++d)
-            oh[d] += p * kv_load(vt[d]);
         }
       }
     }

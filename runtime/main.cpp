@@ -277,8 +277,7 @@ public:
     // Scales of an int8 cache (untouched, so never resident, otherwise).
     s_.k_scales = alloc_floats(rows * size_t(kModel.kv_heads), "KV cache scales");
     s_.v_scales = alloc_floats(rows * size_t(kModel.kv_heads), "KV cache scales");
-    s_.scratch_stride = (ctx + 7) / 8 * 8;
-    s_.scratch = alloc_floats(kModel.scratch_floats_per_position * s_.scratch_stride * size_t(num_threads()),
+    s_.scratch = alloc_floats(kModel.scratch_floats_shared + kModel.scratch_floats_per_thread * size_t(num_threads()),
                               "attention scratch");
     s_.logits = alloc_floats(size_t(all_logits ? kModel.max_rows : 1) * kModel.vocab_size, "logits");
     positions_.resize(size_t(kModel.max_rows));

@@ -95,6 +95,64 @@ inline void quantize_block(const float *x, int block, int qmax, T *q, float &d, 
   sum8 = 8.0f * scale * float(sum);
 }
 
+/// exp(x[i]) in place: 2^k * exp(r), k = round(x / ln 2), |r| <= ln(2) / 2,
+/// exp(r) by Cephes' degree-7 polynomial (relative error ~1e-7); x clamped
+/// below at -87 (exp is then ~1.6e-38, weight 0 for a softmax). Plain float
+/// operations in a loop the compiler vectorises on every target.
+inline void exp_in_place(float *x, int n) {
+  for (int i = 0; i < n; ++i) {
+    float v = x[i] < -87.0f ? -87.0f : x[i];
+    // Round to nearest by adding and removing 1.5 * 2^23 (|v / ln 2| < 2^22).
+    float k = v * 1.44269504088896341f + 12582912.0f;
+    k -= 12582912.0f;
+    float r = v - k * 0.693359375f; // ln 2 in two parts: k * high is exact
+    r = r - k * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + (r + 1.0f);
+    const int32_t bits = (int32_t(k) + 127) << 23;
+    float two_k;
+    std::memcpy(&two_k, &bits, sizeof two_k);
+    x[i] = p * two_k;
+  }
+}
+
+/// One block of attention for one query vector q (HD floats) against n
+/// cached rows k, v (float, HD apart): scores s = scale * q . k_t (s has
+/// room for the block), then the online softmax: m (running max) and l
+/// (running sum of exp(s - m)) updated, acc (HD sums of exp(s - m) v_t)
+/// rescaled to the new max and added to.
+template <int HD>
+inline void attend_block(const float *q, const float *k, const float *v, int n, float scale, float *s, float &m,
+                         float &l, float *acc) {
+  float mx = m;
+  for (int t = 0; t < n; ++t) {
+    s[t] = dot<HD>(q, k + int64_t(t) * HD) * scale;
+    mx = s[t] > mx ? s[t] : mx;
+  }
+  for (int t = 0; t < n; ++t)
+    s[t] -= mx;
+  exp_in_place(s, n);
+  float sum = 0.0f;
+  for (int t = 0; t < n; ++t)
+    sum += s[t];
+  const float corr = m == -INFINITY ? 0.0f : std::exp(m - mx);
+  m = mx;
+  l = l * corr + sum;
+  float o[HD];
+  for (int d = 0; d < HD; ++d)
+    o[d] = acc[d] * corr;
+  for (int t = 0; t < n; ++t)
+    for (int d = 0; d < HD; ++d)
+      o[d] += s[t] * v[int64_t(t) * HD + d];
+  for (int d = 0; d < HD; ++d)
+    acc[d] = o[d];
+}
+
 /// out[i] = silu(g[i]) * u[i] for eight lanes.
 inline void silu_mul8(const float *g, const float *u, float *out) {
   for (int i = 0; i < 8; ++i)

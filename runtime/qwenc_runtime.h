@@ -29,7 +29,8 @@ struct ModelDesc {
   int max_positions;     // max_position_embeddings
   int max_rows;          // rows one forward() call takes (prefill chunk)
   size_t arena_floats;   // activation arena planned by the compiler
-  size_t scratch_floats_per_position; // attention scores, per cached position and thread
+  size_t scratch_floats_shared;     // attention (runtime/attention.h): shared by the threads
+  size_t scratch_floats_per_thread; // and each thread's own
   uint64_t weight_bytes; // size of the appended weight blob
   const int32_t *eos_ids;
   int num_eos_ids;
@@ -69,8 +70,7 @@ struct Session {
   void *v_cache = nullptr;
   float *k_scales = nullptr; // int8: [num_layers][ctx][kv_heads]
   float *v_scales = nullptr;
-  float *scratch = nullptr; // attention scores: per thread, scratch_floats_per_position x scratch_stride
-  int scratch_stride = 0;   // ctx rounded up to 8 (the Halide kernel scores 8 positions at a time)
+  float *scratch = nullptr; // attention: scratch_floats_shared, then scratch_floats_per_thread per thread
   float *logits = nullptr;  // [rows][vocab] if all_logits, else [vocab]
   int ctx = 0;
 };

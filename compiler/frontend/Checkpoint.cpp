@@ -260,6 +260,16 @@ const TensorRef *Checkpoint::find(const std::string &name) const {
   return it == tensors_.end() ? nullptr : &it->second;
 }
 
+void Checkpoint::releasePages(const TensorRef &t) {
+  // Whole pages inside the tensor only: a page it shares with a neighbour
+  // may still be wanted (it is small either way).
+  const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (uintptr_t(t.data) + page - 1) / page * page;
+  const uintptr_t end = (uintptr_t(t.data) + t.numBytes) / page * page;
+  if (end > begin)
+    ::madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
+}
+
 std::vector<std::pair<std::string, std::vector<int64_t>>>
 expectedTensors(const ModelConfig &c) {
   const int64_t H = c.hiddenSize, I = c.intermediateSize, D = c.headDim();

@@ -61,6 +61,10 @@ public:
 
   const TensorRef *find(const std::string &name) const;
   const std::map<std::string, TensorRef> &tensors() const { return tensors_; }
+  /// Gives back the memory of a tensor's mapped pages once it has been read
+  /// (the map stays: a later read faults them in again from the file), so
+  /// that reading a checkpoint tensor by tensor keeps few of it resident.
+  static void releasePages(const TensorRef &t);
   const std::string &dir() const { return dir_; }
 
 private:

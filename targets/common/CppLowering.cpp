@@ -84,7 +84,7 @@ private:
   int numLayers = 0;
   int64_t kvDim = -1;
   int64_t kvHeads = 0;
-  int64_t maxHeads = 0; // attention keeps scores in s.scratch
+  std::set<std::string> attentionShapes; // "heads, kv_heads, head_dim" of each attention
 };
 
 LogicalResult Emitter::loadCheckpoint() {
@@ -210,20 +210,9 @@ LogicalResult Emitter::emitOp(Operation *op) {
                           "s.k_scales + size_t({2}) * s.ctx * {3}, s.v_scales + size_t({2}) * s.ctx * {3}",
                           kt, cacheOffset, a.getLayer(), a.getNumKvHeads())
                 .str();
-        maxHeads = std::max<int64_t>(maxHeads, a.getNumHeads());
-        if (mlir::qwen::kernelOf(a) == mlir::qwen::Kernel::Halide && mlir::qwen::halideTakesAttention(a.getHeadDim())) {
-          std::string fn = halide.kernel(
-              "qwen_attention", {"heads=" + std::to_string(a.getNumHeads()),
-                                 "kv_heads=" + std::to_string(a.getNumKvHeads()),
-                                 "head_dim=" + std::to_string(a.getHeadDim()), "kv=" + opts.kvType});
-          line(llvm::formatv("halide_attention<{0}, {1}, {2}>({3}, \"{3}\", {4}, {5}, {6}, positions, rows, "
-                             "{7}, s.scratch, s.scratch_stride, {8})",
-                             a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim(), fn, buf(a.getQuery()),
-                             buf(a.getKey()), buf(a.getValue()), caches, buf(a.getResult())));
-          return success();
-        }
-        line(llvm::formatv("attention<{0}, {1}, {2}>({3}, {4}, {5}, positions, rows, {6}, s.scratch, "
-                           "s.scratch_stride, {7})",
+        attentionShapes.insert(
+            llvm::formatv("{0}, {1}, {2}", a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim()).str());
+        line(llvm::formatv("attention<{0}, {1}, {2}>({3}, {4}, {5}, positions, rows, {6}, s.scratch, {7})",
                            a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim(), buf(a.getQuery()),
                            buf(a.getKey()), buf(a.getValue()), caches, buf(a.getResult())));
         return success();
@@ -342,7 +331,14 @@ FailureOr<CppModel> Emitter::run() {
   desc.kvDim = kvDim;
   desc.maxRows = opts.maxRows;
   desc.arenaFloats = arena.peakFloats();
-  desc.scratchFloatsPerPosition = maxHeads;
+  // Scratch for the largest attention shape (runtime/attention.h's sizes).
+  for (const std::string &shape : attentionShapes) {
+    bool first = &shape == &*attentionShapes.begin();
+    desc.scratchShared = first ? "flash::scratch_shared(" + shape + ")"
+                               : "std::max(" + desc.scratchShared + ", flash::scratch_shared(" + shape + "))";
+    desc.scratchPerThread = first ? "flash::scratch_per_thread(" + shape + ")"
+                                  : "std::max(" + desc.scratchPerThread + ", flash::scratch_per_thread(" + shape + "))";
+  }
   desc.tokenizerOffset = tokenizerOffset;
   desc.tokenizerBytes = model.tokenizerTables.size();
   desc.defaultSystemPrompt = defaultSystemPrompt;
@@ -454,7 +450,8 @@ FailureOr<std::string> modelDescSource(ModuleOp module, const CppModel &model, c
   s += llvm::formatv("const ModelDesc kModel = {{\n"
                      "    {0}, /*vocab_size=*/{1}, /*num_layers=*/{2}, /*kv_dim=*/{3},\n"
                      "    /*max_positions=*/{4}, /*max_rows=*/{5}, /*arena_floats=*/{6},\n"
-                     "    /*scratch_floats_per_position=*/{17}, /*weight_bytes=*/{7}ull,\n"
+                     "    /*scratch_floats_shared=*/{17}, /*scratch_floats_per_thread=*/{25},\n"
+                     "    /*weight_bytes=*/{7}ull,\n"
                      "    kEosIds, /*num_eos_ids=*/{8},\n"
                      "    /*tokenizer_offset=*/{9}ull, /*tokenizer_bytes=*/{10}ull,\n"
                      "    /*default_system_prompt=*/{11},\n"
@@ -471,10 +468,10 @@ FailureOr<std::string> modelDescSource(ModuleOp module, const CppModel &model, c
                      // Keeping more tokens than the vocabulary keeps them all.
                      std::clamp<int64_t>(int64_t(num("top_k", 50)), 0, f.vocab),
                      cppFloatLiteral(topP), cppFloatLiteral(repetitionPenalty),
-                     f.scratchFloatsPerPosition, cppStringLiteral(f.target), cppStringLiteral(f.requiredFeatures),
+                     f.scratchShared, cppStringLiteral(f.target), cppStringLiteral(f.requiredFeatures),
                      cppStringLiteral(f.isaChoices), f.selectKernels, f.openDevice,
                      f.kvType == "bf16" ? "KvType::BF16" : f.kvType == "int8" ? "KvType::Int8" : "KvType::F32",
-                     f.kvHeads)
+                     f.kvHeads, f.scratchPerThread)
            .str();
   return s;
 }

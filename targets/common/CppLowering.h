@@ -15,6 +15,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,28 +36,33 @@ struct LoweringConfig {
 };
 
 /// One Halide kernel the model needs: function `name`, made by running the
-/// generator (qwen_matmul, qwen_attention) with these "key=value" parameters.
+/// generator (qwen_matmul) with these "key=value" parameters.
 struct KernelSpec {
   std::string name, generator;
   std::vector<std::string> params;
 };
 
-/// Bytes at their place in the blob appended to the executable: a weight
-/// tensor (still in the mapped checkpoint) or the tokenizer tables.
-struct BlobEntry {
-  const uint8_t *data;
-  uint64_t numBytes;
-  uint64_t offset;
+/// The blob as it is packed: each weight is written at its offset to an
+/// unlinked temporary file as soon as it is packed, so that packing holds
+/// one tensor in memory at a time whatever the model's size; appendBlob
+/// copies it after the executable.
+struct BlobFile {
+  std::FILE *file = nullptr;
+  std::string error; // the first failed write
+  ~BlobFile() {
+    if (file)
+      std::fclose(file);
+  }
+  void write(uint64_t offset, const uint8_t *data, uint64_t numBytes);
 };
 
 /// The result of lowering: model source plus the weight blob layout.
 struct CppModel {
   std::string source;
-  std::vector<BlobEntry> blob;
+  std::unique_ptr<BlobFile> blob; // null until the first bytes
   uint64_t blobBytes = 0;
   std::unique_ptr<Checkpoint> checkpoint; // keeps the tensors mapped
   std::vector<uint8_t> tokenizerTables;   // empty without tokenizer.json
-  std::vector<std::vector<uint8_t>> packedWeights; // converted or quantized copies
   /// One row per checkpoint tensor: how it is stored and what that cost.
   struct ReportRow {
     std::string name, storage;
@@ -77,7 +83,8 @@ struct ModelDescFields {
   int64_t vocab = 0, numLayers = 0, kvDim = 0;
   int64_t maxPositions = 0; // 0: the config's max_position_embeddings
   int64_t maxRows = 0;
-  uint64_t arenaFloats = 0, scratchFloatsPerPosition = 0;
+  uint64_t arenaFloats = 0;
+  std::string scratchShared = "0", scratchPerThread = "0"; // C++ expressions (runtime/attention.h)
   uint64_t tokenizerOffset = 0, tokenizerBytes = 0;
   std::string defaultSystemPrompt, target, requiredFeatures, isaChoices;
   std::string selectKernels;          // C++ expression of the select_kernels hook

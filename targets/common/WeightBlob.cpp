@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 
 using namespace mlir;
 
@@ -103,13 +105,14 @@ FailureOr<uint64_t> WeightBlob::pack(Value v) {
   if (tensors.size() == 1 && matchesDType(element, tensors[0]->dtype)) {
     // Stored as the checkpoint has it: the bytes go straight from the map.
     offset = append(tensors[0]->data, tensors[0]->numBytes);
+    Checkpoint::releasePages(*tensors[0]);
     model.report.push_back({tensors[0]->name, dtypeName(tensors[0]->dtype), tensors[0]->shape,
                             INFINITY, tensors[0]->numBytes});
   } else {
     PackedWeight p = packRows(tensors, storage, group);
-    model.packedWeights.push_back(std::move(p.bytes));
-    const std::vector<uint8_t> &bytes = model.packedWeights.back();
-    offset = append(bytes.data(), bytes.size());
+    offset = append(p.bytes.data(), p.bytes.size());
+    for (const TensorRef *t : tensors)
+      Checkpoint::releasePages(*t);
     scales[v] = offset + p.scalesOffset;
     std::string name;
     llvm::raw_string_ostream os(name);
@@ -134,17 +137,36 @@ uint64_t WeightBlob::floatCopy(Value v) {
     for (qwen::WeightOp part : *parts)
       tensors.push_back(model.checkpoint->find(part.getName().str()));
     PackedWeight p = packRows(tensors, Storage::F32, 0);
-    model.packedWeights.push_back(std::move(p.bytes));
-    floats[v] = append(model.packedWeights.back().data(), model.packedWeights.back().size());
+    floats[v] = append(p.bytes.data(), p.bytes.size());
   }
   return floats.lookup(v);
 }
 
 uint64_t WeightBlob::append(const uint8_t *data, uint64_t numBytes) {
   uint64_t offset = (model.blobBytes + kWeightAlign - 1) / kWeightAlign * kWeightAlign;
-  model.blob.push_back({data, numBytes, offset});
+  if (!model.blob)
+    model.blob = std::make_unique<BlobFile>();
+  model.blob->write(offset, data, numBytes);
   model.blobBytes = offset + numBytes;
   return offset;
+}
+
+void BlobFile::write(uint64_t offset, const uint8_t *data, uint64_t numBytes) {
+  if (!error.empty())
+    return;
+  if (!file && !(file = std::tmpfile())) {
+    error = std::string("cannot make a temporary file for the weights: ") + std::strerror(errno);
+    return;
+  }
+  for (uint64_t done = 0; done < numBytes;) {
+    ssize_t n = ::pwrite(fileno(file), data + done, size_t(std::min<uint64_t>(numBytes - done, 1u << 30)),
+                         off_t(offset + done));
+    if (n <= 0) {
+      error = std::string("cannot write the weights to a temporary file: ") + std::strerror(errno);
+      return;
+    }
+    done += uint64_t(n);
+  }
 }
 
 std::string appendBlob(const CppModel &model, const std::string &path, Progress *progress) {
@@ -157,12 +179,30 @@ std::string appendBlob(const CppModel &model, const std::string &path, Progress 
                   qwenc_rt::kWeightsAlignment * qwenc_rt::kWeightsAlignment;
   std::vector<char> zeros(qwenc_rt::kWeightsAlignment, 0);
   bool ok = std::fwrite(zeros.data(), 1, base - uint64_t(end), f) == base - uint64_t(end);
-  uint64_t written = 0;
-  for (const BlobEntry &e : model.blob) {
-    if (e.offset > written)
-      ok = ok && std::fwrite(zeros.data(), 1, e.offset - written, f) == e.offset - written;
-    ok = ok && std::fwrite(e.data, 1, e.numBytes, f) == e.numBytes;
-    written = e.offset + e.numBytes;
+  if (model.blob && !model.blob->error.empty()) {
+    std::fclose(f);
+    return model.blob->error;
+  }
+  // The packed blob, copied from its temporary file a chunk at a time (its
+  // size made the blob's: a last empty entry may leave padding unwritten).
+  if (model.blob && model.blob->file && ::ftruncate(fileno(model.blob->file), off_t(model.blobBytes)) != 0) {
+    std::fclose(f);
+    return std::string("cannot size the weights' temporary file: ") + std::strerror(errno);
+  }
+  std::vector<uint8_t> chunk(model.blobBytes ? size_t(std::min<uint64_t>(model.blobBytes, 8u << 20)) : 0);
+  for (uint64_t written = 0; ok && written < model.blobBytes;) {
+    const size_t want = size_t(std::min<uint64_t>(chunk.size(), model.blobBytes - written));
+    const ssize_t n = ::pread(fileno(model.blob->file), chunk.data(), want, off_t(written));
+    if (n <= 0) {
+      std::fclose(f);
+      return std::string("cannot read back the weights' temporary file: ") +
+             (n < 0 ? std::strerror(errno) : "it is shorter than the blob");
+    }
+    ok = std::fwrite(chunk.data(), 1, size_t(n), f) == size_t(n);
+    // Its disk space is given back as it is copied: a model's blob is on
+    // disk once, not twice (a failure here costs only space).
+    ::fallocate(fileno(model.blob->file), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off_t(written), off_t(n));
+    written += uint64_t(n);
     if (progress)
       progress->update(written, model.blobBytes);
   }

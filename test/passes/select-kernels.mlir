@@ -4,13 +4,13 @@
 // RUN: not qwenc-opt %s -qwen-select-kernels="library=cuda" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // The kernel of each op is in the IR: with Halide, products whose weights
-// Halide takes (f32, bf16, int8, int4 with a multiple of 32 columns) and
-// attention with head_dim a multiple of 8; f16 weights and odd widths stay
-// C++ kernels.
+// Halide takes (f32, bf16, int8, int4 with a multiple of 32 columns); f16
+// weights and odd widths stay C++ kernels, and so does attention on every
+// library (runtime/attention.h, with each arch's block).
 // HALIDE: qwen.linear {{.*}} {kernel = "halide"} : tensor<?x64xf32>, tensor<32x64xf32>
 // HALIDE: qwen.linear {{.*}} {kernel = "cpp"} : tensor<?x64xf32>, tensor<32x64xf16>
 // HALIDE: qwen.linear {{.*}} {kernel = "cpp"} : tensor<?x40xf32>, tensor<32x40xbf16>
-// HALIDE: qwen.attention {{.*}} kernel = "halide"
+// HALIDE: qwen.attention {{.*}} kernel = "cpp"
 // CPP-NOT: kernel = "halide"
 // CPP: qwen.linear {{.*}} {kernel = "cpp"}
 // INT8: qwen.linear {{.*}} {kernel = "halide"} : tensor<?x64xf32>, tensor<32x64xi8>

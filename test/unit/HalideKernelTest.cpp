@@ -3,15 +3,12 @@
 // references: the int8 decode and prefill matrix kernels on int16 rows, the
 // int4 ones (groups of 32, 64, 128) on int8 rows per group, and the bf16 and
 // f32 ones on float rows (every row count from 1 to 13: the prefill kernel's
-// last four tokens overlap the ones before), with bias and gated, and
-// attention over a cache of every length from 1 to 40 with two query heads
-// per kv head. Every kernel is built like a compiled model's, for AVX-512
+// last four tokens overlap the ones before), with bias and gated. Every kernel is built like a compiled model's, for AVX-512
 // with VNNI and for AVX2; each test runs on both variants (the VNNI one where
 // the CPU has it), calling each by its own symbol, and two more check that
 // Halide's wrapper, which a model calls, runs the variant --isa picks.
 #include "runtime/arch/x86-64/halide.h"
 
-#include "test_attention.h"
 #include "test_bf16_decode.h"
 #include "test_bf16_gated_prefill.h"
 #include "test_bf16_prefill.h"
@@ -59,9 +56,6 @@ QWENC_VARIANTS(test_int4_g64_prefill, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g128_decode, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g128_prefill, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g128_gated_prefill, QWENC_MATMUL_PARAMS)
-#define QWENC_ATTENTION_PARAMS                                                                               \
-  halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *
-QWENC_VARIANTS(test_attention, QWENC_ATTENTION_PARAMS)
 
 using namespace qwenc_rt;
 using namespace qwenc_rt::x86;
@@ -119,7 +113,6 @@ struct Variant {
   Kernel int8_decode, int8_prefill, int8_gated_prefill, bf16_decode, bf16_prefill, bf16_gated_prefill,
       f32_prefill, int4_g32_decode, int4_g32_prefill, int4_g32_prefill_long, int4_g64_prefill, int4_g128_decode,
       int4_g128_prefill, int4_g128_gated_prefill;
-  int (*attention)(QWENC_ATTENTION_PARAMS);
 };
 #define QWENC_VARIANT(suffix, runs)                                                                          \
   Variant {                                                                                                  \
@@ -127,7 +120,7 @@ struct Variant {
         test_bf16_decode_##suffix, test_bf16_prefill_##suffix, test_bf16_gated_prefill_##suffix,             \
         test_f32_prefill_##suffix, test_int4_g32_decode_##suffix, test_int4_g32_prefill_##suffix,            \
         test_int4_g32_prefill_long_##suffix, test_int4_g64_prefill_##suffix, test_int4_g128_decode_##suffix, \
-        test_int4_g128_prefill_##suffix, test_int4_g128_gated_prefill_##suffix, test_attention_##suffix      \
+        test_int4_g128_prefill_##suffix, test_int4_g128_gated_prefill_##suffix                               \
   }
 const Variant &variant(const std::string &name) {
   static const Variant avx2 = QWENC_VARIANT(avx2, hostHasAvx2()),
@@ -394,58 +387,6 @@ TEST_P(HalideKernels, Int4PrefillManySpans) {
   const Int4CaseK<5760> c;
   for (int rows : {4, 9, 13})
     EXPECT_LT(int4Error<32>(c, k().int4_g32_prefill_long, rows, false), kFloatBound) << rows << " rows";
-}
-
-// Every cached length from 1 to 40 (whole blocks of eight positions and
-// partial ones), scores written to a strided scratch; q scaled by 1 and by 30
-// (scores far apart: most weights underflow).
-TEST_P(HalideKernels, AttentionEveryLength) {
-  constexpr int NH = 4, NKV = 2, HD = 64, KV = NKV * HD, kLength = 40, kStride = 56;
-  std::mt19937 rng(7);
-  std::normal_distribution<float> dist;
-  std::vector<float> q(NH * HD), kc(size_t(kLength) * KV), vc(size_t(kLength) * KV), out(NH * HD);
-  std::vector<float> scores(size_t(NH) * kStride);
-  for (auto *v : {&q, &kc, &vc})
-    for (float &f : *v)
-      f = dist(rng);
-  for (float scale : {1.0f, 30.0f}) {
-    std::vector<float> qs(q);
-    for (float &f : qs)
-      f *= scale;
-    double worst = 0;
-    for (int length = 1; length <= kLength; ++length) {
-      HlBuf q_(qs.data(), halide_type_float, 32, HD, NH), out_(out.data(), halide_type_float, 32, HD, NH);
-      HlBuf k_(kc.data(), halide_type_float, 32, KV, length), v_(vc.data(), halide_type_float, 32, KV, length);
-      HlBuf scores_(scores.data(), halide_type_float, 32, (length + 7) / 8 * 8, NH);
-      scores_.d[1].stride = kStride;
-      {
-        const KernelMallocs mallocs;
-        ASSERT_EQ(k().attention(&q_.b, &k_.b, &v_.b, &out_.b, &scores_.b), 0);
-        EXPECT_EQ(mallocs.count(), 0) << "heap allocations in the kernel, length " << length;
-      }
-      for (int h = 0; h < NH; ++h) {
-        const int kvh = h / (NH / NKV);
-        std::vector<double> p(static_cast<size_t>(length));
-        double mx = -1e300, sum = 0;
-        for (int t = 0; t < length; ++t) {
-          double s = 0;
-          for (int d = 0; d < HD; ++d)
-            s += double(qs[size_t(h) * HD + d]) * kc[size_t(t) * KV + kvh * HD + d];
-          p[size_t(t)] = s / std::sqrt(double(HD));
-          mx = std::max(mx, p[size_t(t)]);
-        }
-        for (double &v : p)
-          sum += v = std::exp(v - mx);
-        for (int d = 0; d < HD; ++d) {
-          double e = 0;
-          for (int t = 0; t < length; ++t)
-            e += p[size_t(t)] / sum * vc[size_t(t) * KV + kvh * HD + d];
-          worst = std::max(worst, std::fabs(e - out[size_t(h) * HD + d]));
-        }
-      }
-    }
-    EXPECT_LT(worst, 1e-5) << "q scaled by " << scale;
-  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, HalideKernels, ::testing::Values("avx2", "vnni"),

@@ -15,6 +15,7 @@
 namespace qwenc_rt {
 namespace aarch64 {
 
+using portable::attend_block;
 using portable::dot;
 using portable::dot_rows;
 using portable::max_magnitude;

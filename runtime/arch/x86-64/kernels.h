@@ -67,6 +67,76 @@ inline float dot(const float *x, const W *w) {
   }
 }
 
+/// HD columns of acc from column D on (W of them, a multiple of 8, at most
+/// 64: eight registers): acc = acc * corr + sum_t p[t] v_t.
+template <int HD, int W>
+inline void attend_values(const float *p, const float *v, int n, float corr, float *acc) {
+  __m256 o[W / 8];
+  for (int i = 0; i < W / 8; ++i)
+    o[i] = _mm256_mul_ps(_mm256_loadu_ps(acc + 8 * i), _mm256_set1_ps(corr));
+  for (int t = 0; t < n; ++t) {
+    const __m256 pt = _mm256_set1_ps(p[t]);
+    const float *vt = v + int64_t(t) * HD;
+    for (int i = 0; i < W / 8; ++i)
+      o[i] = _mm256_fmadd_ps(pt, _mm256_loadu_ps(vt + 8 * i), o[i]);
+  }
+  for (int i = 0; i < W / 8; ++i)
+    _mm256_storeu_ps(acc + 8 * i, o[i]);
+}
+
+/// portable::attend_block in AVX2: eight keys' dot products side by side
+/// (eight FMA chains, one transposing reduction for the eight sums), the
+/// exponentials eight at a time, the value sums in registers.
+template <int HD>
+inline void attend_block(const float *q, const float *k, const float *v, int n, float scale, float *s, float &m,
+                         float &l, float *acc) {
+  static_assert(HD % 8 == 0, "head_dim a multiple of 8");
+  for (int t = 0; t < n; t += 8) {
+    __m256 a[8];
+    const float *rows[8];
+    for (int j = 0; j < 8; ++j) { // keys past n repeat the last one; their scores are not read
+      rows[j] = k + int64_t(t + j < n ? t + j : n - 1) * HD;
+      a[j] = _mm256_setzero_ps();
+    }
+    for (int d = 0; d < HD; d += 8) {
+      const __m256 qd = _mm256_loadu_ps(q + d);
+      for (int j = 0; j < 8; ++j)
+        a[j] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(rows[j] + d), a[j]);
+    }
+    const __m256 h01 = _mm256_hadd_ps(a[0], a[1]), h23 = _mm256_hadd_ps(a[2], a[3]);
+    const __m256 h45 = _mm256_hadd_ps(a[4], a[5]), h67 = _mm256_hadd_ps(a[6], a[7]);
+    const __m256 h0123 = _mm256_hadd_ps(h01, h23), h4567 = _mm256_hadd_ps(h45, h67);
+    const __m256 sums = _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20),
+                                      _mm256_permute2f128_ps(h0123, h4567, 0x31));
+    _mm256_storeu_ps(s + t, _mm256_mul_ps(sums, _mm256_set1_ps(scale)));
+  }
+  const int whole = n / 8 * 8;
+  __m256 mv = _mm256_set1_ps(m);
+  for (int t = 0; t < whole; t += 8)
+    mv = _mm256_max_ps(mv, _mm256_loadu_ps(s + t));
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  float mx = _mm_cvtss_f32(_mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1)));
+  for (int t = whole; t < n; ++t)
+    mx = s[t] > mx ? s[t] : mx;
+  const __m256 mxv = _mm256_set1_ps(mx), lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256 sum = _mm256_setzero_ps();
+  for (int t = 0; t < n; t += 8) {
+    __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(s + t), mxv));
+    if (t + 8 > n) // lanes past n weigh nothing
+      e = _mm256_and_ps(e, _mm256_cmp_ps(lane, _mm256_set1_ps(float(n - t)), _CMP_LT_OQ));
+    _mm256_storeu_ps(s + t, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  const float corr = m == -INFINITY ? 0.0f : std::exp(m - mx);
+  m = mx;
+  l = l * corr + hsum(sum);
+  for (int d = 0; d + 64 <= HD; d += 64)
+    attend_values<HD, 64>(s, v + d, n, corr, acc + d);
+  if constexpr (HD % 64 != 0)
+    attend_values<HD, HD % 64>(s, v + HD / 64 * 64, n, corr, acc + HD / 64 * 64);
+}
+
 /// f16: vcvtph2ps and one FMA chain per token (another order than dot()'s).
 template <int K, int R, typename T>
 inline void dot_rows(const T *w, const float *x, int64_t stride, float *out) {

@@ -14,7 +14,6 @@
 // column counts that leave partial blocks and an odd last column.
 #include "runtime/arch/aarch64/halide.h"
 
-#include "check_attention.h"
 #include "check_bf16_decode.h"
 #include "check_bf16_prefill.h"
 #include "check_int4_g128_decode.h"
@@ -190,46 +189,6 @@ void checkBf16(const char *what, Matmul kernel, int rows) {
   expectClose(what, rows, y, want, 1e-5);
 }
 
-/// Attention of one query row (4 heads over 2 kv heads of 64) over `length`
-/// cached positions.
-void checkAttention(int length) {
-  constexpr int NH = 4, NKV = 2, HD = 64, KV = NKV * HD;
-  std::mt19937 rng(length);
-  std::normal_distribution<float> d;
-  std::vector<float> q(NH * HD), k(size_t(length) * KV), v(size_t(length) * KV), out(NH * HD);
-  for (auto *a : {&q, &k, &v})
-    for (float &f : *a)
-      f = d(rng);
-  const int stride = (length + 7) / 8 * 8;
-  std::vector<float> scores(size_t(NH) * stride);
-  HlBuf q_(q.data(), halide_type_float, 32, HD, NH), k_(k.data(), halide_type_float, 32, KV, length),
-      v_(v.data(), halide_type_float, 32, KV, length), out_(out.data(), halide_type_float, 32, HD, NH),
-      s_(scores.data(), halide_type_float, 32, stride, NH);
-  check("attention", check_attention(&q_.b, &k_.b, &v_.b, &out_.b, &s_.b));
-  std::vector<double> want(out.size());
-  for (int h = 0; h < NH; ++h) {
-    const int kvh = h / (NH / NKV);
-    std::vector<double> s(length);
-    double mx = -1e300, sum = 0;
-    for (int t = 0; t < length; ++t) {
-      double dot = 0;
-      for (int i = 0; i < HD; ++i)
-        dot += double(q[h * HD + i]) * k[size_t(t) * KV + kvh * HD + i];
-      s[t] = dot / std::sqrt(double(HD));
-      mx = std::fmax(mx, s[t]);
-    }
-    for (int t = 0; t < length; ++t)
-      sum += s[t] = std::exp(s[t] - mx);
-    for (int i = 0; i < HD; ++i) {
-      double acc = 0;
-      for (int t = 0; t < length; ++t)
-        acc += s[t] * v[size_t(t) * KV + kvh * HD + i];
-      want[h * HD + i] = acc / sum;
-    }
-  }
-  expectClose("attention", length, out, want, 1e-5);
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -258,8 +217,6 @@ int main(int argc, char **argv) {
       checkBf16("bf16 prefill", check_bf16_prefill, rows);
     }
   }
-  for (int length : {1, 7, 8, 9, 100})
-    checkAttention(length);
   std::printf("%s: %d failures\n", failures ? "FAIL" : "PASS", failures);
   return failures ? 1 : 0;
 }

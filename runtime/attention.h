@@ -1,0 +1,242 @@
+// Causal grouped-query attention over the KV cache, tiled (flash-style), for
+// every CPU target: prefill and decode alike never hold more than a block of
+// scores per query vector, whatever the depth.
+//
+// Work is split into items (kv head, tile of query rows, piece of the
+// positions). An item takes its kv head's `group` query heads for up to
+// kRowTile rows at once (Q query vectors): each block of kBlock cached
+// positions is widened to float once and serves all Q of them (the cache is
+// read once per tile, not once per query head), with the softmax kept
+// online (running max m, running sum l, output rescaled as m grows). When
+// a call has a single tile (decode), the positions are cut into pieces so
+// that every thread has work even with one or two kv heads; the pieces'
+// partial (m, l, out) are merged after the loop. Nothing is allocated: the
+// caller's scratch holds each thread's block buffers and the pieces'
+// partials (scratch_per_thread / scratch_shared floats).
+#ifndef QWENC_ATTENTION_H
+#define QWENC_ATTENTION_H
+
+#include "bf16.h"
+#include "portable_hooks.h"
+#include "quant_rule.h"
+#include "qwenc_runtime.h"
+#include "thread_pool.h"
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+namespace qwenc_rt {
+
+/// Cache rows of each --kv-type: stored from float (bf16 rounded to
+/// nearest even; int8 per kv head by quant_rule.h: scale = max|x| / 127) and read back as
+/// float (int8 without its scale, which the callers apply per row and head).
+inline void kv_store_row(const float *x, int, int n, float *dst, float *) {
+  std::memcpy(dst, x, size_t(n) * sizeof(float));
+}
+inline void kv_store_row(const float *x, int, int n, bf16 *dst, float *) {
+  for (int i = 0; i < n; ++i)
+    dst[i].bits = bf16_round(x[i]);
+}
+inline void kv_store_row(const float *x, int heads, int n, int8_t *dst, float *scales) {
+  const int hd = n / heads;
+  for (int h = 0; h < heads; ++h) { // runtime/quant_rule.h's int8, one group per head
+    const float scale = quant::group_scale(x + h * hd, hd, true), inv = scale > 0 ? 1.0f / scale : 0.0f;
+    scales[h] = scale;
+    for (int i = 0; i < hd; ++i)
+      dst[h * hd + i] = int8_t(quant::quantize(x[h * hd + i], inv, true));
+  }
+}
+inline float kv_load(float x) { return x; }
+inline float kv_load(bf16 x) { return bf16_widen(x.bits); }
+inline float kv_load(int8_t x) { return float(x); }
+
+/// This step's K and V rows into the layer's cache, at their positions.
+template <int KV, int NKV, typename KT>
+void store_kv(const float *k, const float *v, const int32_t *positions, int rows, KT *k_cache, KT *v_cache,
+              float *k_scales, float *v_scales) {
+  for (int r = 0; r < rows; ++r) {
+    const int64_t p = positions[r];
+    kv_store_row(k + int64_t(r) * KV, NKV, KV, k_cache + p * KV, k_scales + p * NKV);
+    kv_store_row(v + int64_t(r) * KV, NKV, KV, v_cache + p * KV, v_scales + p * NKV);
+  }
+}
+
+namespace flash {
+
+constexpr int kBlock = 64;          // cached positions per block
+constexpr int kRowTile = 4;         // query rows per tile
+constexpr int kMaxPieces = 16;      // pieces of the positions (one-tile calls)
+constexpr int kMinPiece = 4 * kBlock; // positions a piece has at least
+
+/// Floats of a thread's block buffers: a query vector's scores in a block,
+/// and the block's K and V rows as float.
+constexpr size_t block_floats(int head_dim) { return kBlock + 2 * size_t(kBlock) * size_t(head_dim); }
+/// Floats of scratch per thread: the block buffers, then the output sums of
+/// a tile's query vectors and their m and l.
+constexpr size_t scratch_per_thread(int heads, int kv_heads, int head_dim) {
+  const size_t q = size_t(kRowTile) * size_t(heads / kv_heads);
+  return block_floats(head_dim) + q * size_t(head_dim) + 2 * q;
+}
+/// Floats of scratch shared by the threads: every piece's partial (m, l, out).
+constexpr size_t scratch_shared(int heads, int kv_heads, int head_dim) {
+  return size_t(kv_heads) * kMaxPieces * size_t(kRowTile) * size_t(heads / kv_heads) * size_t(head_dim + 2);
+}
+
+/// n cached rows of one kv head as float (int8: times their scales), HD apart.
+template <int HD, typename KT>
+inline void widen_rows(const KT *src, int64_t stride, const float *scales, int64_t scale_stride, int n, float *dst) {
+  for (int t = 0; t < n; ++t) {
+    const KT *row = src + t * stride;
+    float *out = dst + t * HD;
+    if constexpr (std::is_same<KT, int8_t>::value) {
+        const float s = scales[t * scale_stride];
+      for (int d = 0; d < HD; ++d)
+        out[d] = float(row[d]) * s;
+    } else {
+      for (int d = 0; d < HD; ++d)
+        out[d] = kv_load(row[d]);
+    }
+  }
+}
+
+/// One item: Q = nrows * group query vectors (vector i: row i / group, head
+/// kvh * group + i % group) against cached positions [t0, t1), each row
+/// only up to its own position. Leaves the unnormalised output sums, the
+/// running max and sum in acc [Q, HD], m [Q], l [Q].
+template <int NH, int NKV, int HD, typename KT>
+void attend_item(const float *q, const int32_t *positions, int row0, int nrows, int kvh, int64_t t0, int64_t t1,
+                 const KT *k_cache, const KT *v_cache, const float *k_scales, const float *v_scales, float *buf,
+                 float *acc, float *m, float *l) {
+  constexpr int KV = NKV * HD, group = NH / NKV;
+  const float scale = float(1.0 / std::sqrt(double(HD)));
+  float *scores = buf;                // [kBlock]: a query vector's scores in a block
+  float *kb = scores + kBlock;        // [kBlock, HD]
+  float *vb = kb + kBlock * HD;       // [kBlock, HD]
+  const int nq = nrows * group;
+  for (int i = 0; i < nq; ++i) {
+    m[i] = -INFINITY;
+    l[i] = 0.0f;
+    for (int d = 0; d < HD; ++d)
+      acc[int64_t(i) * HD + d] = 0.0f;
+  }
+  for (int64_t b = t0; b < t1; b += kBlock) {
+    const int n = int(t1 - b < kBlock ? t1 - b : kBlock);
+    widen_rows<HD>(k_cache + b * KV + kvh * HD, KV, k_scales + b * NKV + kvh, NKV, n, kb);
+    widen_rows<HD>(v_cache + b * KV + kvh * HD, KV, v_scales + b * NKV + kvh, NKV, n, vb);
+    for (int i = 0; i < nq; ++i) {
+      const int r = row0 + i / group;
+      const int64_t len = int64_t(positions[r]) + 1;
+      const int valid = int(len - b < n ? (len - b > 0 ? len - b : 0) : n);
+      if (valid > 0)
+        arch::attend_block<HD>(q + int64_t(r) * NH * HD + int64_t(kvh * group + i % group) * HD, kb, vb, valid,
+                               scale, scores, m[i], l[i], acc + int64_t(i) * HD);
+    }
+  }
+}
+
+/// Attention of `rows` query rows (q [rows, NH * HD]) at `positions` over
+/// the cache, which already holds their K and V rows; out [rows, NH * HD].
+/// scratch: scratch_shared floats, then scratch_per_thread per thread.
+template <int NH, int NKV, int HD, typename KT>
+void attention(const float *q, const int32_t *positions, int rows, const KT *k_cache, const KT *v_cache,
+               const float *k_scales, const float *v_scales, float *scratch, float *out) {
+  constexpr int group = NH / NKV, QMAX = kRowTile * group;
+  constexpr size_t per_thread = scratch_per_thread(NH, NKV, HD);
+  float *shared = scratch, *threads = scratch + scratch_shared(NH, NKV, HD);
+  const int tiles = (rows + kRowTile - 1) / kRowTile;
+  // One tile: cut the positions into pieces, two items per thread.
+  int64_t longest = 0;
+  for (int r = 0; r < rows; ++r)
+    longest = positions[r] + 1 > longest ? positions[r] + 1 : longest;
+  int pieces = 1;
+  if (tiles == 1) {
+    pieces = (2 * num_threads() + NKV - 1) / NKV;
+    const int64_t most = (longest + kMinPiece - 1) / kMinPiece;
+    pieces = int(pieces < most ? pieces : most);
+    pieces = pieces < kMaxPieces ? pieces : kMaxPieces;
+    pieces = pieces > 0 ? pieces : 1;
+  }
+  const int64_t piece_len = ((longest + pieces - 1) / pieces + kBlock - 1) / kBlock * kBlock;
+  auto finish = [&](int row0, int nrows, int kvh, const float *acc, const float *l) {
+    for (int i = 0; i < nrows * group; ++i) {
+      float *o = out + int64_t(row0 + i / group) * NH * HD + int64_t(kvh * group + i % group) * HD;
+      const float inv = 1.0f / l[i];
+      for (int d = 0; d < HD; ++d)
+        o[d] = acc[int64_t(i) * HD + d] * inv;
+    }
+  };
+  parallel_for(int64_t(NKV) * tiles * pieces, [&](int64_t begin, int64_t end) {
+    float *buf = threads + int64_t(thread_index()) * per_thread;
+    float *acc = buf + block_floats(HD), *m = acc + QMAX * HD, *l = m + QMAX;
+    for (int64_t item = begin; item < end; ++item) {
+      const int piece = int(item % pieces), tile = int(item / pieces % tiles), kvh = int(item / pieces / tiles);
+      const int row0 = tile * kRowTile, nrows = rows - row0 < kRowTile ? rows - row0 : kRowTile;
+      int64_t tile_len = 0;
+      for (int r = row0; r < row0 + nrows; ++r)
+        tile_len = positions[r] + 1 > tile_len ? positions[r] + 1 : tile_len;
+      const int64_t t0 = piece * piece_len, t1 = t0 + piece_len < tile_len ? t0 + piece_len : tile_len;
+      if (pieces == 1) {
+        attend_item<NH, NKV, HD>(q, positions, row0, nrows, kvh, 0, tile_len, k_cache, v_cache, k_scales, v_scales,
+                                 buf, acc, m, l);
+        finish(row0, nrows, kvh, acc, l);
+        continue;
+      }
+      // A piece's partial: QMAX x (m, l, HD sums).
+      float *part = shared + (int64_t(kvh) * kMaxPieces + piece) * QMAX * (HD + 2);
+      const int nq = nrows * group;
+      if (t0 >= t1) { // past every row's length: an empty piece
+        for (int i = 0; i < nq; ++i)
+          part[i * (HD + 2)] = -INFINITY, part[i * (HD + 2) + 1] = 0.0f;
+        continue;
+      }
+      attend_item<NH, NKV, HD>(q, positions, row0, nrows, kvh, t0, t1, k_cache, v_cache, k_scales, v_scales, buf,
+                               acc, m, l);
+      for (int i = 0; i < nq; ++i) {
+        part[i * (HD + 2)] = m[i];
+        part[i * (HD + 2) + 1] = l[i];
+        std::memcpy(part + i * (HD + 2) + 2, acc + int64_t(i) * HD, HD * sizeof(float));
+      }
+    }
+  });
+  if (pieces == 1)
+    return;
+  // Merge the pieces: out = sum_p e^(m_p - M) sums_p / sum_p e^(m_p - M) l_p.
+  for (int kvh = 0; kvh < NKV; ++kvh)
+    for (int i = 0; i < rows * group; ++i) {
+      float mx = -INFINITY;
+      for (int p = 0; p < pieces; ++p) {
+        const float mp = shared[((int64_t(kvh) * kMaxPieces + p) * QMAX + i) * (HD + 2)];
+        mx = mp > mx ? mp : mx;
+      }
+      float o[HD] = {}, den = 0.0f;
+      for (int p = 0; p < pieces; ++p) {
+        const float *part = shared + ((int64_t(kvh) * kMaxPieces + p) * QMAX + i) * (HD + 2);
+        if (part[0] == -INFINITY)
+          continue;
+        const float w = std::exp(part[0] - mx);
+        den += w * part[1];
+        for (int d = 0; d < HD; ++d)
+          o[d] += w * part[2 + d];
+      }
+      float *dst = out + int64_t(i / group) * NH * HD + int64_t(kvh * group + i % group) * HD;
+      for (int d = 0; d < HD; ++d)
+        dst[d] = o[d] / den;
+    }
+}
+
+} // namespace flash
+
+/// A layer's attention step: this step's K and V rows into the cache (of
+/// KT: float, bf16 or int8_t with scales), then flash::attention.
+template <int NH, int NKV, int HD, typename KT>
+void attention(const float *q, const float *k, const float *v, const int32_t *positions, int rows, KT *k_cache,
+               KT *v_cache, float *k_scales, float *v_scales, float *scratch, float *out) {
+  store_kv<NKV * HD, NKV>(k, v, positions, rows, k_cache, v_cache, k_scales, v_scales);
+  flash::attention<NH, NKV, HD>(q, positions, rows, k_cache, v_cache, k_scales, v_scales, scratch, out);
+}
+
+} // namespace qwenc_rt
+#endif

@@ -1,0 +1,117 @@
+// runtime/attention.h's tiled attention, compiled as the x86-64-avx2 target
+// compiles it (its block is arch/x86-64/kernels.h's AVX2 one; the portable
+// block runs in the cpp and aarch64 targets' golden tests), against a
+// double-precision softmax over the cache as stored: every --kv-type, query
+// rows at causal positions in tiles of one to nine rows, lengths on both
+// sides of a block (64) and long enough to be cut into pieces across the
+// threads (decode), heads of 64 and of 32 (a partial register block) with
+// groups of two and six query heads per kv head.
+#include "runtime/arch/x86-64/kernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+using namespace qwenc_rt;
+
+namespace {
+
+template <typename KT>
+float stored(KT x, float scale) {
+  return kv_load(x) * scale;
+}
+
+/// Runs attention for `rows` query rows at positions start..start+rows-1
+/// over a cache already holding positions 0..start-1; returns the largest
+/// error relative to the largest |output|.
+template <int NH, int NKV, int HD, typename KT>
+double attentionError(int start, int rows, float qscale) {
+  constexpr int KV = NKV * HD;
+  const int ctx = start + rows;
+  std::mt19937 rng(uint32_t(start * 31 + rows));
+  std::normal_distribution<float> dist;
+  std::vector<KT> kc(size_t(ctx) * KV), vc(kc.size());
+  std::vector<float> ks(size_t(ctx) * NKV, 1.0f), vs(ks.size(), 1.0f);
+  std::vector<float> row(KV), row2(KV);
+  for (int t = 0; t < start; ++t) { // the earlier positions, as store_kv stores them
+    for (int c = 0; c < KV; ++c)
+      row[c] = dist(rng), row2[c] = dist(rng);
+    kv_store_row(row.data(), NKV, KV, kc.data() + size_t(t) * KV, ks.data() + size_t(t) * NKV);
+    kv_store_row(row2.data(), NKV, KV, vc.data() + size_t(t) * KV, vs.data() + size_t(t) * NKV);
+  }
+  std::vector<float> q(size_t(rows) * NH * HD), k(size_t(rows) * KV), v(k.size()), out(q.size());
+  for (float &f : q)
+    f = qscale * dist(rng);
+  for (float *a : {k.data(), v.data()})
+    for (size_t i = 0; i < k.size(); ++i)
+      a[i] = dist(rng);
+  std::vector<int32_t> positions(static_cast<size_t>(rows));
+  for (int r = 0; r < rows; ++r)
+    positions[size_t(r)] = start + r;
+  std::vector<float> scratch(flash::scratch_shared(NH, NKV, HD) +
+                             flash::scratch_per_thread(NH, NKV, HD) * size_t(num_threads()));
+  attention<NH, NKV, HD>(q.data(), k.data(), v.data(), positions.data(), rows, kc.data(), vc.data(), ks.data(),
+                         vs.data(), scratch.data(), out.data());
+  double worst = 0, largest = 0;
+  for (int r = 0; r < rows; ++r)
+    for (int h = 0; h < NH; ++h) {
+      const int kvh = h / (NH / NKV), len = start + r + 1;
+      std::vector<double> p(static_cast<size_t>(len));
+      double mx = -1e300, sum = 0;
+      for (int t = 0; t < len; ++t) {
+        double s = 0;
+        for (int d = 0; d < HD; ++d)
+          s += double(q[(size_t(r) * NH + h) * HD + d]) *
+               stored(kc[size_t(t) * KV + kvh * HD + d], ks[size_t(t) * NKV + kvh]);
+        p[size_t(t)] = s / std::sqrt(double(HD));
+        mx = std::max(mx, p[size_t(t)]);
+      }
+      for (double &x : p)
+        sum += x = std::exp(x - mx);
+      for (int d = 0; d < HD; ++d) {
+        double e = 0;
+        for (int t = 0; t < len; ++t)
+          e += p[size_t(t)] / sum * stored(vc[size_t(t) * KV + kvh * HD + d], vs[size_t(t) * NKV + kvh]);
+        const double got = out[(size_t(r) * NH + h) * HD + d];
+        worst = std::max(worst, std::fabs(e - got));
+        largest = std::max(largest, std::fabs(e));
+      }
+    }
+  return worst / largest;
+}
+
+template <int NH, int NKV, int HD, typename KT>
+void checkShape(const char *what) {
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (int start : {0, 1, 62, 63, 64, 127, 300, 700})
+      for (int rows : {1, 3, 4, 9})
+        // 30: scores far apart, most weights underflow; float scores of
+        // |s| ~ 100 carry 1e-5 of relative error into the weights.
+        for (float qscale : {1.0f, 30.0f})
+          EXPECT_LT((attentionError<NH, NKV, HD, KT>(start, rows, qscale)), qscale > 1 ? 1e-5 : 2e-6)
+              << what << ": " << threads << " threads, start " << start << ", " << rows << " rows, q x" << qscale;
+  }
+}
+
+TEST(FlashAttention, F32Cache) {
+  checkShape<4, 2, 64, float>("f32 4/2x64");
+  checkShape<6, 1, 32, float>("f32 6/1x32");
+}
+TEST(FlashAttention, Bf16Cache) { checkShape<4, 2, 64, bf16>("bf16 4/2x64"); }
+TEST(FlashAttention, Int8Cache) { checkShape<6, 1, 32, int8_t>("int8 6/1x32"); }
+
+// Decode over a long cache with one kv head is cut into pieces (both
+// threads busy); the pieces' merge gives the same result as one piece.
+TEST(FlashAttention, PiecesMatchOnePiece) {
+  set_num_threads(2);
+  const double two = attentionError<6, 1, 32, float>(2000, 1, 1.0f);
+  set_num_threads(1);
+  const double one = attentionError<6, 1, 32, float>(2000, 1, 1.0f);
+  EXPECT_LT(two, 2e-6);
+  EXPECT_LT(one, 2e-6);
+}
+
+} // namespace
