@@ -1,5 +1,5 @@
 // runtime/attention.h's tiled attention, compiled as the x86-64-avx2 target
-// compiles it (its block is arch/x86-64/kernels.h's AVX2 one; the portable
+// compiles it (its block is arch/x86-64/kernels.h's, AVX2 and AVX-512; the portable
 // block runs in the cpp and aarch64 targets' golden tests), against a
 // double-precision softmax over the cache as stored: every --kv-type, query
 // rows at causal positions in tiles of one to nine rows, lengths on both
@@ -84,6 +84,13 @@ double attentionError(int start, int rows, float qscale) {
 
 template <int NH, int NKV, int HD, typename KT>
 void checkShape(const char *what) {
+  // The AVX2 block, and the AVX-512 one where the CPU has it.
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
+  for (bool wide : {false, true}) {
+  if (wide && !avx512)
+    continue;
+  x86::attention_avx512() = wide;
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     for (int start : {0, 1, 62, 63, 64, 127, 300, 700})
@@ -92,13 +99,18 @@ void checkShape(const char *what) {
         // |s| ~ 100 carry 1e-5 of relative error into the weights.
         for (float qscale : {1.0f, 30.0f})
           EXPECT_LT((attentionError<NH, NKV, HD, KT>(start, rows, qscale)), qscale > 1 ? 1e-5 : 2e-6)
-              << what << ": " << threads << " threads, start " << start << ", " << rows << " rows, q x" << qscale;
+              << what << (wide ? " (AVX-512)" : " (AVX2)") << ": " << threads << " threads, start " << start
+              << ", " << rows << " rows, q x" << qscale;
   }
+  }
+  x86::attention_avx512() = false;
 }
 
 TEST(FlashAttention, F32Cache) {
   checkShape<4, 2, 64, float>("f32 4/2x64");
   checkShape<6, 1, 32, float>("f32 6/1x32");
+  checkShape<2, 1, 128, float>("f32 2/1x128");
+  checkShape<2, 1, 24, float>("f32 2/1x24"); // AVX2 only: not a multiple of 16
 }
 TEST(FlashAttention, Bf16Cache) { checkShape<4, 2, 64, bf16>("bf16 4/2x64"); }
 TEST(FlashAttention, Int8Cache) { checkShape<6, 1, 32, int8_t>("int8 6/1x32"); }

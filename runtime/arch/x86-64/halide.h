@@ -57,7 +57,9 @@ inline const char *select_halide_kernels(const char *required, const char *reque
   const bool avx2_only = request && std::strcmp(request, "avx2") == 0;
   kernels_avx2_only() = avx2_only;
   halide_set_custom_can_use_target_features(&can_use_kernel_features);
-  return !avx2_only && cpu_runs_vnni_kernels() ? "AVX-512 VNNI" : "AVX2";
+  const bool vnni = !avx2_only && cpu_runs_vnni_kernels();
+  attention_avx512() = vnni; // the attention block follows the products' variant
+  return vnni ? "AVX-512 VNNI" : "AVX2";
 }
 
 } // namespace x86

@@ -84,11 +84,96 @@ inline void attend_values(const float *p, const float *v, int n, float corr, flo
     _mm256_storeu_ps(acc + 8 * i, o[i]);
 }
 
+/// Whether attend_block runs its AVX-512 form: set where the Halide kernels
+/// run their AVX-512 VNNI variant (arch/x86-64/halide.h), so that --isa
+/// avx2 runs AVX2 code only.
+inline bool &attention_avx512() {
+  static bool on = false;
+  return on;
+}
+
+#define QWENC_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw")))
+
+/// exp of sixteen floats (exp8's method; 2^k applied by vscalefps).
+QWENC_AVX512 inline __m512 exp16(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, k);
+}
+
+/// attend_block with AVX-512 (head_dim a multiple of 16): half the
+/// instructions of the AVX2 form per score and per value row.
+template <int HD>
+QWENC_AVX512 void attend_block_avx512(const float *q, const float *k, const float *v, int n, float scale, float *s,
+                                      float &m, float &l, float *acc) {
+  for (int t = 0; t < n; t += 8) {
+    __m512 a[8];
+    const float *rows[8];
+    for (int j = 0; j < 8; ++j) {
+      rows[j] = k + int64_t(t + j < n ? t + j : n - 1) * HD;
+      a[j] = _mm512_setzero_ps();
+    }
+    for (int d = 0; d < HD; d += 16) {
+      const __m512 qd = _mm512_loadu_ps(q + d);
+      for (int j = 0; j < 8; ++j)
+        a[j] = _mm512_fmadd_ps(qd, _mm512_loadu_ps(rows[j] + d), a[j]);
+    }
+    __m256 y[8];
+    for (int j = 0; j < 8; ++j)
+      y[j] = _mm256_add_ps(_mm512_castps512_ps256(a[j]), _mm512_extractf32x8_ps(a[j], 1));
+    const __m256 h01 = _mm256_hadd_ps(y[0], y[1]), h23 = _mm256_hadd_ps(y[2], y[3]);
+    const __m256 h45 = _mm256_hadd_ps(y[4], y[5]), h67 = _mm256_hadd_ps(y[6], y[7]);
+    const __m256 h0123 = _mm256_hadd_ps(h01, h23), h4567 = _mm256_hadd_ps(h45, h67);
+    const __m256 sums = _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20),
+                                      _mm256_permute2f128_ps(h0123, h4567, 0x31));
+    _mm256_storeu_ps(s + t, _mm256_mul_ps(sums, _mm256_set1_ps(scale)));
+  }
+  __m512 mv = _mm512_set1_ps(m);
+  for (int t = 0; t < n; t += 16)
+    mv = _mm512_mask_max_ps(mv, __mmask16(n - t >= 16 ? 0xffff : (1u << (n - t)) - 1), mv, _mm512_loadu_ps(s + t));
+  const float mx = _mm512_reduce_max_ps(mv);
+  const __m512 mxv = _mm512_set1_ps(mx);
+  __m512 sum = _mm512_setzero_ps();
+  for (int t = 0; t < n; t += 16) {
+    const __mmask16 live = __mmask16(n - t >= 16 ? 0xffff : (1u << (n - t)) - 1);
+    const __m512 e = _mm512_maskz_mov_ps(live, exp16(_mm512_sub_ps(_mm512_loadu_ps(s + t), mxv)));
+    _mm512_storeu_ps(s + t, e); // s has room for whole blocks of 16
+    sum = _mm512_add_ps(sum, e);
+  }
+  const float corr = m == -INFINITY ? 0.0f : std::exp(m - mx);
+  m = mx;
+  l = l * corr + _mm512_reduce_add_ps(sum);
+  constexpr int R = HD / 16 < 8 ? HD / 16 : 8; // registers of sums per pass
+  for (int d0 = 0; d0 < HD; d0 += 16 * R) {
+    __m512 o[R];
+    for (int i = 0; i < R; ++i)
+      o[i] = _mm512_mul_ps(_mm512_loadu_ps(acc + d0 + 16 * i), _mm512_set1_ps(corr));
+    for (int t = 0; t < n; ++t) {
+      const __m512 pt = _mm512_set1_ps(s[t]);
+      const float *vt = v + int64_t(t) * HD + d0;
+      for (int i = 0; i < R; ++i)
+        o[i] = _mm512_fmadd_ps(pt, _mm512_loadu_ps(vt + 16 * i), o[i]);
+    }
+    for (int i = 0; i < R; ++i)
+      _mm512_storeu_ps(acc + d0 + 16 * i, o[i]);
+  }
+}
+
 /// portable::attend_block in AVX2: eight keys' dot products side by side
 /// (eight FMA chains, one transposing reduction for the eight sums), the
 /// exponentials eight at a time, the value sums in registers.
 template <int HD>
-inline void attend_block(const float *q, const float *k, const float *v, int n, float scale, float *s, float &m,
+inline void attend_block_avx2(const float *q, const float *k, const float *v, int n, float scale, float *s, float &m,
                          float &l, float *acc) {
   static_assert(HD % 8 == 0, "head_dim a multiple of 8");
   for (int t = 0; t < n; t += 8) {
@@ -135,6 +220,18 @@ inline void attend_block(const float *q, const float *k, const float *v, int n, 
     attend_values<HD, 64>(s, v + d, n, corr, acc + d);
   if constexpr (HD % 64 != 0)
     attend_values<HD, HD % 64>(s, v + HD / 64 * 64, n, corr, acc + HD / 64 * 64);
+}
+
+/// The attention block of runtime/attention.h: AVX-512 where chosen and the
+/// head size allows, AVX2 otherwise.
+template <int HD>
+inline void attend_block(const float *q, const float *k, const float *v, int n, float scale, float *s, float &m,
+                         float &l, float *acc) {
+  if constexpr (HD % 16 == 0 && (HD / 16 <= 8 || HD % 128 == 0)) {
+    if (attention_avx512())
+      return attend_block_avx512<HD>(q, k, v, n, scale, s, m, l, acc);
+  }
+  attend_block_avx2<HD>(q, k, v, n, scale, s, m, l, acc);
 }
 
 /// f16: vcvtph2ps and one FMA chain per token (another order than dot()'s).
