@@ -95,24 +95,30 @@ inline void quantize_block(const float *x, int block, int qmax, T *q, float &d, 
   sum8 = 8.0f * scale * float(sum);
 }
 
-/// exp(x[i]) in place: 2^k * exp(r), k = round(x / ln 2), |r| <= ln(2) / 2,
-/// exp(r) by Cephes' degree-7 polynomial (relative error ~1e-7); x clamped
-/// below at -87 (exp is then ~1.6e-38, weight 0 for a softmax). Plain float
-/// operations in a loop the compiler vectorises on every target.
+/// exp(x) = 2^k * exp(r), k = round(x / ln 2), |r| <= ln(2) / 2, exp(r) by
+/// Cephes' degree-7 polynomial (relative error ~1e-7): the constants of
+/// every vector exp (exp_in_place here, exp8 and exp16 on x86).
+namespace exp_poly {
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f; // k * kLn2Hi is exact
+constexpr float kC[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                         4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+} // namespace exp_poly
+
+/// exp(x[i]) in place (exp_poly), x clamped below at -87 (exp is then
+/// ~1.6e-38, weight 0 for a softmax). Plain float operations in a loop the
+/// compiler vectorises on every target.
 inline void exp_in_place(float *x, int n) {
   for (int i = 0; i < n; ++i) {
     float v = x[i] < -87.0f ? -87.0f : x[i];
     // Round to nearest by adding and removing 1.5 * 2^23 (|v / ln 2| < 2^22).
-    float k = v * 1.44269504088896341f + 12582912.0f;
+    float k = v * exp_poly::kLog2e + 12582912.0f;
     k -= 12582912.0f;
-    float r = v - k * 0.693359375f; // ln 2 in two parts: k * high is exact
-    r = r - k * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
+    float r = v - k * exp_poly::kLn2Hi;
+    r = r - k * exp_poly::kLn2Lo;
+    float p = exp_poly::kC[0];
+    for (int c = 1; c < 6; ++c)
+      p = p * r + exp_poly::kC[c];
     p = p * (r * r) + (r + 1.0f);
     const int32_t bits = (int32_t(k) + 127) << 23;
     float two_k;
