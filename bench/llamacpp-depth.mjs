@@ -2,12 +2,13 @@
 // ids, then greedy-decodes; prints one JSON line with the prefill and decode
 // rates, for bench/long to put beside qwenc's.
 //
-//   node bench/llamacpp-depth.mjs MODEL.gguf PROMPT_IDS(comma) N_NEW THREADS
+//   node bench/llamacpp-depth.mjs MODEL.gguf PROMPT_IDS(comma, or @FILE) N_NEW THREADS
 //
 // The context holds exactly the prompt and the new tokens (llama.cpp's KV
 // cache is f16, the bytes per value of qwenc's default bf16 cache). Prefill =
 // prompt tokens / time to the first new token; decode = the tokens after the
 // first / their time.
+import {readFileSync} from "node:fs";
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
 
 const [modelPath, idsArg, nNewArg, threadsArg] = process.argv.slice(2);
@@ -15,7 +16,9 @@ if (!modelPath || !idsArg || !nNewArg) {
   console.error("usage: node llamacpp-depth.mjs MODEL.gguf PROMPT_IDS N_NEW [THREADS]");
   process.exit(2);
 }
-const prompt = idsArg.split(",").map(Number);
+// @FILE: an argument holds at most 128 KiB, about 20K ids.
+const idsText = idsArg.startsWith("@") ? readFileSync(idsArg.slice(1), "utf8") : idsArg;
+const prompt = idsText.split(/[\s,]+/).filter((s) => s.length > 0).map(Number);
 const nNew = Number(nNewArg);
 const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
 const model = await llama.loadModel({modelPath});

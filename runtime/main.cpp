@@ -70,7 +70,8 @@ void print_help(const char *argv0) {
       "  -p, --prompt TEXT     one user message; the answer goes to stdout\n"
       "  -f, --file FILE       the same, with the message read from FILE\n"
       "  -s, --system TEXT     system prompt (default: the chat template's%s%s%s)\n"
-      "  --prompt-ids IDS      raw prompt as comma-separated ids; generated ids are printed\n"
+      "  --prompt-ids IDS      raw prompt as comma-separated ids (@FILE: read them from FILE);\n"
+      "                        generated ids are printed\n"
       "  --parse-special       read control tokens typed in a message (<|im_end|>, ...) as\n"
       "                        control tokens, as transformers' apply_chat_template + encode\n"
       "                        does; by default they are text, so a message cannot forge a turn\n"
@@ -139,6 +140,44 @@ std::vector<int32_t> parse_ids(const std::string &opt, const std::string &s, lon
   return ids;
 }
 
+/// The ids of `--prompt-ids @FILE`: comma- or space-separated, as long as
+/// a context (an argument holds at most 128 KiB on Linux: about 20K ids).
+std::string read_ids_file(const std::string &opt, const std::string &path) {
+  constexpr long kMaxBytes = 16l << 20; // 131,072 ids of 6 digits and a comma is under 1 MiB
+  std::FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    fail(opt + ": " + path + ": " + std::strerror(errno));
+  std::string text, ids;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    text.append(buf, n);
+    if (long(text.size()) > kMaxBytes) {
+      std::fclose(f);
+      fail(opt + ": " + path + ": larger than " + std::to_string(kMaxBytes >> 20) + " MiB, more ids than a context holds");
+    }
+  }
+  const int read_error = std::ferror(f) ? errno : 0;
+  std::fclose(f);
+  if (read_error)
+    fail(opt + ": " + path + ": " + std::strerror(read_error));
+  // Runs of commas and white space separate ids.
+  bool sep = true;
+  for (char c : text) {
+    const bool is_sep = c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t';
+    if (is_sep && !sep)
+      ids += ',';
+    else if (!is_sep)
+      ids += c;
+    sep = is_sep;
+  }
+  if (!ids.empty() && ids.back() == ',')
+    ids.pop_back();
+  if (ids.empty())
+    fail(opt + ": " + path + ": no ids in the file");
+  return ids;
+}
+
 Options parse_options(int argc, char **argv) {
   Options o;
   o.sampling.greedy = !kModel.do_sample;
@@ -158,7 +197,8 @@ Options parse_options(int argc, char **argv) {
       print_help(argv[0]);
       std::exit(0);
     } else if (a == "--prompt-ids") {
-      o.prompt_ids = parse_ids(a, value(), kModel.vocab_size - 1);
+      const char *v = value();
+      o.prompt_ids = parse_ids(a, v[0] == '@' ? read_ids_file(a, v + 1) : std::string(v), kModel.vocab_size - 1);
       o.have_prompt_ids = true;
     } else if (a == "-p" || a == "--prompt") {
       o.prompt = value();
