@@ -140,27 +140,36 @@ std::vector<int32_t> parse_ids(const std::string &opt, const std::string &s, lon
   return ids;
 }
 
-/// The ids of `--prompt-ids @FILE`: comma- or space-separated, as long as
-/// a context (an argument holds at most 128 KiB on Linux: about 20K ids).
-std::string read_ids_file(const std::string &opt, const std::string &path) {
-  constexpr long kMaxBytes = 16l << 20; // 131,072 ids of 6 digits and a comma is under 1 MiB
+/// A file given to an option (-f, --prompt-ids @FILE), whole, and not larger
+/// than any context could hold (a 128K-token context is well under 4 MiB of
+/// text, or of ids).
+std::string read_input_file(const std::string &opt, const std::string &path) {
+  constexpr long kMaxBytes = 16l << 20;
   std::FILE *f = std::fopen(path.c_str(), "rb");
   if (!f)
     fail(opt + ": " + path + ": " + std::strerror(errno));
-  std::string text, ids;
+  std::string text;
   char buf[65536];
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
     text.append(buf, n);
     if (long(text.size()) > kMaxBytes) {
       std::fclose(f);
-      fail(opt + ": " + path + ": larger than " + std::to_string(kMaxBytes >> 20) + " MiB, more ids than a context holds");
+      fail(opt + ": " + path + ": larger than " + std::to_string(kMaxBytes >> 20) + " MiB, more than a context holds");
     }
   }
-  const int read_error = std::ferror(f) ? errno : 0;
+  const int read_error = std::ferror(f) ? errno : 0; // a folder: EISDIR
   std::fclose(f);
   if (read_error)
     fail(opt + ": " + path + ": " + std::strerror(read_error));
+  return text;
+}
+
+/// The ids of `--prompt-ids @FILE`: comma- or space-separated, as long as
+/// a context (an argument holds at most 128 KiB on Linux: about 20K ids).
+std::string read_ids_file(const std::string &opt, const std::string &path) {
+  const std::string text = read_input_file(opt, path);
+  std::string ids;
   // Runs of commas and white space separate ids.
   bool sep = true;
   for (char c : text) {
@@ -535,27 +544,9 @@ private:
   }
 };
 
-/// The message of -f FILE: whole, valid UTF-8, and not larger than any
-/// context could hold (a 128K-token context is well under 4 MiB of text).
+/// The message of -f FILE: whole (read_input_file) and valid UTF-8.
 std::string read_prompt_file(const std::string &path) {
-  constexpr long kMaxBytes = 16l << 20;
-  std::FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f)
-    fail("-f: " + path + ": " + std::strerror(errno));
-  std::string text;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    text.append(buf, n);
-    if (long(text.size()) > kMaxBytes) {
-      std::fclose(f);
-      fail("-f: " + path + ": larger than " + std::to_string(kMaxBytes >> 20) + " MiB, more than a context holds");
-    }
-  }
-  const int read_error = std::ferror(f) ? errno : 0; // a folder: EISDIR
-  std::fclose(f);
-  if (read_error)
-    fail("-f: " + path + ": " + std::strerror(read_error));
+  const std::string text = read_input_file("-f", path);
   std::string err;
   if (!check_utf8(text, err))
     fail("-f: " + path + ": " + err);
