@@ -92,7 +92,7 @@ inline void widen_rows(const KT *src, int64_t stride, const float *scales, int64
     const KT *row = src + t * stride;
     float *out = dst + t * HD;
     if constexpr (std::is_same<KT, int8_t>::value) {
-        const float s = scales[t * scale_stride];
+      const float s = scales[t * scale_stride];
       for (int d = 0; d < HD; ++d)
         out[d] = float(row[d]) * s;
     } else {
@@ -160,6 +160,10 @@ void attention(const float *q, const int32_t *positions, int rows, const KT *k_c
     pieces = pieces > 0 ? pieces : 1;
   }
   const int64_t piece_len = ((longest + pieces - 1) / pieces + kBlock - 1) / kBlock * kBlock;
+  // A piece's partial for query vector i of kv head kvh: m, l, HD sums.
+  auto partial = [&](int kvh, int piece, int i) {
+    return shared + ((int64_t(kvh) * kMaxPieces + piece) * QMAX + i) * (HD + 2);
+  };
   auto finish = [&](int row0, int nrows, int kvh, const float *acc, const float *l) {
     for (int i = 0; i < nrows * group; ++i) {
       float *o = out + int64_t(row0 + i / group) * NH * HD + int64_t(kvh * group + i % group) * HD;
@@ -184,20 +188,19 @@ void attention(const float *q, const int32_t *positions, int rows, const KT *k_c
         finish(row0, nrows, kvh, acc, l);
         continue;
       }
-      // A piece's partial: QMAX x (m, l, HD sums).
-      float *part = shared + (int64_t(kvh) * kMaxPieces + piece) * QMAX * (HD + 2);
       const int nq = nrows * group;
       if (t0 >= t1) { // past every row's length: an empty piece
         for (int i = 0; i < nq; ++i)
-          part[i * (HD + 2)] = -INFINITY, part[i * (HD + 2) + 1] = 0.0f;
+          partial(kvh, piece, i)[0] = -INFINITY, partial(kvh, piece, i)[1] = 0.0f;
         continue;
       }
       attend_item<NH, NKV, HD>(q, positions, row0, nrows, kvh, t0, t1, k_cache, v_cache, k_scales, v_scales, buf,
                                acc, m, l);
       for (int i = 0; i < nq; ++i) {
-        part[i * (HD + 2)] = m[i];
-        part[i * (HD + 2) + 1] = l[i];
-        std::memcpy(part + i * (HD + 2) + 2, acc + int64_t(i) * HD, HD * sizeof(float));
+        float *part = partial(kvh, piece, i);
+        part[0] = m[i];
+        part[1] = l[i];
+        std::memcpy(part + 2, acc + int64_t(i) * HD, HD * sizeof(float));
       }
     }
   });
@@ -207,13 +210,11 @@ void attention(const float *q, const int32_t *positions, int rows, const KT *k_c
   for (int kvh = 0; kvh < NKV; ++kvh)
     for (int i = 0; i < rows * group; ++i) {
       float mx = -INFINITY;
-      for (int p = 0; p < pieces; ++p) {
-        const float mp = shared[((int64_t(kvh) * kMaxPieces + p) * QMAX + i) * (HD + 2)];
-        mx = mp > mx ? mp : mx;
-      }
+      for (int p = 0; p < pieces; ++p)
+        mx = partial(kvh, p, i)[0] > mx ? partial(kvh, p, i)[0] : mx;
       float o[HD] = {}, den = 0.0f;
       for (int p = 0; p < pieces; ++p) {
-        const float *part = shared + ((int64_t(kvh) * kMaxPieces + p) * QMAX + i) * (HD + 2);
+        const float *part = partial(kvh, p, i);
         if (part[0] == -INFINITY)
           continue;
         const float w = std::exp(part[0] - mx);

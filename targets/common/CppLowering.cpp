@@ -332,12 +332,12 @@ FailureOr<CppModel> Emitter::run() {
   desc.maxRows = opts.maxRows;
   desc.arenaFloats = arena.peakFloats();
   // Scratch for the largest attention shape (runtime/attention.h's sizes).
+  auto atLeast = [](std::string &expr, const std::string &term) {
+    expr = expr == "0" ? term : "std::max(" + expr + ", " + term + ")";
+  };
   for (const std::string &shape : attentionShapes) {
-    bool first = &shape == &*attentionShapes.begin();
-    desc.scratchShared = first ? "flash::scratch_shared(" + shape + ")"
-                               : "std::max(" + desc.scratchShared + ", flash::scratch_shared(" + shape + "))";
-    desc.scratchPerThread = first ? "flash::scratch_per_thread(" + shape + ")"
-                                  : "std::max(" + desc.scratchPerThread + ", flash::scratch_per_thread(" + shape + "))";
+    atLeast(desc.scratchShared, "flash::scratch_shared(" + shape + ")");
+    atLeast(desc.scratchPerThread, "flash::scratch_per_thread(" + shape + ")");
   }
   desc.tokenizerOffset = tokenizerOffset;
   desc.tokenizerBytes = model.tokenizerTables.size();

@@ -51,6 +51,8 @@ private:
 };
 
 /// Appends padding, the blob and its trailer to the executable at `path`.
+/// Once: it gives the blob's temporary file its disk space back as it
+/// copies it.
 std::string appendBlob(const CppModel &model, const std::string &path, Progress *progress);
 
 } // namespace qwenc

@@ -63,6 +63,15 @@ inline float dot(const float *x, const W *w) {
   }
 }
 
+/// The sums of eight vectors, lane j the sum of a[j]: a transposing
+/// reduction (three rounds of pairwise adds), the eight scores of a block.
+inline __m256 sum8x8(const __m256 a[8]) {
+  const __m256 h01 = _mm256_hadd_ps(a[0], a[1]), h23 = _mm256_hadd_ps(a[2], a[3]);
+  const __m256 h45 = _mm256_hadd_ps(a[4], a[5]), h67 = _mm256_hadd_ps(a[6], a[7]);
+  const __m256 h0123 = _mm256_hadd_ps(h01, h23), h4567 = _mm256_hadd_ps(h45, h67);
+  return _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20), _mm256_permute2f128_ps(h0123, h4567, 0x31));
+}
+
 /// HD columns of acc from column D on (W of them, a multiple of 8, at most
 /// 64: eight registers): acc = acc * corr + sum_t p[t] v_t.
 template <int HD, int W>
@@ -125,12 +134,7 @@ QWENC_AVX512 void attend_block_avx512(const float *q, const float *k, const floa
     __m256 y[8];
     for (int j = 0; j < 8; ++j)
       y[j] = _mm256_add_ps(_mm512_castps512_ps256(a[j]), _mm512_extractf32x8_ps(a[j], 1));
-    const __m256 h01 = _mm256_hadd_ps(y[0], y[1]), h23 = _mm256_hadd_ps(y[2], y[3]);
-    const __m256 h45 = _mm256_hadd_ps(y[4], y[5]), h67 = _mm256_hadd_ps(y[6], y[7]);
-    const __m256 h0123 = _mm256_hadd_ps(h01, h23), h4567 = _mm256_hadd_ps(h45, h67);
-    const __m256 sums = _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20),
-                                      _mm256_permute2f128_ps(h0123, h4567, 0x31));
-    _mm256_storeu_ps(s + t, _mm256_mul_ps(sums, _mm256_set1_ps(scale)));
+    _mm256_storeu_ps(s + t, _mm256_mul_ps(sum8x8(y), _mm256_set1_ps(scale)));
   }
   __m512 mv = _mm512_set1_ps(m);
   for (int t = 0; t < n; t += 16)
@@ -167,8 +171,8 @@ QWENC_AVX512 void attend_block_avx512(const float *q, const float *k, const floa
 /// (eight FMA chains, one transposing reduction for the eight sums), the
 /// exponentials eight at a time, the value sums in registers.
 template <int HD>
-inline void attend_block_avx2(const float *q, const float *k, const float *v, int n, float scale, float *s, float &m,
-                         float &l, float *acc) {
+inline void attend_block_avx2(const float *q, const float *k, const float *v, int n, float scale, float *s,
+                              float &m, float &l, float *acc) {
   static_assert(HD % 8 == 0, "head_dim a multiple of 8");
   for (int t = 0; t < n; t += 8) {
     __m256 a[8];
@@ -182,12 +186,7 @@ inline void attend_block_avx2(const float *q, const float *k, const float *v, in
       for (int j = 0; j < 8; ++j)
         a[j] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(rows[j] + d), a[j]);
     }
-    const __m256 h01 = _mm256_hadd_ps(a[0], a[1]), h23 = _mm256_hadd_ps(a[2], a[3]);
-    const __m256 h45 = _mm256_hadd_ps(a[4], a[5]), h67 = _mm256_hadd_ps(a[6], a[7]);
-    const __m256 h0123 = _mm256_hadd_ps(h01, h23), h4567 = _mm256_hadd_ps(h45, h67);
-    const __m256 sums = _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20),
-                                      _mm256_permute2f128_ps(h0123, h4567, 0x31));
-    _mm256_storeu_ps(s + t, _mm256_mul_ps(sums, _mm256_set1_ps(scale)));
+    _mm256_storeu_ps(s + t, _mm256_mul_ps(sum8x8(a), _mm256_set1_ps(scale)));
   }
   const int whole = n / 8 * 8;
   __m256 mv = _mm256_set1_ps(m);
