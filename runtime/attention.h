@@ -3,13 +3,16 @@
 // scores per query vector, whatever the depth.
 //
 // Work is split into items (kv head, tile of query rows, piece of the
-// positions). An item takes its kv head's `group` query heads for up to
-// kRowTile rows at once (Q query vectors): each block of kBlock cached
-// positions is widened to float once and serves all Q of them (the cache is
-// read once per tile, not once per query head), with the softmax kept
-// online (running max m, running sum l, output rescaled as m grows). When
-// a call has a single tile (decode), the positions are cut into pieces so
-// that every thread has work even with one or two kv heads; the pieces'
+// positions). An item takes its kv head's `group` query heads for as many
+// rows as fill kLanes query vectors: each block of kBlock cached positions
+// is widened to float once and serves all of them (the cache is read once
+// per tile, not once per query head), with the softmax kept online
+// (running max m, running sum l, output rescaled as m grows). The block
+// step is arch::attend_lanes (the vectors side by side in register lanes:
+// scores and value sums as small matrix products) or, for a decode step's
+// few vectors, arch::attend_block (one vector at a time along head_dim).
+// When a call has a single tile (decode), the positions are cut into pieces
+// so that every thread has work even with one or two kv heads; the pieces'
 // partial (m, l, out) are merged after the loop. Nothing is allocated: the
 // caller's scratch holds each thread's block buffers and the pieces'
 // partials (scratch_per_thread / scratch_shared floats).
@@ -67,22 +70,26 @@ void store_kv(const float *k, const float *v, const int32_t *positions, int rows
 namespace flash {
 
 constexpr int kBlock = 64;          // cached positions per block
-constexpr int kRowTile = 4;         // query rows per tile
+constexpr int kLanes = 64;          // query vectors an item takes at most (the block hook's lanes)
 constexpr int kMaxPieces = 16;      // pieces of the positions (one-tile calls)
 constexpr int kMinPiece = 4 * kBlock; // positions a piece has at least
 
-/// Floats of a thread's block buffers: a query vector's scores in a block,
-/// and the block's K and V rows as float.
-constexpr size_t block_floats(int head_dim) { return kBlock + 2 * size_t(kBlock) * size_t(head_dim); }
-/// Floats of scratch per thread: the block buffers, then the output sums of
-/// a tile's query vectors and their m and l.
+/// Query rows per tile: as many as fill kLanes with the group's heads.
+constexpr int tile_rows(int group) { return group >= kLanes ? 1 : kLanes / group; }
+/// Lanes of an item's buffers: its query vectors, rounded up to the hooks'
+/// unit of 16 lanes.
+constexpr int tile_lanes(int group) { return (tile_rows(group) * group + 15) / 16 * 16; }
+/// Floats of scratch per thread: a block's K and V rows as float, its
+/// scores (kBlock x kLanes), then the item's query vectors and output sums
+/// lane-major (head_dim x lanes each), and m, l.
 constexpr size_t scratch_per_thread(int heads, int kv_heads, int head_dim) {
-  const size_t q = size_t(kRowTile) * size_t(heads / kv_heads);
-  return block_floats(head_dim) + q * size_t(head_dim) + 2 * q;
+  const size_t lanes = size_t(tile_lanes(heads / kv_heads));
+  return 2 * size_t(kBlock) * size_t(head_dim) + size_t(kBlock) * kLanes + 2 * lanes * size_t(head_dim) + 2 * lanes;
 }
 /// Floats of scratch shared by the threads: every piece's partial (m, l, out).
 constexpr size_t scratch_shared(int heads, int kv_heads, int head_dim) {
-  return size_t(kv_heads) * kMaxPieces * size_t(kRowTile) * size_t(heads / kv_heads) * size_t(head_dim + 2);
+  const int group = heads / kv_heads;
+  return size_t(kv_heads) * kMaxPieces * size_t(tile_rows(group)) * size_t(group) * size_t(head_dim + 2);
 }
 
 /// n cached rows of one kv head as float (int8: times their scales), HD apart.
@@ -102,38 +109,63 @@ inline void widen_rows(const KT *src, int64_t stride, const float *scales, int64
   }
 }
 
-/// One item: Q = nrows * group query vectors (vector i: row i / group, head
-/// kvh * group + i % group) against cached positions [t0, t1), each row
-/// only up to its own position. Leaves the unnormalised output sums, the
-/// running max and sum in acc [Q, HD], m [Q], l [Q].
+constexpr int kPerVector = 8; // an item of at most this many query vectors takes them one at a time
+
+/// An item's buffers (thread scratch): its query vectors (scaled) and output
+/// sums, the running max and sum of each. Items of more than kPerVector
+/// query vectors keep them lane-major ([HD][QS]: lane i is vector i) for
+/// arch::attend_lanes, the others as rows ([nq][HD], the query vectors read
+/// in place) for arch::attend_block: a decode step's few vectors fill
+/// registers better along HD than across lanes.
+template <int HD, int QS>
+struct Sums {
+  float *qt, *ot, *m, *l;
+  bool lane_major = true;
+  explicit Sums(float *p) : qt(p), ot(p + HD * QS), m(ot + HD * QS), l(m + QS) {}
+  float &at(int i, int d) const { return lane_major ? ot[d * QS + i] : ot[i * HD + d]; }
+};
+
+/// One item: nq = nrows * group query vectors (vector i: row row0 + i /
+/// group, head kvh * group + i % group) against cached positions [t0, t1),
+/// each row only up to its own position. Leaves the unnormalised output
+/// sums, the running max and sum in sums (sums.at, m, l).
 template <int NH, int NKV, int HD, typename KT>
 void attend_item(const float *q, const int32_t *positions, int row0, int nrows, int kvh, int64_t t0, int64_t t1,
                  const KT *k_cache, const KT *v_cache, const float *k_scales, const float *v_scales, float *buf,
-                 float *acc, float *m, float *l) {
-  constexpr int KV = NKV * HD, group = NH / NKV;
+                 Sums<HD, tile_lanes(NH / NKV)> &sums) {
+  constexpr int KV = NKV * HD, group = NH / NKV, QS = tile_lanes(group);
   const float scale = float(1.0 / std::sqrt(double(HD)));
-  float *scores = buf;                // [kBlock]: a query vector's scores in a block
-  float *kb = scores + kBlock;        // [kBlock, HD]
-  float *vb = kb + kBlock * HD;       // [kBlock, HD]
+  float *kb = buf, *vb = kb + kBlock * HD, *scores = vb + kBlock * HD; // [kBlock, HD] twice, [kBlock, kLanes]
   const int nq = nrows * group;
-  for (int i = 0; i < nq; ++i) {
-    m[i] = -INFINITY;
-    l[i] = 0.0f;
-    for (int d = 0; d < HD; ++d)
-      acc[int64_t(i) * HD + d] = 0.0f;
+  auto query = [&](int i) { return q + int64_t(row0 + i / group) * NH * HD + int64_t(kvh * group + i % group) * HD; };
+  sums.lane_major = nq > kPerVector;
+  int32_t len[QS], live[QS]; // each vector's causal length; its positions in the block
+  for (int i = 0; i < QS; ++i) {
+    len[i] = i < nq ? positions[row0 + i / group] + 1 : 0; // padding lanes see nothing
+    sums.m[i] = -INFINITY;
+    sums.l[i] = 0.0f;
   }
+  for (int i = 0; i < (sums.lane_major ? QS : nq); ++i)
+    for (int d = 0; d < HD; ++d) {
+      sums.at(i, d) = 0.0f;
+      if (sums.lane_major)
+        sums.qt[d * QS + i] = i < nq ? query(i)[d] * scale : 0.0f;
+    }
   for (int64_t b = t0; b < t1; b += kBlock) {
     const int n = int(t1 - b < kBlock ? t1 - b : kBlock);
     widen_rows<HD>(k_cache + b * KV + kvh * HD, KV, k_scales + b * NKV + kvh, NKV, n, kb);
     widen_rows<HD>(v_cache + b * KV + kvh * HD, KV, v_scales + b * NKV + kvh, NKV, n, vb);
-    for (int i = 0; i < nq; ++i) {
-      const int r = row0 + i / group;
-      const int64_t len = int64_t(positions[r]) + 1;
-      const int valid = int(len - b < n ? (len - b > 0 ? len - b : 0) : n);
-      if (valid > 0)
-        arch::attend_block<HD>(q + int64_t(r) * NH * HD + int64_t(kvh * group + i % group) * HD, kb, vb, valid,
-                               scale, scores, m[i], l[i], acc + int64_t(i) * HD);
+    for (int i = 0; i < QS; ++i)
+      live[i] = int32_t(len[i] - b < n ? (len[i] - b > 0 ? len[i] - b : 0) : n);
+    if (!sums.lane_major) {
+      for (int i = 0; i < nq; ++i)
+        if (live[i] > 0)
+          arch::attend_block<HD>(query(i), kb, vb, live[i], scale, scores, sums.m[i], sums.l[i], &sums.at(i, 0));
+      continue;
     }
+    for (int i0 = 0; i0 < nq; i0 += kLanes)
+      arch::attend_lanes<HD>(nq - i0 < kLanes ? nq - i0 : kLanes, sums.qt + i0, QS, kb, vb, n, live + i0, scores,
+                             sums.m + i0, sums.l + i0, sums.ot + i0);
   }
 }
 
@@ -143,10 +175,10 @@ void attend_item(const float *q, const int32_t *positions, int row0, int nrows, 
 template <int NH, int NKV, int HD, typename KT>
 void attention(const float *q, const int32_t *positions, int rows, const KT *k_cache, const KT *v_cache,
                const float *k_scales, const float *v_scales, float *scratch, float *out) {
-  constexpr int group = NH / NKV, QMAX = kRowTile * group;
+  constexpr int group = NH / NKV, TR = tile_rows(group), QMAX = TR * group, QS = tile_lanes(group);
   constexpr size_t per_thread = scratch_per_thread(NH, NKV, HD);
   float *shared = scratch, *threads = scratch + scratch_shared(NH, NKV, HD);
-  const int tiles = (rows + kRowTile - 1) / kRowTile;
+  const int tiles = (rows + TR - 1) / TR;
   // One tile: cut the positions into pieces, two items per thread.
   int64_t longest = 0;
   for (int r = 0; r < rows; ++r)
@@ -164,43 +196,36 @@ void attention(const float *q, const int32_t *positions, int rows, const KT *k_c
   auto partial = [&](int kvh, int piece, int i) {
     return shared + ((int64_t(kvh) * kMaxPieces + piece) * QMAX + i) * (HD + 2);
   };
-  auto finish = [&](int row0, int nrows, int kvh, const float *acc, const float *l) {
-    for (int i = 0; i < nrows * group; ++i) {
-      float *o = out + int64_t(row0 + i / group) * NH * HD + int64_t(kvh * group + i % group) * HD;
-      const float inv = 1.0f / l[i];
-      for (int d = 0; d < HD; ++d)
-        o[d] = acc[int64_t(i) * HD + d] * inv;
-    }
-  };
   parallel_for(int64_t(NKV) * tiles * pieces, [&](int64_t begin, int64_t end) {
     float *buf = threads + int64_t(thread_index()) * per_thread;
-    float *acc = buf + block_floats(HD), *m = acc + QMAX * HD, *l = m + QMAX;
+    Sums<HD, QS> sums(buf + 2 * kBlock * HD + kBlock * kLanes);
     for (int64_t item = begin; item < end; ++item) {
       const int piece = int(item % pieces), tile = int(item / pieces % tiles), kvh = int(item / pieces / tiles);
-      const int row0 = tile * kRowTile, nrows = rows - row0 < kRowTile ? rows - row0 : kRowTile;
+      const int row0 = tile * TR, nrows = rows - row0 < TR ? rows - row0 : TR, nq = nrows * group;
       int64_t tile_len = 0;
       for (int r = row0; r < row0 + nrows; ++r)
         tile_len = positions[r] + 1 > tile_len ? positions[r] + 1 : tile_len;
       const int64_t t0 = piece * piece_len, t1 = t0 + piece_len < tile_len ? t0 + piece_len : tile_len;
-      if (pieces == 1) {
-        attend_item<NH, NKV, HD>(q, positions, row0, nrows, kvh, 0, tile_len, k_cache, v_cache, k_scales, v_scales,
-                                 buf, acc, m, l);
-        finish(row0, nrows, kvh, acc, l);
-        continue;
-      }
-      const int nq = nrows * group;
-      if (t0 >= t1) { // past every row's length: an empty piece
+      if (pieces > 1 && t0 >= t1) { // past every row's length: an empty piece
         for (int i = 0; i < nq; ++i)
           partial(kvh, piece, i)[0] = -INFINITY, partial(kvh, piece, i)[1] = 0.0f;
         continue;
       }
-      attend_item<NH, NKV, HD>(q, positions, row0, nrows, kvh, t0, t1, k_cache, v_cache, k_scales, v_scales, buf,
-                               acc, m, l);
+      attend_item<NH, NKV, HD>(q, positions, row0, nrows, kvh, t0, pieces > 1 ? t1 : tile_len, k_cache, v_cache,
+                               k_scales, v_scales, buf, sums);
       for (int i = 0; i < nq; ++i) {
-        float *part = partial(kvh, piece, i);
-        part[0] = m[i];
-        part[1] = l[i];
-        std::memcpy(part + 2, acc + int64_t(i) * HD, HD * sizeof(float));
+        if (pieces == 1) { // the finished output
+          float *o = out + int64_t(row0 + i / group) * NH * HD + int64_t(kvh * group + i % group) * HD;
+          const float inv = 1.0f / sums.l[i];
+          for (int d = 0; d < HD; ++d)
+            o[d] = sums.at(i, d) * inv;
+        } else {
+          float *part = partial(kvh, piece, i);
+          part[0] = sums.m[i];
+          part[1] = sums.l[i];
+          for (int d = 0; d < HD; ++d)
+            part[2 + d] = sums.at(i, d);
+        }
       }
     }
   });

@@ -159,6 +159,69 @@ inline void attend_block(const float *q, const float *k, const float *v, int n, 
     acc[d] = o[d];
 }
 
+/// One block of attention for up to 16 query vectors side by side, lane i
+/// query vector i (one attend_lanes call does 16 at a time): qt [HD][qs]
+/// the query vectors (scaled by 1 / sqrt(HD)), k and v the block's n cached
+/// rows as float (HD apart), live[i] how many of them lane i sees (its
+/// causal length within the block). Scores s [n][16]; then the online
+/// softmax per lane: m (running max) and l (running sum of exp(s - m))
+/// updated, ot [HD][qs] (sums of exp(s - m) v_t) rescaled to the new max and
+/// added to. Written so that the compiler vectorises across the lanes.
+template <int HD>
+inline void attend_lanes16(const float *qt, int64_t qs, const float *k, const float *v, int n, const int32_t *live,
+                           float *s, float *m, float *l, float *ot) {
+  constexpr int L = 16;
+  for (int t = 0; t < n; ++t) {
+    float a[L] = {};
+    for (int d = 0; d < HD; ++d) {
+      const float kd = k[int64_t(t) * HD + d];
+      for (int i = 0; i < L; ++i)
+        a[i] += kd * qt[d * qs + i];
+    }
+    for (int i = 0; i < L; ++i)
+      s[t * L + i] = a[i];
+  }
+  float mx[L], corr[L];
+  for (int i = 0; i < L; ++i)
+    mx[i] = m[i];
+  for (int t = 0; t < n; ++t)
+    for (int i = 0; i < L; ++i)
+      mx[i] = t < live[i] && s[t * L + i] > mx[i] ? s[t * L + i] : mx[i];
+  for (int i = 0; i < L; ++i) { // a lane that has seen nothing yet keeps -inf
+    const float base = mx[i] == -INFINITY ? 0.0f : mx[i];
+    corr[i] = std::exp(m[i] - base);
+    for (int t = 0; t < n; ++t)
+      s[t * L + i] -= base;
+  }
+  exp_in_place(s, n * L);
+  for (int i = 0; i < L; ++i) {
+    float sum = 0.0f;
+    for (int t = 0; t < n; ++t) {
+      s[t * L + i] = t < live[i] ? s[t * L + i] : 0.0f;
+      sum += s[t * L + i];
+    }
+    m[i] = mx[i];
+    l[i] = l[i] * corr[i] + sum;
+  }
+  for (int d = 0; d < HD; ++d)
+    for (int i = 0; i < L; ++i)
+      ot[d * qs + i] *= corr[i];
+  for (int t = 0; t < n; ++t)
+    for (int d = 0; d < HD; ++d) {
+      const float vd = v[int64_t(t) * HD + d];
+      for (int i = 0; i < L; ++i)
+        ot[d * qs + i] += s[t * L + i] * vd;
+    }
+}
+/// attend_lanes16 for `lanes` query vectors (every buffer holds them rounded
+/// up to 16; s has room for n x 16 floats).
+template <int HD>
+inline void attend_lanes(int lanes, const float *qt, int64_t qs, const float *k, const float *v, int n,
+                         const int32_t *live, float *s, float *m, float *l, float *ot) {
+  for (int g = 0; g < lanes; g += 16)
+    attend_lanes16<HD>(qt + g, qs, k, v, n, live + g, s, m + g, l + g, ot + g);
+}
+
 /// out[i] = silu(g[i]) * u[i] for eight lanes.
 inline void silu_mul8(const float *g, const float *u, float *out) {
   for (int i = 0; i < 8; ++i)

@@ -16,6 +16,7 @@ namespace qwenc_rt {
 namespace aarch64 {
 
 using portable::attend_block;
+using portable::attend_lanes;
 using portable::dot;
 using portable::dot_rows;
 using portable::max_magnitude;

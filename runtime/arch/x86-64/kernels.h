@@ -89,9 +89,9 @@ inline void attend_values(const float *p, const float *v, int n, float corr, flo
     _mm256_storeu_ps(acc + 8 * i, o[i]);
 }
 
-/// Whether attend_block runs its AVX-512 form: set where the Halide kernels
-/// run their AVX-512 VNNI variant (arch/x86-64/halide.h), so that --isa
-/// avx2 runs AVX2 code only.
+/// Whether attend_block and attend_lanes run their AVX-512 forms: set where
+/// the Halide kernels run their AVX-512 VNNI variant (arch/x86-64/halide.h),
+/// so that --isa avx2 runs AVX2 code only.
 inline bool &attention_avx512() {
   static bool on = false;
   return on;
@@ -225,6 +225,202 @@ inline void attend_block(const float *q, const float *k, const float *v, int n, 
       return attend_block_avx512<HD>(q, k, v, n, scale, s, m, l, acc);
   }
   attend_block_avx2<HD>(q, k, v, n, scale, s, m, l, acc);
+}
+
+/// Scores of T cached rows (k, HD apart) for 16 * W lanes of query vectors
+/// qt [HD][qs]: s [T][L], each a dot product over HD, the key's element
+/// broadcast against W registers of lanes. (The _avx2 forms below: 8 * W.)
+template <int HD, int W, int T>
+QWENC_AVX512 inline void lane_scores_avx512(const float *qt, int64_t qs, const float *k, float *s) {
+  constexpr int L = 16 * W;
+  __m512 a[T][W];
+  for (int t = 0; t < T; ++t)
+    for (int w = 0; w < W; ++w)
+      a[t][w] = _mm512_setzero_ps();
+  for (int d = 0; d < HD; ++d) {
+    __m512 q[W];
+    for (int w = 0; w < W; ++w)
+      q[w] = _mm512_loadu_ps(qt + d * qs + 16 * w);
+    for (int t = 0; t < T; ++t) {
+      const __m512 kd = _mm512_set1_ps(k[t * HD + d]);
+      for (int w = 0; w < W; ++w)
+        a[t][w] = _mm512_fmadd_ps(kd, q[w], a[t][w]);
+    }
+  }
+  for (int t = 0; t < T; ++t)
+    for (int w = 0; w < W; ++w)
+      _mm512_storeu_ps(s + t * L + 16 * w, a[t][w]);
+}
+/// D output columns (ot [D][qs], from column d of v on) of 16 * W lanes:
+/// ot = ot * corr + sum_t p[t] v[t], the value broadcast against the
+/// registers of weights.
+template <int HD, int W, int D>
+QWENC_AVX512 inline void lane_values_avx512(const float *p, const float *v, int n, const __m512 *corr, float *ot,
+                                            int64_t qs) {
+  constexpr int L = 16 * W;
+  __m512 o[D][W];
+  for (int d = 0; d < D; ++d)
+    for (int w = 0; w < W; ++w)
+      o[d][w] = _mm512_mul_ps(_mm512_loadu_ps(ot + d * qs + 16 * w), corr[w]);
+  for (int t = 0; t < n; ++t) {
+    __m512 pt[W];
+    for (int w = 0; w < W; ++w)
+      pt[w] = _mm512_loadu_ps(p + t * L + 16 * w);
+    for (int d = 0; d < D; ++d) {
+      const __m512 vd = _mm512_set1_ps(v[int64_t(t) * HD + d]);
+      for (int w = 0; w < W; ++w)
+        o[d][w] = _mm512_fmadd_ps(vd, pt[w], o[d][w]);
+    }
+  }
+  for (int d = 0; d < D; ++d)
+    for (int w = 0; w < W; ++w)
+      _mm512_storeu_ps(ot + d * qs + 16 * w, o[d][w]);
+}
+/// portable::attend_lanes16 for 16 * W lanes in AVX-512 registers: the
+/// scores in tiles of T keys x W registers, the softmax a register of lanes
+/// at a time (masked by each lane's live count), the output sums in tiles
+/// of D columns x W registers (every tile at most 24 accumulators).
+template <int HD, int W>
+QWENC_AVX512 void attend_lanes_avx512(const float *qt, int64_t qs, const float *k, const float *v, int n,
+                                      const int32_t *live, float *s, float *m, float *l, float *ot) {
+  constexpr int L = 16 * W, T = W < 4 ? 8 : 6, D = W == 1 ? 16 : W == 4 ? 4 : 8;
+  int t = 0;
+  for (; t + T <= n; t += T)
+    lane_scores_avx512<HD, W, T>(qt, qs, k + int64_t(t) * HD, s + t * L);
+  for (; t < n; ++t)
+    lane_scores_avx512<HD, W, 1>(qt, qs, k + int64_t(t) * HD, s + t * L);
+  __m512 corr[W];
+  for (int w = 0; w < W; ++w) {
+    const __m512i lv = _mm512_loadu_si512(live + 16 * w);
+    const __m512 m0 = _mm512_loadu_ps(m + 16 * w);
+    __m512 mx = m0;
+    for (int t = 0; t < n; ++t)
+      mx = _mm512_mask_max_ps(mx, _mm512_cmpgt_epi32_mask(lv, _mm512_set1_epi32(t)), mx,
+                              _mm512_loadu_ps(s + t * L + 16 * w));
+    // A lane that has seen nothing yet keeps -inf (its weights are masked to 0).
+    const __m512 base = _mm512_mask_mov_ps(mx, _mm512_cmp_ps_mask(mx, _mm512_set1_ps(-INFINITY), _CMP_EQ_OQ),
+                                           _mm512_setzero_ps());
+    corr[w] = exp16(_mm512_sub_ps(m0, base)); // m0 = -inf: ~1e-38 times sums of 0
+    __m512 sum = _mm512_setzero_ps();
+    for (int t = 0; t < n; ++t) {
+      float *st = s + t * L + 16 * w;
+      const __m512 e = _mm512_maskz_mov_ps(_mm512_cmpgt_epi32_mask(lv, _mm512_set1_epi32(t)),
+                                           exp16(_mm512_sub_ps(_mm512_loadu_ps(st), base)));
+      _mm512_storeu_ps(st, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    _mm512_storeu_ps(m + 16 * w, mx);
+    _mm512_storeu_ps(l + 16 * w, _mm512_fmadd_ps(_mm512_loadu_ps(l + 16 * w), corr[w], sum));
+  }
+  int d = 0;
+  for (; d + D <= HD; d += D)
+    lane_values_avx512<HD, W, D>(s, v + d, n, corr, ot + d * qs, qs);
+  for (; d < HD; ++d)
+    lane_values_avx512<HD, W, 1>(s, v + d, n, corr, ot + d * qs, qs);
+}
+
+template <int HD, int W, int T>
+inline void lane_scores_avx2(const float *qt, int64_t qs, const float *k, float *s) {
+  constexpr int L = 8 * W;
+  __m256 a[T][W];
+  for (int t = 0; t < T; ++t)
+    for (int w = 0; w < W; ++w)
+      a[t][w] = _mm256_setzero_ps();
+  for (int d = 0; d < HD; ++d) {
+    __m256 q[W];
+    for (int w = 0; w < W; ++w)
+      q[w] = _mm256_loadu_ps(qt + d * qs + 8 * w);
+    for (int t = 0; t < T; ++t) {
+      const __m256 kd = _mm256_broadcast_ss(k + t * HD + d);
+      for (int w = 0; w < W; ++w)
+        a[t][w] = _mm256_fmadd_ps(kd, q[w], a[t][w]);
+    }
+  }
+  for (int t = 0; t < T; ++t)
+    for (int w = 0; w < W; ++w)
+      _mm256_storeu_ps(s + t * L + 8 * w, a[t][w]);
+}
+template <int HD, int W, int D>
+inline void lane_values_avx2(const float *p, const float *v, int n, const __m256 *corr, float *ot, int64_t qs) {
+  constexpr int L = 8 * W;
+  __m256 o[D][W];
+  for (int d = 0; d < D; ++d)
+    for (int w = 0; w < W; ++w)
+      o[d][w] = _mm256_mul_ps(_mm256_loadu_ps(ot + d * qs + 8 * w), corr[w]);
+  for (int t = 0; t < n; ++t) {
+    __m256 pt[W];
+    for (int w = 0; w < W; ++w)
+      pt[w] = _mm256_loadu_ps(p + t * L + 8 * w);
+    for (int d = 0; d < D; ++d) {
+      const __m256 vd = _mm256_broadcast_ss(v + int64_t(t) * HD + d);
+      for (int w = 0; w < W; ++w)
+        o[d][w] = _mm256_fmadd_ps(vd, pt[w], o[d][w]);
+    }
+  }
+  for (int d = 0; d < D; ++d)
+    for (int w = 0; w < W; ++w)
+      _mm256_storeu_ps(ot + d * qs + 8 * w, o[d][w]);
+}
+/// attend_lanes_avx512 in AVX2: 8 * W lanes (W of 1 or 2), 16 registers, so
+/// tiles of at most 12 accumulators.
+template <int HD, int W>
+inline void attend_lanes_avx2(const float *qt, int64_t qs, const float *k, const float *v, int n,
+                              const int32_t *live, float *s, float *m, float *l, float *ot) {
+  constexpr int L = 8 * W, T = W == 1 ? 8 : 6, D = W == 1 ? 8 : 6;
+  int t = 0;
+  for (; t + T <= n; t += T)
+    lane_scores_avx2<HD, W, T>(qt, qs, k + int64_t(t) * HD, s + t * L);
+  for (; t < n; ++t)
+    lane_scores_avx2<HD, W, 1>(qt, qs, k + int64_t(t) * HD, s + t * L);
+  __m256 corr[W];
+  for (int w = 0; w < W; ++w) {
+    const __m256i lv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(live + 8 * w));
+    const __m256 m0 = _mm256_loadu_ps(m + 8 * w);
+    __m256 mx = m0;
+    for (int t = 0; t < n; ++t) {
+      const __m256 seen = _mm256_castsi256_ps(_mm256_cmpgt_epi32(lv, _mm256_set1_epi32(t)));
+      mx = _mm256_blendv_ps(mx, _mm256_max_ps(mx, _mm256_loadu_ps(s + t * L + 8 * w)), seen);
+    }
+    const __m256 base = _mm256_andnot_ps(_mm256_cmp_ps(mx, _mm256_set1_ps(-INFINITY), _CMP_EQ_OQ), mx);
+    corr[w] = exp8(_mm256_sub_ps(m0, base));
+    __m256 sum = _mm256_setzero_ps();
+    for (int t = 0; t < n; ++t) {
+      float *st = s + t * L + 8 * w;
+      const __m256 seen = _mm256_castsi256_ps(_mm256_cmpgt_epi32(lv, _mm256_set1_epi32(t)));
+      const __m256 e = _mm256_and_ps(seen, exp8(_mm256_sub_ps(_mm256_loadu_ps(st), base)));
+      _mm256_storeu_ps(st, e);
+      sum = _mm256_add_ps(sum, e);
+    }
+    _mm256_storeu_ps(m + 8 * w, mx);
+    _mm256_storeu_ps(l + 8 * w, _mm256_fmadd_ps(_mm256_loadu_ps(l + 8 * w), corr[w], sum));
+  }
+  int d = 0;
+  for (; d + D <= HD; d += D)
+    lane_values_avx2<HD, W, D>(s, v + d, n, corr, ot + d * qs, qs);
+  for (; d < HD; ++d)
+    lane_values_avx2<HD, W, 1>(s, v + d, n, corr, ot + d * qs, qs);
+}
+
+/// The attention block of runtime/attention.h (portable::attend_lanes):
+/// AVX-512 where chosen, in one call for up to 64 lanes; AVX2 otherwise, 16
+/// lanes a call (8 where no more are used: a decode step's group).
+template <int HD>
+inline void attend_lanes(int lanes, const float *qt, int64_t qs, const float *k, const float *v, int n,
+                         const int32_t *live, float *s, float *m, float *l, float *ot) {
+  if (attention_avx512()) {
+    switch ((lanes + 15) / 16) {
+    case 1: return attend_lanes_avx512<HD, 1>(qt, qs, k, v, n, live, s, m, l, ot);
+    case 2: return attend_lanes_avx512<HD, 2>(qt, qs, k, v, n, live, s, m, l, ot);
+    case 3: return attend_lanes_avx512<HD, 3>(qt, qs, k, v, n, live, s, m, l, ot);
+    default: return attend_lanes_avx512<HD, 4>(qt, qs, k, v, n, live, s, m, l, ot);
+    }
+  }
+  for (int g = 0; g < lanes; g += 16) {
+    if (lanes - g > 8)
+      attend_lanes_avx2<HD, 2>(qt + g, qs, k, v, n, live + g, s, m + g, l + g, ot + g);
+    else
+      attend_lanes_avx2<HD, 1>(qt + g, qs, k, v, n, live + g, s, m + g, l + g, ot + g);
+  }
 }
 
 /// f16: vcvtph2ps and one FMA chain per token (another order than dot()'s).
