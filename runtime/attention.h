@@ -120,8 +120,8 @@ constexpr int kPerVector = 8; // an item of at most this many query vectors take
 template <int HD, int QS>
 struct Sums {
   float *qt, *ot, *m, *l;
-  bool lane_major = true;
-  explicit Sums(float *p) : qt(p), ot(p + HD * QS), m(ot + HD * QS), l(m + QS) {}
+  bool lane_major; // set by the item's number of query vectors
+  Sums(float *p, int nq) : qt(p), ot(p + HD * QS), m(ot + HD * QS), l(m + QS), lane_major(nq > kPerVector) {}
   float &at(int i, int d) const { return lane_major ? ot[d * QS + i] : ot[i * HD + d]; }
 };
 
@@ -132,13 +132,12 @@ struct Sums {
 template <int NH, int NKV, int HD, typename KT>
 void attend_item(const float *q, const int32_t *positions, int row0, int nrows, int kvh, int64_t t0, int64_t t1,
                  const KT *k_cache, const KT *v_cache, const float *k_scales, const float *v_scales, float *buf,
-                 Sums<HD, tile_lanes(NH / NKV)> &sums) {
+                 const Sums<HD, tile_lanes(NH / NKV)> &sums) {
   constexpr int KV = NKV * HD, group = NH / NKV, QS = tile_lanes(group);
   const float scale = float(1.0 / std::sqrt(double(HD)));
   float *kb = buf, *vb = kb + kBlock * HD, *scores = vb + kBlock * HD; // [kBlock, HD] twice, [kBlock, kLanes]
   const int nq = nrows * group;
   auto query = [&](int i) { return q + int64_t(row0 + i / group) * NH * HD + int64_t(kvh * group + i % group) * HD; };
-  sums.lane_major = nq > kPerVector;
   int32_t len[QS], live[QS]; // each vector's causal length; its positions in the block
   for (int i = 0; i < QS; ++i) {
     len[i] = i < nq ? positions[row0 + i / group] + 1 : 0; // padding lanes see nothing
@@ -198,10 +197,10 @@ void attention(const float *q, const int32_t *positions, int rows, const KT *k_c
   };
   parallel_for(int64_t(NKV) * tiles * pieces, [&](int64_t begin, int64_t end) {
     float *buf = threads + int64_t(thread_index()) * per_thread;
-    Sums<HD, QS> sums(buf + 2 * kBlock * HD + kBlock * kLanes);
     for (int64_t item = begin; item < end; ++item) {
       const int piece = int(item % pieces), tile = int(item / pieces % tiles), kvh = int(item / pieces / tiles);
       const int row0 = tile * TR, nrows = rows - row0 < TR ? rows - row0 : TR, nq = nrows * group;
+      const Sums<HD, QS> sums(buf + 2 * kBlock * HD + kBlock * kLanes, nq);
       int64_t tile_len = 0;
       for (int r = row0; r < row0 + nrows; ++r)
         tile_len = positions[r] + 1 > tile_len ? positions[r] + 1 : tile_len;
