@@ -2,12 +2,13 @@
 // compiles it (its blocks are arch/x86-64/kernels.h's, AVX2 and AVX-512; the
 // portable ones run in the cpp and aarch64 targets' golden tests), against a
 // double-precision softmax over the cache as stored: every --kv-type, query
-// rows at causal positions, from one (decode: vectors one at a time,
-// attend_block) to 40 (several tiles of lanes, attend_lanes, partial
-// register groups), lengths on both sides of a block (64) and long enough to
-// be cut into pieces across the threads (decode), heads of 128, 64, 32 and
-// 24 (partial register blocks) with groups of one to seven query heads per
-// kv head.
+// rows at causal positions, from one (decode: attend_group over key
+// columns, items of several kv heads) to 40 (several tiles of lanes,
+// attend_lanes, partial register groups), lengths on both sides of a block
+// (64) and long enough to be cut into pieces across the threads (decode),
+// heads of 128, 64, 32 and 24 (partial register blocks; 24 runs the
+// portable attend_group) with groups of one to seven query heads per kv
+// head.
 #include "runtime/arch/x86-64/kernels.h"
 
 #include <gtest/gtest.h>
@@ -112,7 +113,7 @@ TEST(FlashAttention, F32Cache) {
   checkShape<4, 2, 64, float>("f32 4/2x64");
   checkShape<6, 1, 32, float>("f32 6/1x32");
   checkShape<2, 1, 128, float>("f32 2/1x128");
-  checkShape<2, 1, 24, float>("f32 2/1x24"); // one vector at a time in AVX2 only: not a multiple of 16
+  checkShape<2, 1, 24, float>("f32 2/1x24"); // not a multiple of 16: portable attend_group
 }
 TEST(FlashAttention, Bf16Cache) {
   checkShape<4, 2, 64, bf16>("bf16 4/2x64");

@@ -15,8 +15,10 @@
 namespace qwenc_rt {
 namespace aarch64 {
 
-using portable::attend_block;
+using portable::attend_group;
 using portable::attend_lanes;
+using portable::widen_keys;
+using portable::widen_rows;
 using portable::dot;
 using portable::dot_rows;
 using portable::max_magnitude;

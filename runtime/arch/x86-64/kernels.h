@@ -63,33 +63,7 @@ inline float dot(const float *x, const W *w) {
   }
 }
 
-/// The sums of eight vectors, lane j the sum of a[j]: a transposing
-/// reduction (three rounds of pairwise adds), the eight scores of a block.
-inline __m256 sum8x8(const __m256 a[8]) {
-  const __m256 h01 = _mm256_hadd_ps(a[0], a[1]), h23 = _mm256_hadd_ps(a[2], a[3]);
-  const __m256 h45 = _mm256_hadd_ps(a[4], a[5]), h67 = _mm256_hadd_ps(a[6], a[7]);
-  const __m256 h0123 = _mm256_hadd_ps(h01, h23), h4567 = _mm256_hadd_ps(h45, h67);
-  return _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20), _mm256_permute2f128_ps(h0123, h4567, 0x31));
-}
-
-/// HD columns of acc from column D on (W of them, a multiple of 8, at most
-/// 64: eight registers): acc = acc * corr + sum_t p[t] v_t.
-template <int HD, int W>
-inline void attend_values(const float *p, const float *v, int n, float corr, float *acc) {
-  __m256 o[W / 8];
-  for (int i = 0; i < W / 8; ++i)
-    o[i] = _mm256_mul_ps(_mm256_loadu_ps(acc + 8 * i), _mm256_set1_ps(corr));
-  for (int t = 0; t < n; ++t) {
-    const __m256 pt = _mm256_set1_ps(p[t]);
-    const float *vt = v + int64_t(t) * HD;
-    for (int i = 0; i < W / 8; ++i)
-      o[i] = _mm256_fmadd_ps(pt, _mm256_loadu_ps(vt + 8 * i), o[i]);
-  }
-  for (int i = 0; i < W / 8; ++i)
-    _mm256_storeu_ps(acc + 8 * i, o[i]);
-}
-
-/// Whether attend_block and attend_lanes run their AVX-512 forms: set where
+/// Whether attend_group and attend_lanes run their AVX-512 forms: set where
 /// the Halide kernels run their AVX-512 VNNI variant (arch/x86-64/halide.h),
 /// so that --isa avx2 runs AVX2 code only.
 inline bool &attention_avx512() {
@@ -114,117 +88,326 @@ QWENC_AVX512 inline __m512 exp16(__m512 x) {
   return _mm512_scalef_ps(p, k);
 }
 
-/// attend_block with AVX-512 (head_dim a multiple of 16): half the
-/// instructions of the AVX2 form per score and per value row.
-template <int HD>
-QWENC_AVX512 void attend_block_avx512(const float *q, const float *k, const float *v, int n, float scale, float *s,
-                                      float &m, float &l, float *acc) {
-  for (int t = 0; t < n; t += 8) {
-    __m512 a[8];
-    const float *rows[8];
-    for (int j = 0; j < 8; ++j) {
-      rows[j] = k + int64_t(t + j < n ? t + j : n - 1) * HD;
-      a[j] = _mm512_setzero_ps();
-    }
-    for (int d = 0; d < HD; d += 16) {
-      const __m512 qd = _mm512_loadu_ps(q + d);
-      for (int j = 0; j < 8; ++j)
-        a[j] = _mm512_fmadd_ps(qd, _mm512_loadu_ps(rows[j] + d), a[j]);
-    }
-    __m256 y[8];
-    for (int j = 0; j < 8; ++j)
-      y[j] = _mm256_add_ps(_mm512_castps512_ps256(a[j]), _mm512_extractf32x8_ps(a[j], 1));
-    _mm256_storeu_ps(s + t, _mm256_mul_ps(sum8x8(y), _mm256_set1_ps(scale)));
+/// Sixteen registers of 16 dwords transposed in place: afterwards r[j]
+/// holds dword j of each of the sixteen.
+QWENC_AVX512 inline void transpose16_avx512(__m512i r[16]) {
+  __m512i a[16];
+  for (int p = 0; p < 16; p += 2) { // within 128-bit lanes: 4 x 4 blocks
+    a[p] = _mm512_unpacklo_epi32(r[p], r[p + 1]);
+    a[p + 1] = _mm512_unpackhi_epi32(r[p], r[p + 1]);
   }
-  __m512 mv = _mm512_set1_ps(m);
-  for (int t = 0; t < n; t += 16)
-    mv = _mm512_mask_max_ps(mv, __mmask16(n - t >= 16 ? 0xffff : (1u << (n - t)) - 1), mv, _mm512_loadu_ps(s + t));
-  const float mx = _mm512_reduce_max_ps(mv);
-  const __m512 mxv = _mm512_set1_ps(mx);
-  __m512 sum = _mm512_setzero_ps();
-  for (int t = 0; t < n; t += 16) {
-    const __mmask16 live = __mmask16(n - t >= 16 ? 0xffff : (1u << (n - t)) - 1);
-    const __m512 e = _mm512_maskz_mov_ps(live, exp16(_mm512_sub_ps(_mm512_loadu_ps(s + t), mxv)));
-    _mm512_storeu_ps(s + t, e); // s has room for whole blocks of 16
-    sum = _mm512_add_ps(sum, e);
+  for (int p = 0; p < 16; p += 4) {
+    r[p] = _mm512_unpacklo_epi64(a[p], a[p + 2]);
+    r[p + 1] = _mm512_unpackhi_epi64(a[p], a[p + 2]);
+    r[p + 2] = _mm512_unpacklo_epi64(a[p + 1], a[p + 3]);
+    r[p + 3] = _mm512_unpackhi_epi64(a[p + 1], a[p + 3]);
+  } // r[4i + k] lane L: dword 4L + k of registers 4i..4i+3
+  for (int k = 0; k < 4; ++k) {
+    const __m512i c1 = _mm512_shuffle_i32x4(r[k], r[4 + k], 0x44), c2 = _mm512_shuffle_i32x4(r[k], r[4 + k], 0xee);
+    const __m512i c3 = _mm512_shuffle_i32x4(r[8 + k], r[12 + k], 0x44);
+    const __m512i c4 = _mm512_shuffle_i32x4(r[8 + k], r[12 + k], 0xee);
+    a[k] = _mm512_shuffle_i32x4(c1, c3, 0x88);
+    a[4 + k] = _mm512_shuffle_i32x4(c1, c3, 0xdd);
+    a[8 + k] = _mm512_shuffle_i32x4(c2, c4, 0x88);
+    a[12 + k] = _mm512_shuffle_i32x4(c2, c4, 0xdd);
   }
-  const float corr = m == -INFINITY ? 0.0f : std::exp(m - mx);
-  m = mx;
-  l = l * corr + _mm512_reduce_add_ps(sum);
-  constexpr int R = HD / 16 < 8 ? HD / 16 : 8; // registers of sums per pass
-  for (int d0 = 0; d0 < HD; d0 += 16 * R) {
-    __m512 o[R];
-    for (int i = 0; i < R; ++i)
-      o[i] = _mm512_mul_ps(_mm512_loadu_ps(acc + d0 + 16 * i), _mm512_set1_ps(corr));
+  for (int j = 0; j < 16; ++j)
+    r[j] = a[j];
+}
+
+/// portable::widen_keys of a bf16 or f32 cache with AVX-512 (rows of whole
+/// 64-byte registers), sixteen rows at a time: 64 bytes of each row (16
+/// floats, or 32 bf16 as 16 pairs) transposed puts one float, or one pair,
+/// of the sixteen rows in a register; a pair is two floats by a shift and
+/// a mask (bf16 is the top half of an fp32).
+template <int HD, typename KT>
+QWENC_AVX512 inline void widen_keys16_avx512(const KT *src, int64_t stride, float *kt, int64_t ks) {
+  constexpr int E = 64 / int(sizeof(KT)); // elements a register
+  const __m512i high = _mm512_set1_epi32(int(0xffff0000u));
+  for (int h = 0; h < HD; h += E) {
+    __m512i r[16];
+    for (int p = 0; p < 16; ++p)
+      r[p] = _mm512_loadu_si512(src + p * stride + h);
+    transpose16_avx512(r);
+    for (int j = 0; j < 16; ++j) {
+      if constexpr (std::is_same<KT, bf16>::value) { // pair j: elements h + 2j (low half) and h + 2j + 1
+        _mm512_storeu_ps(kt + (h + 2 * j) * ks, _mm512_castsi512_ps(_mm512_slli_epi32(r[j], 16)));
+        _mm512_storeu_ps(kt + (h + 2 * j + 1) * ks, _mm512_castsi512_ps(_mm512_and_si512(r[j], high)));
+      } else {
+        _mm512_storeu_ps(kt + (h + j) * ks, _mm512_castsi512_ps(r[j]));
+      }
+    }
+  }
+}
+/// widen_keys over a block by steps of R rows (`step(rows, stride, kt)`):
+/// whole steps straight from the cache, the last rows through a copy that
+/// is zero past n; columns up to the next multiple of 32.
+template <int HD, int R, typename KT, typename Step>
+inline void widen_keys_steps(const KT *src, int64_t stride, int n, float *kt, Step step) {
+  const int end = (n + 31) / 32 * 32;
+  for (int t = 0; t < end; t += R) {
+    if (t + R <= n) {
+      step(src + t * stride, stride, kt + t);
+      continue;
+    }
+    KT rows[R * HD];
+    std::memset(rows, 0, sizeof rows);
+    for (int p = 0; t + p < n; ++p)
+      std::memcpy(rows + p * HD, src + (t + p) * stride, HD * sizeof(KT));
+    step(rows, HD, kt + t);
+  }
+}
+
+/// portable::attend_group with AVX-512 for G vectors: the scores of 32
+/// positions (two registers) of every vector at once, each key column
+/// loaded once for the G vectors (2G independent sums); the value sums D
+/// registers of head_dim for every vector at once, each value row loaded
+/// once for them.
+template <int HD, int G>
+QWENC_AVX512 void attend_group_avx512(const float *q, const float *kt, int64_t ks, const float *v, int n,
+                                      const int32_t *live, float *s, float *m, float *l, float *acc,
+                                      const Ahead &ahead) {
+  constexpr int R = HD / 16;
+  constexpr int D = (G + 1) * R <= 28 ? R : (G + 1) * 4 <= 28 && R % 4 == 0 ? 4 : (G + 1) * 2 <= 28 ? 2 : 1;
+  // The next K lines over the score loop's steps, the V lines over the value loop's.
+  Ahead::Walk kw = ahead.walk(false, int(ks) / 32 * HD), vw = ahead.walk(true, HD / (16 * D) * int(ks));
+  for (int t = 0; t < n; t += 32) {
+    __m512 a[G][2];
+    for (int g = 0; g < G; ++g)
+      a[g][0] = a[g][1] = _mm512_setzero_ps();
+    for (int d = 0; d < HD; ++d) {
+      kw.step();
+      const __m512 k0 = _mm512_loadu_ps(kt + d * ks + t), k1 = _mm512_loadu_ps(kt + d * ks + t + 16);
+      for (int g = 0; g < G; ++g) {
+        const __m512 qd = _mm512_set1_ps(q[g * HD + d]);
+        a[g][0] = _mm512_fmadd_ps(k0, qd, a[g][0]);
+        a[g][1] = _mm512_fmadd_ps(k1, qd, a[g][1]);
+      }
+    }
+    for (int g = 0; g < G; ++g) {
+      _mm512_storeu_ps(s + g * ks + t, a[g][0]);
+      _mm512_storeu_ps(s + g * ks + t + 16, a[g][1]);
+    }
+  }
+  __m512 corr[G];
+  for (int g = 0; g < G; ++g) {
+    float *sg = s + g * ks;
+    __m512 mv = _mm512_set1_ps(m[g]);
+    for (int t = 0; t < live[g]; t += 16)
+      mv = _mm512_mask_max_ps(mv, _cvtu32_mask16(live[g] - t >= 16 ? 0xffffu : (1u << (live[g] - t)) - 1), mv,
+                              _mm512_loadu_ps(sg + t));
+    const float mx = _mm512_reduce_max_ps(mv);
+    const __m512 mxv = _mm512_set1_ps(mx == -INFINITY ? 0.0f : mx); // nothing seen: every weight is zero
+    __m512 sum = _mm512_setzero_ps();
+    for (int t = 0; t < n; t += 16) {
+      const int left = live[g] - t;
+      const __mmask16 on = _cvtu32_mask16(left >= 16 ? 0xffffu : left > 0 ? (1u << left) - 1 : 0u);
+      const __m512 e = _mm512_maskz_mov_ps(on, exp16(_mm512_sub_ps(_mm512_loadu_ps(sg + t), mxv)));
+      _mm512_storeu_ps(sg + t, e); // s has room for whole registers
+      sum = _mm512_add_ps(sum, e);
+    }
+    corr[g] = _mm512_set1_ps(m[g] == -INFINITY ? 0.0f : std::exp(m[g] - mx));
+    l[g] = l[g] * (m[g] == -INFINITY ? 0.0f : std::exp(m[g] - mx)) + _mm512_reduce_add_ps(sum);
+    m[g] = mx;
+  }
+  for (int d0 = 0; d0 < HD; d0 += 16 * D) {
+    __m512 o[G][D];
+    for (int g = 0; g < G; ++g)
+      for (int i = 0; i < D; ++i)
+        o[g][i] = _mm512_mul_ps(_mm512_loadu_ps(acc + g * HD + d0 + 16 * i), corr[g]);
     for (int t = 0; t < n; ++t) {
-      const __m512 pt = _mm512_set1_ps(s[t]);
-      const float *vt = v + int64_t(t) * HD + d0;
-      for (int i = 0; i < R; ++i)
-        o[i] = _mm512_fmadd_ps(pt, _mm512_loadu_ps(vt + 16 * i), o[i]);
+      vw.step();
+      __m512 vt[D];
+      for (int i = 0; i < D; ++i)
+        vt[i] = _mm512_loadu_ps(v + int64_t(t) * HD + d0 + 16 * i);
+      for (int g = 0; g < G; ++g) {
+        const __m512 p = _mm512_set1_ps(s[g * ks + t]);
+        for (int i = 0; i < D; ++i)
+          o[g][i] = _mm512_fmadd_ps(vt[i], p, o[g][i]);
+      }
     }
-    for (int i = 0; i < R; ++i)
-      _mm512_storeu_ps(acc + d0 + 16 * i, o[i]);
+    for (int g = 0; g < G; ++g)
+      for (int i = 0; i < D; ++i)
+        _mm512_storeu_ps(acc + g * HD + d0 + 16 * i, o[g][i]);
   }
 }
 
-/// portable::attend_block in AVX2: eight keys' dot products side by side
-/// (eight FMA chains, one transposing reduction for the eight sums), the
-/// exponentials eight at a time, the value sums in registers.
-template <int HD>
-inline void attend_block_avx2(const float *q, const float *k, const float *v, int n, float scale, float *s,
-                              float &m, float &l, float *acc) {
-  static_assert(HD % 8 == 0, "head_dim a multiple of 8");
-  for (int t = 0; t < n; t += 8) {
-    __m256 a[8];
-    const float *rows[8];
-    for (int j = 0; j < 8; ++j) { // keys past n repeat the last one; their scores are not read
-      rows[j] = k + int64_t(t + j < n ? t + j : n - 1) * HD;
-      a[j] = _mm256_setzero_ps();
-    }
-    for (int d = 0; d < HD; d += 8) {
-      const __m256 qd = _mm256_loadu_ps(q + d);
-      for (int j = 0; j < 8; ++j)
-        a[j] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(rows[j] + d), a[j]);
-    }
-    _mm256_storeu_ps(s + t, _mm256_mul_ps(sum8x8(a), _mm256_set1_ps(scale)));
+/// transpose16_avx512 in AVX2: eight registers of 8 dwords.
+inline void transpose8_avx2(__m256i r[8]) {
+  __m256i a[8];
+  for (int p = 0; p < 8; p += 2) {
+    a[p] = _mm256_unpacklo_epi32(r[p], r[p + 1]);
+    a[p + 1] = _mm256_unpackhi_epi32(r[p], r[p + 1]);
   }
-  const int whole = n / 8 * 8;
-  __m256 mv = _mm256_set1_ps(m);
-  for (int t = 0; t < whole; t += 8)
-    mv = _mm256_max_ps(mv, _mm256_loadu_ps(s + t));
-  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
-  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-  float mx = _mm_cvtss_f32(_mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1)));
-  for (int t = whole; t < n; ++t)
-    mx = s[t] > mx ? s[t] : mx;
-  const __m256 mxv = _mm256_set1_ps(mx), lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
-  __m256 sum = _mm256_setzero_ps();
-  for (int t = 0; t < n; t += 8) {
-    __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(s + t), mxv));
-    if (t + 8 > n) // lanes past n weigh nothing
-      e = _mm256_and_ps(e, _mm256_cmp_ps(lane, _mm256_set1_ps(float(n - t)), _CMP_LT_OQ));
-    _mm256_storeu_ps(s + t, e);
-    sum = _mm256_add_ps(sum, e);
+  for (int p = 0; p < 8; p += 4) {
+    r[p] = _mm256_unpacklo_epi64(a[p], a[p + 2]);
+    r[p + 1] = _mm256_unpackhi_epi64(a[p], a[p + 2]);
+    r[p + 2] = _mm256_unpacklo_epi64(a[p + 1], a[p + 3]);
+    r[p + 3] = _mm256_unpackhi_epi64(a[p + 1], a[p + 3]);
+  } // r[4i + k] half L: dword 4L + k of registers 4i..4i+3
+  for (int k = 0; k < 4; ++k) {
+    a[k] = _mm256_permute2x128_si256(r[k], r[4 + k], 0x20);
+    a[4 + k] = _mm256_permute2x128_si256(r[k], r[4 + k], 0x31);
   }
-  const float corr = m == -INFINITY ? 0.0f : std::exp(m - mx);
-  m = mx;
-  l = l * corr + hsum(sum);
-  for (int d = 0; d + 64 <= HD; d += 64)
-    attend_values<HD, 64>(s, v + d, n, corr, acc + d);
-  if constexpr (HD % 64 != 0)
-    attend_values<HD, HD % 64>(s, v + HD / 64 * 64, n, corr, acc + HD / 64 * 64);
+  for (int j = 0; j < 8; ++j)
+    r[j] = a[j];
 }
 
-/// The attention block of runtime/attention.h: AVX-512 where chosen and the
-/// head size allows, AVX2 otherwise.
+/// widen_keys16_avx512 in AVX2: eight rows at a time, 32 bytes of each.
+template <int HD, typename KT>
+inline void widen_keys8_avx2(const KT *src, int64_t stride, float *kt, int64_t ks) {
+  constexpr int E = 32 / int(sizeof(KT));
+  const __m256i high = _mm256_set1_epi32(int(0xffff0000u));
+  for (int h = 0; h < HD; h += E) {
+    __m256i r[8];
+    for (int p = 0; p < 8; ++p)
+      r[p] = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(src + p * stride + h));
+    transpose8_avx2(r);
+    for (int j = 0; j < 8; ++j) {
+      if constexpr (std::is_same<KT, bf16>::value) {
+        _mm256_storeu_ps(kt + (h + 2 * j) * ks, _mm256_castsi256_ps(_mm256_slli_epi32(r[j], 16)));
+        _mm256_storeu_ps(kt + (h + 2 * j + 1) * ks, _mm256_castsi256_ps(_mm256_and_si256(r[j], high)));
+      } else {
+        _mm256_storeu_ps(kt + (h + j) * ks, _mm256_castsi256_ps(r[j]));
+      }
+    }
+  }
+}
+/// attend_group_avx512 in AVX2 (sixteen registers): P registers of eight
+/// positions per score pass, D of head_dim per value pass.
+template <int HD, int G>
+inline void attend_group_avx2(const float *q, const float *kt, int64_t ks, const float *v, int n,
+                              const int32_t *live, float *s, float *m, float *l, float *acc, const Ahead &ahead) {
+  constexpr int P = G <= 4 ? 2 : 1, R = HD / 8;
+  constexpr int D = (G + 1) * 4 <= 14 && R % 4 == 0 ? 4 : (G + 1) * 2 <= 14 && R % 2 == 0 ? 2 : 1;
+  Ahead::Walk kw = ahead.walk(false, int(ks) / (8 * P) * HD), vw = ahead.walk(true, HD / (8 * D) * int(ks));
+  for (int t = 0; t < n; t += 8 * P) {
+    __m256 a[G][P];
+    for (int g = 0; g < G; ++g)
+      for (int j = 0; j < P; ++j)
+        a[g][j] = _mm256_setzero_ps();
+    for (int d = 0; d < HD; ++d) {
+      kw.step();
+      __m256 k[P];
+      for (int j = 0; j < P; ++j)
+        k[j] = _mm256_loadu_ps(kt + d * ks + t + 8 * j);
+      for (int g = 0; g < G; ++g) {
+        const __m256 qd = _mm256_broadcast_ss(q + g * HD + d);
+        for (int j = 0; j < P; ++j)
+          a[g][j] = _mm256_fmadd_ps(k[j], qd, a[g][j]);
+      }
+    }
+    for (int g = 0; g < G; ++g)
+      for (int j = 0; j < P; ++j)
+        _mm256_storeu_ps(s + g * ks + t + 8 * j, a[g][j]);
+  }
+  const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
+  float corr[G];
+  for (int g = 0; g < G; ++g) {
+    float *sg = s + g * ks;
+    __m256 mv = _mm256_set1_ps(m[g]);
+    for (int t = 0; t < live[g]; t += 8) {
+      const __m256 on = _mm256_cmp_ps(lane, _mm256_set1_ps(float(live[g] - t)), _CMP_LT_OQ);
+      mv = _mm256_max_ps(mv, _mm256_blendv_ps(mv, _mm256_loadu_ps(sg + t), on));
+    }
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    const float mx = _mm_cvtss_f32(_mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1)));
+    const __m256 mxv = _mm256_set1_ps(mx == -INFINITY ? 0.0f : mx); // nothing seen: every weight is zero
+    __m256 sum = _mm256_setzero_ps();
+    for (int t = 0; t < n; t += 8) {
+      const __m256 on = _mm256_cmp_ps(lane, _mm256_set1_ps(float(live[g] - t)), _CMP_LT_OQ);
+      const __m256 e = _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_loadu_ps(sg + t), mxv)), on);
+      _mm256_storeu_ps(sg + t, e);
+      sum = _mm256_add_ps(sum, e);
+    }
+    corr[g] = m[g] == -INFINITY ? 0.0f : std::exp(m[g] - mx);
+    l[g] = l[g] * corr[g] + hsum(sum);
+    m[g] = mx;
+  }
+  for (int d0 = 0; d0 < HD; d0 += 8 * D) {
+    __m256 o[G][D];
+    for (int g = 0; g < G; ++g)
+      for (int i = 0; i < D; ++i)
+        o[g][i] = _mm256_mul_ps(_mm256_loadu_ps(acc + g * HD + d0 + 8 * i), _mm256_set1_ps(corr[g]));
+    for (int t = 0; t < n; ++t) {
+      vw.step();
+      __m256 vt[D];
+      for (int i = 0; i < D; ++i)
+        vt[i] = _mm256_loadu_ps(v + int64_t(t) * HD + d0 + 8 * i);
+      for (int g = 0; g < G; ++g) {
+        const __m256 p = _mm256_broadcast_ss(s + g * ks + t);
+        for (int i = 0; i < D; ++i)
+          o[g][i] = _mm256_fmadd_ps(vt[i], p, o[g][i]);
+      }
+    }
+    for (int g = 0; g < G; ++g)
+      for (int i = 0; i < D; ++i)
+        _mm256_storeu_ps(acc + g * HD + d0 + 8 * i, o[g][i]);
+  }
+}
+
+/// The cache rows of runtime/attention.h as float (portable::widen_rows):
+/// a bf16 cache sixteen elements an instruction where AVX-512 is chosen.
 template <int HD>
-inline void attend_block(const float *q, const float *k, const float *v, int n, float scale, float *s, float &m,
-                         float &l, float *acc) {
-  if constexpr (HD % 16 == 0 && (HD / 16 <= 8 || HD % 128 == 0)) {
+QWENC_AVX512 void widen_rows_avx512(const bf16 *src, int64_t stride, int n, float *dst) {
+  for (int t = 0; t < n; ++t)
+    for (int d = 0; d < HD; d += 16) {
+      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(src + t * stride + d));
+      _mm512_storeu_ps(dst + t * HD + d, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(w), 16)));
+    }
+}
+template <int HD, typename KT>
+inline void widen_rows(const KT *src, int64_t stride, const float *scales, int64_t scale_stride, int n, float *dst) {
+  if constexpr (std::is_same<KT, bf16>::value && HD % 16 == 0) {
     if (attention_avx512())
-      return attend_block_avx512<HD>(q, k, v, n, scale, s, m, l, acc);
+      return widen_rows_avx512<HD>(src, stride, n, dst);
   }
-  attend_block_avx2<HD>(q, k, v, n, scale, s, m, l, acc);
+  portable::widen_rows<HD>(src, stride, scales, scale_stride, n, dst);
+}
+
+/// The key columns of runtime/attention.h's decode blocks
+/// (portable::widen_keys): a bf16 or f32 cache by transposes, AVX-512 where
+/// chosen (rows of whole 64-byte registers), AVX2 otherwise (32-byte ones).
+template <int HD, typename KT>
+inline void widen_keys(const KT *src, int64_t stride, const float *scales, int64_t scale_stride, int n, float *kt,
+                       int64_t ks) {
+  if constexpr (std::is_same<KT, bf16>::value || std::is_same<KT, float>::value) {
+    if constexpr (HD * sizeof(KT) % 64 == 0) {
+      if (attention_avx512())
+        return widen_keys_steps<HD, 16>(src, stride, n, kt, [ks](const KT *rows, int64_t step, float *out) {
+          widen_keys16_avx512<HD>(rows, step, out, ks);
+        });
+    }
+    if constexpr (HD * sizeof(KT) % 32 == 0)
+      return widen_keys_steps<HD, 8>(src, stride, n, kt, [ks](const KT *rows, int64_t step, float *out) {
+        widen_keys8_avx2<HD>(rows, step, out, ks);
+      });
+  }
+  portable::widen_keys<HD>(src, stride, scales, scale_stride, n, kt, ks);
+}
+
+/// attend_group_avx512 or _avx2 for nq vectors, by a template of G.
+template <int HD, int G = 1>
+inline void attend_group_x86(bool avx512, int nq, const float *q, const float *kt, int64_t ks, const float *v, int n,
+                             const int32_t *live, float *s, float *m, float *l, float *acc, const Ahead &ahead) {
+  if constexpr (G < 8) {
+    if (nq != G)
+      return attend_group_x86<HD, G + 1>(avx512, nq, q, kt, ks, v, n, live, s, m, l, acc, ahead);
+  }
+  if (avx512)
+    return attend_group_avx512<HD, G>(q, kt, ks, v, n, live, s, m, l, acc, ahead);
+  attend_group_avx2<HD, G>(q, kt, ks, v, n, live, s, m, l, acc, ahead);
+}
+
+/// The decode block of runtime/attention.h (portable::attend_group): the
+/// AVX-512 form where chosen, AVX2 otherwise (head_dim a multiple of 16).
+template <int HD>
+inline void attend_group(int nq, const float *q, const float *kt, int64_t ks, const float *v, int n,
+                         const int32_t *live, float *s, float *m, float *l, float *acc, const Ahead &ahead) {
+  if constexpr (HD % 16 == 0)
+    return attend_group_x86<HD>(attention_avx512(), nq, q, kt, ks, v, n, live, s, m, l, acc, ahead);
+  portable::attend_group<HD>(nq, q, kt, ks, v, n, live, s, m, l, acc, ahead);
 }
 
 /// Scores of T cached rows (k, HD apart) for 16 * W lanes of query vectors
