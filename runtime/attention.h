@@ -36,7 +36,7 @@ namespace qwenc_rt {
 
 /// Cache rows of each --kv-type: stored from float (bf16 rounded to
 /// nearest even; int8 per kv head by quant_rule.h: scale = max|x| / 127) and read back as
-/// float (int8 without its scale, which the callers apply per row and head).
+/// float by widen (int8 without its scale, which the readers apply per row and head).
 inline void kv_store_row(const float *x, int, int n, float *dst, float *) {
   std::memcpy(dst, x, size_t(n) * sizeof(float));
 }
@@ -53,9 +53,6 @@ inline void kv_store_row(const float *x, int heads, int n, int8_t *dst, float *s
       dst[h * hd + i] = int8_t(quant::quantize(x[h * hd + i], inv, true));
   }
 }
-inline float kv_load(float x) { return x; }
-inline float kv_load(bf16 x) { return bf16_widen(x.bits); }
-inline float kv_load(int8_t x) { return float(x); }
 
 /// This step's K and V rows into the layer's cache, at their positions.
 template <int KV, int NKV, typename KT>

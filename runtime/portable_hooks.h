@@ -16,6 +16,7 @@ namespace qwenc_rt {
 
 inline float widen(float x) { return x; }
 inline float widen(bf16 x) { return bf16_widen(x.bits); } // bf16 is the top half of an fp32
+inline float widen(int8_t x) { return float(x); } // an int8 KV cache value, without its scale
 inline float widen(f16 x) {
   // Exponent and mantissa shifted into an fp32's places, then rebiased by a
   // multiply by 2^112, exact for normals and subnormals alike; inf and nan
@@ -158,22 +159,23 @@ inline void exp_in_place(float *x, int n) {
   }
 }
 
-/// n cached rows of one kv head (HD elements each, `stride` apart; int8
-/// times its row's scale, `scale_stride` apart) as float rows, HD apart.
+/// Element d of cached row t of one kv head (rows `stride` apart) as float:
+/// int8 times its row's scale (`scale_stride` apart).
+template <typename KT>
+inline float cached(const KT *src, int64_t stride, const float *scales, int64_t scale_stride, int t, int d) {
+  const float x = widen(src[t * stride + d]);
+  if constexpr (std::is_same<KT, int8_t>::value)
+    return x * scales[t * scale_stride];
+  return x;
+}
+
+/// n cached rows of one kv head (HD elements each, cached()) as float
+/// rows, HD apart.
 template <int HD, typename KT>
 inline void widen_rows(const KT *src, int64_t stride, const float *scales, int64_t scale_stride, int n, float *dst) {
-  for (int t = 0; t < n; ++t) {
-    const KT *row = src + t * stride;
-    float *out = dst + t * HD;
-    if constexpr (std::is_same<KT, int8_t>::value) {
-      const float s = scales[t * scale_stride];
-      for (int d = 0; d < HD; ++d)
-        out[d] = float(row[d]) * s;
-    } else {
-      for (int d = 0; d < HD; ++d)
-        out[d] = widen(row[d]);
-    }
-  }
+  for (int t = 0; t < n; ++t)
+    for (int d = 0; d < HD; ++d)
+      dst[t * HD + d] = cached(src, stride, scales, scale_stride, t, d);
 }
 
 /// The rows of widen_rows as float columns:
@@ -185,12 +187,8 @@ inline void widen_keys(const KT *src, int64_t stride, const float *scales, int64
   const int end = (n + 31) / 32 * 32;
   for (int d = 0; d < HD; ++d) {
     float *col = kt + d * ks;
-    for (int t = 0; t < n; ++t) {
-      if constexpr (std::is_same<KT, int8_t>::value)
-        col[t] = float(src[t * stride + d]) * scales[t * scale_stride];
-      else
-        col[t] = widen(src[t * stride + d]);
-    }
+    for (int t = 0; t < n; ++t)
+      col[t] = cached(src, stride, scales, scale_stride, t, d);
     for (int t = n; t < end; ++t)
       col[t] = 0.0f;
   }

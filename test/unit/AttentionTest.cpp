@@ -23,7 +23,7 @@ namespace {
 
 template <typename KT>
 float stored(KT x, float scale) {
-  return kv_load(x) * scale;
+  return widen(x) * scale;
 }
 
 /// Runs attention for `rows` query rows at positions start..start+rows-1

@@ -206,8 +206,9 @@ QWENC_AVX512 void attend_group_avx512(const float *q, const float *kt, int64_t k
       _mm512_storeu_ps(sg + t, e); // s has room for whole registers
       sum = _mm512_add_ps(sum, e);
     }
-    corr[g] = _mm512_set1_ps(m[g] == -INFINITY ? 0.0f : std::exp(m[g] - mx));
-    l[g] = l[g] * (m[g] == -INFINITY ? 0.0f : std::exp(m[g] - mx)) + _mm512_reduce_add_ps(sum);
+    const float c = m[g] == -INFINITY ? 0.0f : std::exp(m[g] - mx);
+    corr[g] = _mm512_set1_ps(c);
+    l[g] = l[g] * c + _mm512_reduce_add_ps(sum);
     m[g] = mx;
   }
   for (int d0 = 0; d0 < HD; d0 += 16 * D) {
