@@ -261,12 +261,25 @@ void attention(const float *q, const int32_t *positions, int rows, const KT *k_c
 } // namespace flash
 
 /// A layer's attention step: this step's K and V rows into the cache (of
-/// KT: float, bf16 or int8_t with scales), then flash::attention.
+/// KT: float, bf16 or int8_t with scales), then flash::attention. With
+/// row_slots (Session), each run of rows of one slot uses that slot's cache,
+/// slot_rows cache rows after the previous slot's.
 template <int NH, int NKV, int HD, typename KT>
 void attention(const float *q, const float *k, const float *v, const int32_t *positions, int rows, KT *k_cache,
-               KT *v_cache, float *k_scales, float *v_scales, float *scratch, float *out) {
-  store_kv<NKV * HD, NKV>(k, v, positions, rows, k_cache, v_cache, k_scales, v_scales);
-  flash::attention<NH, NKV, HD>(q, positions, rows, k_cache, v_cache, k_scales, v_scales, scratch, out);
+               KT *v_cache, float *k_scales, float *v_scales, const int32_t *row_slots, int64_t slot_rows,
+               float *scratch, float *out) {
+  constexpr int KV = NKV * HD, QD = NH * HD;
+  for (int r0 = 0, r1; r0 < rows; r0 = r1) {
+    r1 = row_slots ? r0 + 1 : rows;
+    while (r1 < rows && row_slots[r1] == row_slots[r0])
+      ++r1;
+    const int64_t base = row_slots ? int64_t(row_slots[r0]) * slot_rows : 0;
+    KT *kc = k_cache + base * KV, *vc = v_cache + base * KV;
+    float *ks = k_scales + base * NKV, *vs = v_scales + base * NKV;
+    store_kv<KV, NKV>(k + int64_t(r0) * KV, v + int64_t(r0) * KV, positions + r0, r1 - r0, kc, vc, ks, vs);
+    flash::attention<NH, NKV, HD>(q + int64_t(r0) * QD, positions + r0, r1 - r0, kc, vc, ks, vs, scratch,
+                                  out + int64_t(r0) * QD);
+  }
 }
 
 } // namespace qwenc_rt

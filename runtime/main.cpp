@@ -5,6 +5,8 @@
 #include "npy.h"
 #include "qwenc_runtime.h"
 #include "sampler.h"
+#include "server/server.h"
+#include "session.h"
 #include "thread_pool.h"
 #include "tokenizer.h"
 #include "weights.h"
@@ -20,7 +22,6 @@
 #include <string>
 #include <editline/readline.h>
 #include <poll.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
@@ -52,6 +53,8 @@ struct Options {
   int threads = 0; // 0: one per core
   std::string isa = "auto";
   SamplingParams sampling;
+  bool serve = false;
+  server::Config server;
 };
 
 void print_help(const char *argv0) {
@@ -95,6 +98,15 @@ void print_help(const char *argv0) {
       "                        aarch64: neon runs base NEON where dot product is there too)\n"
       "  -v, --verbose         print the prompt's token count and the kernels' instructions\n"
       "  -h, --help            this text\n\n"
+      "Server (OpenAI-compatible API at /v1, a chat page at /):\n"
+      "  --serve [HOST:]PORT   serve HTTP (default 127.0.0.1:8080; port 0 picks a free one);\n"
+      "                        --ctx is each sequence's context, sampling options are the defaults\n"
+      "  --parallel N          sequences decoded together, each with its own KV cache (default 4)\n"
+      "  --api-key KEY         require \"Authorization: Bearer KEY\" on /v1 and /metrics\n"
+      "  --max-tokens N        the longest answer a request may ask for (default 4096)\n"
+      "  --max-body BYTES      the largest request body (default 4194304)\n"
+      "  --cors                allow requests from pages of other origins\n"
+      "  --timeout S           drop a client silent for S seconds while sending a request (default 30)\n\n"
       "Sampling defaults come from generation_config.json (do_sample=%s).\n"
       "Chat: a line ending in \\ continues the message on the next line, as does pasted text;\n"
       "in a terminal, lines can be edited and earlier messages recalled with the arrow keys.\n"
@@ -254,6 +266,25 @@ Options parse_options(int argc, char **argv) {
       o.isa = value();
     } else if (a == "-v" || a == "--verbose") {
       o.verbose = true;
+    } else if (a == "--serve") {
+      o.serve = true;
+      std::string addr = i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : "127.0.0.1:8080";
+      if (!server::parse_address(addr, o.server.host, o.server.port))
+        fail("--serve needs [HOST:]PORT (a port from 0 to 65535), got '" + addr + "'");
+    } else if (a == "--parallel") {
+      o.server.parallel = int(parse_int(a, value(), 1, kModel.max_rows < 64 ? kModel.max_rows : 64));
+    } else if (a == "--api-key") {
+      o.server.api_key = value();
+      if (o.server.api_key.empty())
+        fail("--api-key needs a non-empty key");
+    } else if (a == "--max-tokens") {
+      o.server.max_tokens = int(parse_int(a, value(), 1, kModel.max_positions));
+    } else if (a == "--max-body") {
+      o.server.max_body = size_t(parse_int(a, value(), 1024, 1l << 30));
+    } else if (a == "--cors") {
+      o.server.cors = true;
+    } else if (a == "--timeout") {
+      o.server.timeout_s = int(parse_int(a, value(), 1, 3600));
     } else {
       fail("unknown option '" + a + "' (see --help)");
     }
@@ -268,6 +299,8 @@ Options parse_options(int argc, char **argv) {
   }
   if (o.ctx == 0)
     o.ctx = kModel.max_positions < 4096 ? kModel.max_positions : 4096;
+  if (o.serve && (o.have_prompt || !o.prompt_file.empty() || o.have_prompt_ids || o.have_tokenize || o.have_detokenize))
+    fail("--serve answers requests: give no -p, -f, --prompt-ids, --tokenize or --detokenize with it");
   if (!o.dump_logits.empty() && !o.have_prompt_ids)
     fail("--dump-logits goes with --prompt-ids");
   if (o.have_prompt && !o.prompt_file.empty())
@@ -275,29 +308,6 @@ Options parse_options(int argc, char **argv) {
   if (o.have_prompt_ids && (o.have_prompt || !o.prompt_file.empty()))
     fail("give either --prompt-ids or -p/-f, not both");
   return o;
-}
-
-/// Zeroed memory straight from the kernel: pages cost RAM only once touched,
-/// so a KV cache sized for --ctx adds to the resident set as it fills.
-void *alloc_bytes(size_t n, const char *what) {
-  void *p = mmap(nullptr, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    fail(std::string("out of memory allocating the ") + what);
-  return p;
-}
-float *alloc_floats(size_t n, const char *what) { return static_cast<float *>(alloc_bytes(n * sizeof(float), what)); }
-
-/// Bytes of one cached K or V value, and of the KV cache at ctx positions.
-size_t kv_value_bytes() {
-  return kModel.kv_type == KvType::F32 ? 4 : kModel.kv_type == KvType::BF16 ? 2 : 1;
-}
-size_t kv_cache_bytes(int ctx) {
-  const size_t rows = size_t(kModel.num_layers) * size_t(ctx);
-  return 2 * (rows * size_t(kModel.kv_dim) * kv_value_bytes() +
-              (kModel.kv_type == KvType::Int8 ? rows * size_t(kModel.kv_heads) * sizeof(float) : 0));
-}
-const char *kv_type_name() {
-  return kModel.kv_type == KvType::F32 ? "f32" : kModel.kv_type == KvType::BF16 ? "bf16" : "int8";
 }
 
 bool is_eos(int32_t id) {
@@ -317,18 +327,9 @@ double seconds(Clock::time_point a, Clock::time_point b) {
 class Generator {
 public:
   Generator(const uint8_t *weights, int ctx, bool all_logits) : all_logits_(all_logits) {
-    s_.weights = weights;
-    s_.ctx = ctx;
-    const size_t rows = size_t(kModel.num_layers) * size_t(ctx);
-    s_.arena = alloc_floats(kModel.arena_floats, "activation arena");
-    s_.k_cache = alloc_bytes(rows * size_t(kModel.kv_dim) * kv_value_bytes(), "KV cache");
-    s_.v_cache = alloc_bytes(rows * size_t(kModel.kv_dim) * kv_value_bytes(), "KV cache");
-    // Scales of an int8 cache (untouched, so never resident, otherwise).
-    s_.k_scales = alloc_floats(rows * size_t(kModel.kv_heads), "KV cache scales");
-    s_.v_scales = alloc_floats(rows * size_t(kModel.kv_heads), "KV cache scales");
-    s_.scratch = alloc_floats(kModel.scratch_floats_shared + kModel.scratch_floats_per_thread * size_t(num_threads()),
-                              "attention scratch");
-    s_.logits = alloc_floats(size_t(all_logits ? kModel.max_rows : 1) * kModel.vocab_size, "logits");
+    std::string error;
+    if (!open_session(s_, weights, ctx, 1, all_logits ? kModel.max_rows : 1, error))
+      fail(error);
     positions_.resize(size_t(kModel.max_rows));
     seen_.reserve(size_t(ctx)); // generating allocates nothing (test/e2e/no-allocation.test)
   }
@@ -775,6 +776,14 @@ int main(int argc, char **argv) {
         fail("--detokenize: " + std::to_string(id) + " is not a token id");
     write_stdout(decode(tok, ids) + "\n");
     return 0;
+  }
+  if (o.serve) {
+    if (kModel.open_device && o.server.parallel > 1)
+      fail("--serve on a device target decodes one sequence at a time: use --parallel 1");
+    o.server.ctx = o.ctx;
+    o.server.defaults = o.sampling;
+    o.server.verbose = o.verbose;
+    return server::run(o.server, weights, tok);
   }
   return run_chat(o, weights, tok);
 }

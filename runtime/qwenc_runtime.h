@@ -61,15 +61,23 @@ struct ModelDesc {
   int kv_heads; // kv_dim / head_dim: the int8 cache's scales per row
 };
 
-/// Buffers of one generation: the compiler-planned activation arena, the
-/// KV cache and the logits. Allocated once; forward() allocates nothing.
+/// Buffers of generation: the compiler-planned activation arena, the KV
+/// cache and the logits. Allocated once; forward() allocates nothing.
+///
+/// The cache holds one or more sequences (slots, the server's --parallel):
+/// [slot][num_layers][ctx][kv_dim]. With row_slots null every row is slot
+/// 0's; otherwise row r reads and extends slot row_slots[r]'s cache, so one
+/// call can carry the decode steps of several sequences (rows of one slot
+/// adjacent, in position order).
 struct Session {
   const uint8_t *weights = nullptr;
   float *arena = nullptr;
-  void *k_cache = nullptr; // [num_layers][ctx][kv_dim] of ModelDesc::kv_type
+  void *k_cache = nullptr; // [slots][num_layers][ctx][kv_dim] of ModelDesc::kv_type
   void *v_cache = nullptr;
-  float *k_scales = nullptr; // int8: [num_layers][ctx][kv_heads]
+  float *k_scales = nullptr; // int8: [slots][num_layers][ctx][kv_heads]
   float *v_scales = nullptr;
+  const int32_t *row_slots = nullptr; // [rows], or null: all slot 0
+  int64_t slot_rows = 0;              // cache rows of one slot: num_layers * ctx
   float *scratch = nullptr; // attention: scratch_floats_shared, then scratch_floats_per_thread per thread
   float *logits = nullptr;  // [rows][vocab] if all_logits, else [vocab]
   int ctx = 0;

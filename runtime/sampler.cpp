@@ -81,6 +81,17 @@ void sampling_distribution(float *logits, int vocab, const SamplingParams &p) {
     for (int i = 0; i < keep; ++i)
       sum += prob[size_t(i)];
   }
+  if (p.min_p > 0.0f) {
+    // MinPLogitsWarper: drop the tokens less likely than min_p times the most
+    // likely one (prob is in descending order).
+    int cut = 1;
+    while (cut < keep && prob[size_t(cut)] >= double(p.min_p) * prob[0])
+      ++cut;
+    keep = cut;
+    sum = 0;
+    for (int i = 0; i < keep; ++i)
+      sum += prob[size_t(i)];
+  }
   // order[0, keep) survive, with their probabilities; the rest get 0.
   std::fill(logits, logits + vocab, 0.0f);
   for (int i = 0; i < keep; ++i)

@@ -14,6 +14,7 @@ struct SamplingParams {
   int top_k = 50;            // 0 disables
   float top_p = 1.0f;        // 1 disables
   float repetition_penalty = 1.0f;
+  float min_p = 0.0f;        // keep tokens at least min_p times as likely as the most likely; 0 disables
 };
 
 /// Deterministic for a given seed on every platform (own generator).
@@ -33,7 +34,7 @@ void apply_repetition_penalty(float *logits, int vocab, const std::vector<int32_
                               float penalty);
 
 /// Turns logits into the probabilities the draw uses, in place: temperature,
-/// top-k, top-p (min_tokens_to_keep = 1) and softmax; removed tokens get 0.
+/// top-k, top-p, min-p (min_tokens_to_keep = 1) and softmax; removed tokens get 0.
 void sampling_distribution(float *logits, int vocab, const SamplingParams &p);
 
 /// The whole step: penalty, then argmax (greedy) or a draw.

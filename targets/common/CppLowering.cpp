@@ -212,7 +212,8 @@ LogicalResult Emitter::emitOp(Operation *op) {
                 .str();
         attentionShapes.insert(
             llvm::formatv("{0}, {1}, {2}", a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim()).str());
-        line(llvm::formatv("attention<{0}, {1}, {2}>({3}, {4}, {5}, positions, rows, {6}, s.scratch, {7})",
+        line(llvm::formatv("attention<{0}, {1}, {2}>({3}, {4}, {5}, positions, rows, {6}, s.row_slots, s.slot_rows, "
+                           "s.scratch, {7})",
                            a.getNumHeads(), a.getNumKvHeads(), a.getHeadDim(), buf(a.getQuery()),
                            buf(a.getKey()), buf(a.getValue()), caches, buf(a.getResult())));
         return success();

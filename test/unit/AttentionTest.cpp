@@ -56,7 +56,7 @@ double attentionError(int start, int rows, float qscale) {
   std::vector<float> scratch(flash::scratch_shared(NH, NKV, HD) +
                              flash::scratch_per_thread(NH, NKV, HD) * size_t(num_threads()));
   attention<NH, NKV, HD>(q.data(), k.data(), v.data(), positions.data(), rows, kc.data(), vc.data(), ks.data(),
-                         vs.data(), scratch.data(), out.data());
+                         vs.data(), nullptr, 0, scratch.data(), out.data());
   double worst = 0, largest = 0;
   for (int r = 0; r < rows; ++r)
     for (int h = 0; h < NH; ++h) {
@@ -132,6 +132,65 @@ TEST(FlashAttention, PiecesMatchOnePiece) {
   const double one = attentionError<6, 1, 32, float>(2000, 1, 1.0f);
   EXPECT_LT(two, 2e-6);
   EXPECT_LT(one, 2e-6);
+}
+
+// The server's batched decode (Session::row_slots): rows of several
+// sequences in one call, each against its own slot's cache at its own
+// depth, give exactly what each gets alone.
+TEST(FlashAttention, SlotsMatchSeparateCalls) {
+  constexpr int NH = 14, NKV = 2, HD = 64, KV = NKV * HD, slots = 3;
+  const int ctx = 700, depth[slots] = {5, 650, 129};
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist;
+  std::vector<bf16> kc(size_t(slots) * ctx * KV), vc(kc.size());
+  std::vector<float> ks(size_t(slots) * ctx * NKV), vs(ks.size());
+  std::vector<float> row(KV);
+  for (int s = 0; s < slots; ++s)
+    for (int t = 0; t < depth[s]; ++t) {
+      const size_t at = size_t(s) * ctx + size_t(t);
+      for (float &f : row)
+        f = dist(rng);
+      kv_store_row(row.data(), NKV, KV, kc.data() + at * KV, ks.data() + at * NKV);
+      for (float &f : row)
+        f = dist(rng);
+      kv_store_row(row.data(), NKV, KV, vc.data() + at * KV, vs.data() + at * NKV);
+    }
+  std::vector<float> q(size_t(slots) * NH * HD), k(size_t(slots) * KV), v(k.size());
+  for (std::vector<float> *a : {&q, &k, &v})
+    for (float &f : *a)
+      f = dist(rng);
+  std::vector<float> scratch(flash::scratch_shared(NH, NKV, HD) + flash::scratch_per_thread(NH, NKV, HD) * 2);
+  set_num_threads(2);
+  // Together: one row per slot, slot 2 before slot 0 (any order of slots).
+  const int32_t order[slots] = {2, 0, 1};
+  std::vector<float> qb(q.size()), kb(k.size()), vb(v.size()), together(q.size());
+  int32_t positions[slots], row_slots[slots];
+  for (int r = 0; r < slots; ++r) {
+    const int s = order[r];
+    std::copy_n(q.begin() + s * NH * HD, NH * HD, qb.begin() + r * NH * HD);
+    std::copy_n(k.begin() + s * KV, KV, kb.begin() + r * KV);
+    std::copy_n(v.begin() + s * KV, KV, vb.begin() + r * KV);
+    positions[r] = depth[s];
+    row_slots[r] = s;
+  }
+  std::vector<bf16> kc1 = kc, vc1 = vc;
+  std::vector<float> ks1 = ks, vs1 = vs;
+  attention<NH, NKV, HD>(qb.data(), kb.data(), vb.data(), positions, slots, kc1.data(), vc1.data(), ks1.data(),
+                         vs1.data(), row_slots, ctx, scratch.data(), together.data());
+  // Alone: each slot's cache as a session of its own.
+  for (int r = 0; r < slots; ++r) {
+    const int s = order[r];
+    const size_t base = size_t(s) * ctx;
+    std::vector<float> alone(size_t(NH) * HD);
+    attention<NH, NKV, HD>(q.data() + s * NH * HD, k.data() + s * KV, v.data() + s * KV, &depth[s], 1,
+                           kc.data() + base * KV, vc.data() + base * KV, ks.data() + base * NKV,
+                           vs.data() + base * NKV, nullptr, 0, scratch.data(), alone.data());
+    for (int i = 0; i < NH * HD; ++i)
+      ASSERT_EQ(alone[size_t(i)], together[size_t(r) * NH * HD + size_t(i)]) << "slot " << s << " value " << i;
+  }
+  // Each row's K and V went into its own slot's cache, at its position.
+  for (size_t i = 0; i < kc.size(); ++i)
+    ASSERT_EQ(kc[i].bits, kc1[i].bits) << i;
 }
 
 } // namespace

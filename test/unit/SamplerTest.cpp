@@ -1,5 +1,5 @@
 // Each sampling stage against distributions worked out by hand, following
-// transformers' RepetitionPenalty, Temperature, TopK and TopP processors.
+// transformers' RepetitionPenalty, Temperature, TopK, TopP and MinP processors.
 #include "runtime/sampler.h"
 
 #include <gtest/gtest.h>
@@ -86,6 +86,17 @@ TEST(Sampler, TopPAlwaysKeepsTheMostLikely) {
   sampling_distribution(l.data(), 4, p);
   EXPECT_FLOAT_EQ(l[3], 1.0f);
   EXPECT_EQ(l[2], 0.0f);
+}
+
+TEST(Sampler, MinPDropsTokensLessLikelyThanAShareOfTheMost) {
+  // 0.1 0.2 0.3 0.4 with min_p 0.45: keep >= 0.18 (0.2, 0.3, 0.4 -> 2/9, 3/9, 4/9).
+  std::vector<float> l = {0.0f, std::log(2.0f), std::log(3.0f), std::log(4.0f)};
+  SamplingParams p = plain();
+  p.min_p = 0.45f;
+  sampling_distribution(l.data(), 4, p);
+  EXPECT_EQ(l[0], 0.0f);
+  EXPECT_NEAR(l[1], 2.0 / 9, 1e-6);
+  EXPECT_NEAR(l[3], 4.0 / 9, 1e-6);
 }
 
 TEST(Sampler, TopKThenTopP) {

@@ -1,0 +1,301 @@
+#include "http.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <thread>
+#include <unistd.h>
+
+namespace qwenc_rt::http {
+
+const char *status_text(int status) {
+  switch (status) {
+  case 200: return "OK";
+  case 204: return "No Content";
+  case 400: return "Bad Request";
+  case 401: return "Unauthorized";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 408: return "Request Timeout";
+  case 411: return "Length Required";
+  case 413: return "Payload Too Large";
+  case 415: return "Unsupported Media Type";
+  case 422: return "Unprocessable Entity";
+  case 429: return "Too Many Requests";
+  case 431: return "Request Header Fields Too Large";
+  case 500: return "Internal Server Error";
+  case 501: return "Not Implemented";
+  case 503: return "Service Unavailable";
+  default: return "Status";
+  }
+}
+
+bool Connection::write_all(const char *p, size_t n) {
+  while (n > 0 && !failed_) {
+    ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0) { // gone, or too slow to read (SO_SNDTIMEO)
+      failed_ = true;
+      break;
+    }
+    p += w;
+    n -= size_t(w);
+  }
+  return !failed_;
+}
+
+std::string Connection::head(int status, const std::string &content_type) const {
+  std::string h = "HTTP/1.1 " + std::to_string(status) + " " + status_text(status) + "\r\n";
+  if (!content_type.empty())
+    h += "Content-Type: " + content_type + "\r\n";
+  if (cors_)
+    h += "Access-Control-Allow-Origin: *\r\n";
+  h += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  return h;
+}
+
+void Connection::send(int status, const std::string &content_type, const std::string &body,
+                      const std::string &extra_headers) {
+  std::string h = head(status, content_type) + extra_headers + "Content-Length: " + std::to_string(body.size()) +
+                  "\r\n\r\n";
+  if (write_all(h.data(), h.size()))
+    write_all(body.data(), body.size());
+}
+
+void Connection::begin_stream(int status, const std::string &content_type) {
+  std::string h = head(status, content_type) + "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n";
+  write_all(h.data(), h.size());
+}
+
+bool Connection::write(const std::string &data) {
+  if (data.empty())
+    return !failed_;
+  char size[24];
+  int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  std::string chunk(size, size_t(n));
+  chunk += data;
+  chunk += "\r\n";
+  return write_all(chunk.data(), chunk.size());
+}
+
+void Connection::end_stream() { write_all("0\r\n\r\n", 5); }
+
+bool Connection::peer_closed() const {
+  pollfd p = {fd_, POLLIN | POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) <= 0)
+    return false;
+  if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+    return true;
+  char c;
+  return ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char &c : s)
+    c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(const std::string &s) {
+  size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+  return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+}
+
+/// Reads more bytes into buf; false on end of input, an error or the timeout.
+bool read_more(int fd, std::string &buf) {
+  char tmp[16384];
+  while (true) {
+    ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    buf.append(tmp, size_t(n));
+    return true;
+  }
+}
+
+void reply_error(Connection &c, int status, const std::string &message) {
+  c.keep_alive = false;
+  std::string body = "{\"error\":{\"message\":\"" + message + "\",\"type\":\"invalid_request_error\",\"code\":null}}";
+  c.send(status, "application/json", body);
+}
+
+/// Parses the request head in buf[0, end); false + status on a malformed one.
+bool parse_head(const std::string &buf, size_t end, Request &r, int &status, std::string &message) {
+  size_t line_end = buf.find("\r\n");
+  std::string line = buf.substr(0, line_end);
+  size_t s1 = line.find(' '), s2 = line.rfind(' ');
+  if (s1 == std::string::npos || s2 == s1 || line.compare(s2 + 1, 7, "HTTP/1.") != 0) {
+    status = 400, message = "malformed request line";
+    return false;
+  }
+  r.method = line.substr(0, s1);
+  std::string target = line.substr(s1 + 1, s2 - s1 - 1);
+  size_t q = target.find('?');
+  r.path = target.substr(0, q);
+  r.query = q == std::string::npos ? "" : target.substr(q + 1);
+  const bool http10 = line.compare(s2 + 1, 8, "HTTP/1.0") == 0;
+  for (size_t at = line_end + 2; at < end;) {
+    size_t e = buf.find("\r\n", at);
+    std::string h = buf.substr(at, e - at);
+    at = e + 2;
+    size_t colon = h.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      status = 400, message = "malformed header line";
+      return false;
+    }
+    r.headers[lower(trim(h.substr(0, colon)))] = trim(h.substr(colon + 1));
+  }
+  std::string conn = lower(r.header("connection"));
+  (void)http10;
+  r.headers["connection"] = conn.empty() ? (http10 ? "close" : "keep-alive") : conn;
+  return true;
+}
+
+void handle_connection(int fd, const ServerOptions &o, const Handler &handler, const std::atomic<bool> &stop) {
+  timeval tv{o.read_timeout_s, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::string buf;
+  while (!stop) {
+    Connection c(fd, o.cors);
+    size_t end;
+    while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
+      if (buf.size() > o.max_header) {
+        reply_error(c, 431, "the request line and headers are larger than " + std::to_string(o.max_header) +
+                                " bytes");
+        return;
+      }
+      if (!read_more(fd, buf))
+        return; // closed, or idle past the timeout
+    }
+    if (end > o.max_header) {
+      reply_error(c, 431, "the request line and headers are larger than " + std::to_string(o.max_header) + " bytes");
+      return;
+    }
+    Request r;
+    int status = 0;
+    std::string message;
+    if (!parse_head(buf, end + 2, r, status, message)) {
+      reply_error(c, status, message);
+      return;
+    }
+    buf.erase(0, end + 4);
+    c.keep_alive = r.header("connection") != "close";
+    if (!r.header("transfer-encoding").empty()) {
+      reply_error(c, 411, "send the body with a Content-Length, not Transfer-Encoding");
+      return;
+    }
+    size_t length = 0;
+    const std::string cl = r.header("content-length");
+    if (!cl.empty()) {
+      if (cl.size() > 12 || cl.find_first_not_of("0123456789") != std::string::npos) {
+        reply_error(c, 400, "malformed Content-Length");
+        return;
+      }
+      length = size_t(std::stoull(cl));
+    }
+    if (length > o.max_body) {
+      reply_error(c, 413, "the request body is " + std::to_string(length) + " bytes, more than the limit of " +
+                              std::to_string(o.max_body) + " (--max-body)");
+      return;
+    }
+    while (buf.size() < length)
+      if (!read_more(fd, buf))
+        return; // a client that stops sending mid-body is dropped
+    r.body = buf.substr(0, length);
+    buf.erase(0, length);
+    if (o.cors && r.method == "OPTIONS") {
+      c.send(204, "", "",
+             "Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"
+             "Access-Control-Allow-Headers: Authorization, Content-Type\r\n");
+    } else {
+      handler(r, c);
+    }
+    if (!c.keep_alive || c.failed())
+      return;
+  }
+}
+
+} // namespace
+
+bool serve(const ServerOptions &o, const Handler &handler, const std::atomic<bool> &stop, std::string &error) {
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  const std::string port = std::to_string(o.port);
+  if (int rc = getaddrinfo(o.host.c_str(), port.c_str(), &hints, &res)) {
+    error = "--serve: cannot resolve '" + o.host + "': " + gai_strerror(rc);
+    return false;
+  }
+  int fd = -1;
+  std::string why;
+  for (addrinfo *a = res; a && fd < 0; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0)
+      continue;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, 128) != 0) {
+      why = std::strerror(errno);
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  freeaddrinfo(res);
+  if (fd < 0) {
+    error = "--serve: cannot listen on " + o.host + ":" + port + ": " + why;
+    return false;
+  }
+  if (o.on_listening) {
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
+    o.on_listening(ntohs(a.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6 *>(&a)->sin6_port
+                                                 : reinterpret_cast<sockaddr_in *>(&a)->sin_port));
+  }
+  // Connection threads outlive this function only as the process ends.
+  static std::atomic<int> active{0};
+  while (!stop) {
+    pollfd p = {fd, POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0)
+      continue;
+    int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0)
+      continue;
+    if (active >= o.max_connections) {
+      Connection busy(c, o.cors);
+      reply_error(busy, 503, "too many connections at once; try again");
+      ::close(c);
+      continue;
+    }
+    ++active;
+    std::thread([c, &o, &handler, &stop] {
+      handle_connection(c, o, handler, stop);
+      ::close(c);
+      --active;
+    }).detach();
+  }
+  ::close(fd);
+  // Answers under way see `stop` within their next wait; the rest (idle
+  // keep-alive connections) end with the process.
+  for (int i = 0; i < 40 && active > 0; ++i)
+    ::poll(nullptr, 0, 50);
+  return true;
+}
+
+} // namespace qwenc_rt::http
