@@ -5,6 +5,7 @@
 #include "npy.h"
 #include "qwenc_runtime.h"
 #include "sampler.h"
+#include "server/json_schema.h"
 #include "server/server.h"
 #include "session.h"
 #include "thread_pool.h"
@@ -19,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <editline/readline.h>
 #include <poll.h>
@@ -55,6 +57,7 @@ struct Options {
   SamplingParams sampling;
   bool serve = false;
   server::Config server;
+  std::shared_ptr<const server::Schema> json; // --json, --json-schema: answers are JSON
 };
 
 void print_help(const char *argv0) {
@@ -96,6 +99,9 @@ void print_help(const char *argv0) {
       "  --isa %-15s the kernels' variant (default auto: the fastest this CPU runs;\n"
       "                        x86-64-avx2: avx2 runs AVX2 where AVX-512 VNNI is there too;\n"
       "                        aarch64: neon runs base NEON where dot product is there too)\n"
+      "  --json                answers are JSON objects (sampling masked to valid JSON)\n"
+      "  --json-schema FILE    answers are JSON valid under the schema in FILE (object, array,\n"
+      "                        string, number, integer, boolean, null, enum, const, anyOf, $ref)\n"
       "  -v, --verbose         print the prompt's token count and the kernels' instructions\n"
       "  -h, --help            this text\n\n"
       "Server (OpenAI-compatible API at /v1, a chat page at /):\n"
@@ -266,6 +272,14 @@ Options parse_options(int argc, char **argv) {
       o.isa = value();
     } else if (a == "-v" || a == "--verbose") {
       o.verbose = true;
+    } else if (a == "--json") {
+      o.json = server::Schema::any_object();
+    } else if (a == "--json-schema") {
+      const std::string path = value();
+      std::string error;
+      o.json = server::Schema::compile(read_input_file(a, path), error);
+      if (!o.json)
+        fail("--json-schema: " + path + ": " + error);
     } else if (a == "--serve") {
       o.serve = true;
       std::string addr = i + 1 < argc && argv[i + 1][0] != '-' ? argv[++i] : "127.0.0.1:8080";
@@ -368,6 +382,7 @@ public:
     seen_.insert(seen_.end(), ids, ids + n);
     return true;
   }
+  float *logits() { return last_; }
   int32_t next(const SamplingParams &p, Rng &rng) {
     return sample_next(last_, kModel.vocab_size, seen_, p, rng);
   }
@@ -409,7 +424,7 @@ struct Generated {
 /// context or Ctrl-C; `emit` gets each generated id.
 template <typename Emit>
 Generated generate(Generator &g, const std::vector<int32_t> &prompt, int max_new, const SamplingParams &p,
-                   Rng &rng, Stats &st, Emit emit) {
+                   Rng &rng, Stats &st, Emit emit, server::JsonConstraint *json = nullptr) {
   Generated r;
   std::vector<int32_t> &out = r.ids;
   out.reserve(size_t(max_new < g.room() + 1 ? max_new : g.room() + 1));
@@ -423,11 +438,16 @@ Generated generate(Generator &g, const std::vector<int32_t> &prompt, int max_new
   st.prefill_tokens += long(prompt.size());
   st.prefill_s += seconds(t0, t1);
   while (int(out.size()) < max_new && !g_interrupted) {
-    int32_t id = g.next(p, rng);
+    int32_t id = -1;
+    if (json) // --json: a masked choice, or the completion forced as the tokens run out
+      id = json->prepare(g.logits(), kModel.vocab_size, std::min(max_new - int(out.size()), g.room() + 1),
+                         kModel.eos_ids, kModel.num_eos_ids);
+    if (id < 0)
+      id = g.next(p, rng);
     out.push_back(id);
     r.last_fed = false;
     emit(id);
-    if (is_eos(id) || int(out.size()) == max_new)
+    if (is_eos(id) || int(out.size()) == max_new || (json && json->accept(id)))
       break;
     if (!g.feed(&id, 1)) {
       r.context_full = true;
@@ -597,6 +617,20 @@ private:
   bool tty_;
 };
 
+/// An answer's JSON constraint under --json / --json-schema (null without).
+std::unique_ptr<server::JsonConstraint> json_answer(const Options &o, Tokenizer &tok, int max_new) {
+  if (!o.json)
+    return nullptr;
+  static server::TokenMasker masker(tok); // the vocabulary's trie, built once
+  std::vector<int32_t> shortest;
+  std::string err;
+  tok.encode(server::Matcher(o.json).completion(), shortest, err);
+  if (int(shortest.size()) > max_new)
+    fail("the shortest answer the JSON schema allows is " + std::to_string(shortest.size()) +
+         " tokens, more than -n " + std::to_string(max_new));
+  return std::make_unique<server::JsonConstraint>(o.json, masker, tok);
+}
+
 int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
   if (tok.added_id("<|im_end|>") < 0)
     fail("the tokenizer has no <|im_end|> token, so it cannot chat; use --prompt-ids");
@@ -624,14 +658,15 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
            std::to_string(o.ctx) + " (raise --ctx)");
     TextSink sink(tok);
     const int max_new = o.max_new < 0 ? 128 : o.max_new;
-    Generated r = generate(g, ids, max_new, o.sampling, rng, st, std::ref(sink));
+    std::unique_ptr<server::JsonConstraint> json = json_answer(o, tok, max_new);
+    Generated r = generate(g, ids, max_new, o.sampling, rng, st, std::ref(sink), json.get());
     sink.finish();
     write_stdout("\n");
     if (r.prefill_stopped)
       std::fprintf(stderr, "[stopped during the prompt]\n");
     else if (r.context_full)
       std::fprintf(stderr, "note: the answer stopped because the context of %d tokens is full\n", o.ctx);
-    else if (max_new > 0 && int(r.ids.size()) == max_new && !is_eos(r.ids.back()))
+    else if (max_new > 0 && int(r.ids.size()) == max_new && !is_eos(r.ids.back()) && !json)
       std::fprintf(stderr, "note: the answer was cut at -n %d tokens (raise -n for a longer one)\n", max_new);
     st.print();
     return 0;
@@ -697,7 +732,8 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
       std::fprintf(stderr, "[turn: %zu new prompt tokens after %d in the cache]\n", ids.size(),
                    g.position());
     TextSink sink(tok);
-    Generated r = generate(g, ids, max_new, o.sampling, rng, st, std::ref(sink));
+    std::unique_ptr<server::JsonConstraint> json = json_answer(o, tok, max_new);
+    Generated r = generate(g, ids, max_new, o.sampling, rng, st, std::ref(sink), json.get());
     sink.finish();
     write_stdout("\n");
     if (g_interrupted)

@@ -40,6 +40,7 @@ struct Engine::Slot {
   std::unordered_map<int32_t, int> counts; // the answer's ids: presence and frequency penalties
   std::unique_ptr<Rng> rng;
   std::unique_ptr<StreamDecoder> decoder;
+  std::unique_ptr<JsonConstraint> json; // response_format
   std::string held; // text that might begin a stop string
   std::vector<TokenLogprob> held_logprobs;
 };
@@ -137,6 +138,12 @@ void Engine::admit() {
     s.decoder = std::make_unique<StreamDecoder>(tok_);
     s.held.clear();
     s.held_logprobs.clear();
+    s.json.reset();
+    if (job->params.schema) {
+      if (!masker_)
+        masker_ = std::make_unique<TokenMasker>(tok_);
+      s.json = std::make_unique<JsonConstraint>(job->params.schema, *masker_, tok_);
+    }
     job->cached_tokens = int(keep);
     job->queued_s = since(job->submitted);
     m_.cached_prompt_tokens += keep;
@@ -244,7 +251,16 @@ void Engine::choose(Slot &s, float *logits) {
   // Ids past the tokenizer's (padding rows of the embedding) are never chosen.
   for (int i = tok_.num_ids(); i < vocab; ++i)
     logits[i] = -INFINITY;
-  const int32_t id = sample_next(logits, vocab, s.seen, p.sampling, *s.rng);
+  int32_t id = -1;
+  if (s.json) {
+    const auto t0 = Clock::now();
+    const int left = std::min(p.max_tokens - s.job->completion_tokens, ctx_ - int(s.cached.size()));
+    id = s.json->prepare(logits, vocab, left, kModel.eos_ids, kModel.num_eos_ids);
+    std::lock_guard<std::mutex> lock(mu_);
+    m_.constrain_s += since(t0);
+  }
+  if (id < 0)
+    id = sample_next(logits, vocab, s.seen, p.sampling, *s.rng);
   if (p.top_logprobs >= 0) {
     TokenLogprob t{id, raw_[size_t(id)] - lse, {}};
     if (p.top_logprobs > 0) {
@@ -261,7 +277,10 @@ void Engine::choose(Slot &s, float *logits) {
   }
   s.seen.push_back(id);
   ++s.counts[id];
+  const bool whole = s.json && s.json->accept(id);
   emit(s, id);
+  if (whole && s.job) // the value is complete: nothing may follow
+    finish(s, "stop");
 }
 
 void Engine::decode_step() {

@@ -13,6 +13,7 @@
 #include "../qwenc_runtime.h"
 #include "../sampler.h"
 #include "../tokenizer.h"
+#include "json_schema.h"
 
 #include <atomic>
 #include <chrono>
@@ -37,6 +38,7 @@ struct GenParams {
   std::vector<std::string> stop;  // strings that end the answer (not included in it)
   int top_logprobs = -1;          // -1: no logprobs; else the chosen id's and this many alternatives
   bool ignore_eos = false;        // go on past an eos id (vLLM's and llama.cpp's field; benchmarks)
+  std::shared_ptr<const Schema> schema; // response_format: the answer is JSON of this schema
 };
 
 struct TokenLogprob {
@@ -82,6 +84,7 @@ struct Metrics {
   int queued = 0, active = 0, slots = 0;
   double prefill_s = 0, decode_s = 0;
   double recent_decode_tps = 0; // aggregate tokens per second of recent decode steps
+  double constrain_s = 0;       // spent masking logits for structured output
 };
 
 class Engine {
@@ -107,7 +110,7 @@ private:
   void emit(Slot &slot, int32_t id);
 
   const uint8_t *weights_;
-  const Tokenizer &tok_;
+  Tokenizer tok_; // the engine thread's own (encoding keeps caches)
   int ctx_, parallel_, max_queue_;
   Session session_;
   std::vector<Slot> slots_;
@@ -121,6 +124,7 @@ private:
   size_t next_prefill_ = 0;
   std::vector<int32_t> ids_, positions_, row_slots_;
   std::vector<float> raw_; // a logits row kept for logprobs
+  std::unique_ptr<TokenMasker> masker_; // made at the first structured request
 };
 
 } // namespace qwenc_rt::server

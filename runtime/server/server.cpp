@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <netinet/in.h>
 
 namespace qwenc_rt::server {
@@ -170,9 +171,20 @@ GenParams read_params(const json &j, const Config &c, int room) {
     if (!r.is_object() || !r.contains("type") || !r["type"].is_string())
       throw ApiError{400, "'response_format' must be an object with a 'type'", "response_format"};
     const std::string type = r["type"].get<std::string>();
-    if (type != "text")
-      throw ApiError{400, "'response_format' type '" + type + "' is not supported by this server yet (only 'text')",
+    if (type == "json_object") {
+      p.schema = Schema::any_object();
+    } else if (type == "json_schema") {
+      if (!r.contains("json_schema") || !r["json_schema"].is_object() || !r["json_schema"].contains("schema"))
+        throw ApiError{400, "'response_format' json_schema needs {\"json_schema\": {\"schema\": {...}}}",
+                       "response_format"};
+      std::string error;
+      p.schema = Schema::compile(dump(r["json_schema"]["schema"]), error);
+      if (!p.schema)
+        throw ApiError{400, "response_format: " + error, "response_format"};
+    } else if (type != "text") {
+      throw ApiError{400, "'response_format' type '" + type + "' is not supported (text, json_object, json_schema)",
                      "response_format"};
+    }
   }
   return p;
 }
@@ -268,6 +280,7 @@ private:
     line("decode_tokens_per_second", "gauge", "aggregate decode rate of recent steps", m.recent_decode_tps);
     line("prefill_seconds_total", "counter", "seconds spent reading prompts", m.prefill_s);
     line("decode_seconds_total", "counter", "seconds spent in decode steps", m.decode_s);
+    line("constrain_seconds_total", "counter", "seconds spent masking logits for structured output", m.constrain_s);
     return s;
   }
 
@@ -311,6 +324,7 @@ private:
     ChatPrompt prompt = render_chat(messages, true, kModel.default_system_prompt);
     std::vector<int32_t> ids;
     std::string err;
+    std::lock_guard<std::mutex> lock(tok_mu_); // the tokenizer's caches are not shared safely
     if (!prompt.encode(tok_, false, ids, err))
       throw ApiError{400, "messages: " + err, "messages"};
     return ids;
@@ -323,6 +337,7 @@ private:
     std::vector<int32_t> ids;
     std::string err;
     auto text = [&](const std::string &s) {
+      std::lock_guard<std::mutex> lock(tok_mu_);
       if (!tok_.encode(s, ids, err))
         throw ApiError{400, "prompt: " + err, "prompt"};
     };
@@ -411,6 +426,18 @@ private:
                                       : int(f.integer("logprobs", 0, 5));
     } else if (f.has("top_logprobs")) {
       throw ApiError{400, "'top_logprobs' needs 'logprobs': true", "top_logprobs"};
+    }
+    if (job->params.schema) { // the shortest answer the schema allows must fit
+      std::vector<int32_t> shortest;
+      std::string error;
+      {
+        std::lock_guard<std::mutex> lock(tok_mu_);
+        tok_.encode(Matcher(job->params.schema).completion(), shortest, error);
+      }
+      if (int(shortest.size()) > job->params.max_tokens)
+        throw ApiError{400, "the shortest answer response_format allows is " + std::to_string(shortest.size()) +
+                                " tokens, more than max_tokens (" + std::to_string(job->params.max_tokens) + ")",
+                       "max_tokens"};
     }
     const bool stream = f.has("stream") && f.boolean("stream");
     bool include_usage = false;
@@ -518,6 +545,7 @@ private:
 
   const Config &c_;
   Tokenizer &tok_;
+  std::mutex tok_mu_;
   Engine &engine_;
   Counter ids_;
   std::atomic<uint64_t> http_requests_{0};
