@@ -283,12 +283,18 @@ void Engine::choose(Slot &s, float *logits) {
     finish(s, "stop");
 }
 
+/// One forward pass for every slot that needs a next id: the decode row of
+/// each generating slot (its last id), and the last prompt id of each slot
+/// whose prompt is otherwise in the cache (prefill_step leaves it for this
+/// step, so that its logits come out with the others').
 void Engine::decode_step() {
   int rows = 0;
   Slot *row_slot[256];
-  for (size_t i = 0; i < slots_.size() && rows < kModel.max_rows; ++i) {
+  for (size_t i = 0; i < slots_.size() && rows < kModel.max_rows && rows < 256; ++i) {
     Slot &s = slots_[i];
-    if (s.state != Slot::Decode)
+    if (s.state == Slot::Prefill && s.fed + 1 == s.job->prompt.size())
+      s.pending = s.job->prompt.back();
+    else if (s.state != Slot::Decode)
       continue;
     ids_[size_t(rows)] = s.pending;
     positions_[size_t(rows)] = int32_t(s.cached.size());
@@ -304,6 +310,8 @@ void Engine::decode_step() {
   for (int r = 0; r < rows; ++r) {
     Slot &s = *row_slot[r];
     s.cached.push_back(s.pending);
+    if (s.state == Slot::Prefill)
+      ++s.fed;
     s.used = ++tick_;
     choose(s, session_.logits + size_t(r) * size_t(kModel.vocab_size));
   }
@@ -315,40 +323,50 @@ void Engine::decode_step() {
   m_.recent_decode_tps = m_.recent_decode_tps == 0 ? tps : 0.8 * m_.recent_decode_tps + 0.2 * tps;
 }
 
-/// One chunk of one slot's prompt (slots take turns); a short chunk while
-/// others decode, so that their next tokens are not held up long.
+/// One chunk of prompts: the slots reading theirs, in turn, each up to its
+/// last id (which decode_step feeds), together up to a chunk of rows; a
+/// short chunk while others decode, so that their next ids are not held up
+/// long. Prompts that arrive together are read in one pass over the weights.
 void Engine::prefill_step() {
-  Slot *s = nullptr;
-  size_t index = 0;
-  for (size_t k = 0; k < slots_.size() && !s; ++k) {
-    index = (next_prefill_ + k) % slots_.size();
-    if (slots_[index].state == Slot::Prefill)
-      s = &slots_[index];
-  }
-  if (!s)
-    return;
-  next_prefill_ = index + 1;
   bool decoding = false;
   for (const Slot &o : slots_)
     decoding = decoding || o.state == Slot::Decode;
   const int chunk = decoding ? std::min(kModel.max_rows, 64) : kModel.max_rows;
-  const std::vector<int32_t> &prompt = s->job->prompt;
-  const int rows = int(std::min(prompt.size() - s->fed, size_t(chunk)));
-  for (int r = 0; r < rows; ++r) {
-    positions_[size_t(r)] = int32_t(s->fed) + r;
-    row_slots_[size_t(r)] = int32_t(index);
+  int rows = 0;
+  struct Part {
+    Slot *slot;
+    int rows;
+  } parts[256];
+  int nparts = 0;
+  const size_t first = next_prefill_;
+  for (size_t k = 0; k < slots_.size() && rows < chunk; ++k) {
+    const size_t index = (first + k) % slots_.size();
+    Slot &s = slots_[index];
+    if (s.state != Slot::Prefill || s.fed + 1 >= s.job->prompt.size())
+      continue;
+    const int take = int(std::min(s.job->prompt.size() - 1 - s.fed, size_t(chunk - rows)));
+    for (int r = 0; r < take; ++r) {
+      ids_[size_t(rows + r)] = s.job->prompt[s.fed + size_t(r)];
+      positions_[size_t(rows + r)] = int32_t(s.fed) + r;
+      row_slots_[size_t(rows + r)] = int32_t(index);
+    }
+    parts[nparts++] = {&s, take};
+    rows += take;
+    next_prefill_ = index + 1;
   }
+  if (rows == 0)
+    return;
   const auto t0 = Clock::now();
   session_.row_slots = row_slots_.data();
-  model_forward(session_, prompt.data() + s->fed, positions_.data(), rows, false);
-  s->cached.insert(s->cached.end(), prompt.begin() + long(s->fed), prompt.begin() + long(s->fed) + rows);
-  s->fed += size_t(rows);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    m_.prefill_s += since(t0);
+  model_forward(session_, ids_.data(), positions_.data(), rows, false);
+  for (int p = 0; p < nparts; ++p) {
+    Slot &s = *parts[p].slot;
+    const std::vector<int32_t> &prompt = s.job->prompt;
+    s.cached.insert(s.cached.end(), prompt.begin() + long(s.fed), prompt.begin() + long(s.fed) + parts[p].rows);
+    s.fed += size_t(parts[p].rows);
   }
-  if (s->fed == prompt.size())
-    choose(*s, session_.logits);
+  std::lock_guard<std::mutex> lock(mu_);
+  m_.prefill_s += since(t0);
 }
 
 void Engine::run() {
