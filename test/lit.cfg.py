@@ -48,10 +48,14 @@ try:
 except OSError:
     pass
 
+# The server's chat page is tested in headless Chromium (Debian's chromium).
+import shutil
+if shutil.which("chromium"):
+    config.available_features.add("chromium")
+
 # The aarch64 target's tests: qwenc built with its cross runtime, and
 # qemu-user to run what it builds (Debian qemu-user; binfmt is not
 # registered, so the tests call qemu-aarch64 -cpu ... themselves).
-import shutil
 if config.qwenc_aarch64 and shutil.which("qemu-aarch64"):
     config.available_features.add("aarch64")
 config.substitutions.append(("%qemu_a53", "qemu-aarch64 -cpu cortex-a53"))
