@@ -482,15 +482,21 @@ private:
     std::vector<TokenLogprob> all_lps;
     bool first = true;
     Event e;
+    auto checked = std::chrono::steady_clock::now();
     while (true) {
-      if (!job->next(e, 100)) {
+      const bool got = job->next(e, 100);
+      // A client that hangs up is noticed within 0.1 s, events or not (a
+      // stream notices it at its next write).
+      if (!got || std::chrono::steady_clock::now() - checked > std::chrono::milliseconds(100)) {
+        checked = std::chrono::steady_clock::now();
         if ((!stream && conn.peer_closed()) || conn.failed() || g_stop) {
           job->cancelled = true; // the engine frees the slot at its next step
           conn.keep_alive = false;
           return;
         }
-        continue;
       }
+      if (!got)
+        continue;
       if (stream) {
         if (!e.text.empty() || !e.logprobs.empty() || first) {
           json chunk = base;

@@ -107,6 +107,20 @@ try {
   }
   check(m1.qwenc_requests_cancelled_total === m0.qwenc_requests_cancelled_total + 1 && m1.qwenc_requests_active === 0,
     'a client that hangs up has its request cancelled');
+  // The same for a whole (not streamed) answer, while its tokens keep coming.
+  const ac2 = new AbortController();
+  const whole = client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Go on and on' }],
+    max_tokens: 450, ignore_eos: true }, { signal: ac2.signal }).catch(() => null);
+  await new Promise((r) => setTimeout(r, 60));
+  ac2.abort();
+  await whole;
+  for (let i = 0; i < 50; ++i) {
+    m1 = await metrics();
+    if (m1.qwenc_requests_cancelled_total > m0.qwenc_requests_cancelled_total + 1) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  check(m1.qwenc_requests_cancelled_total === m0.qwenc_requests_cancelled_total + 2 && m1.qwenc_generation_tokens_total < m0.qwenc_generation_tokens_total + 400 + 450,
+    'a client that hangs up before a whole answer has its request cancelled');
 
   // Errors in OpenAI's shape, as the client raises them.
   const status = async (p) => { try { await p; return 200; } catch (e) { return e.status; } };
