@@ -27,7 +27,7 @@ namespace {
 
 constexpr int kMaxDepth = 32;   // frames on a stack
 constexpr int kMaxWs = 16;      // whitespace bytes a gap
-constexpr int kMaxDigits = 16;  // digits a part of a number
+constexpr int kMaxDigits = 16;  // digits of an integer or fraction part (an exponent: 2)
 constexpr size_t kMaxAlts = 32; // alternatives at once
 
 bool is_ws(uint8_t b) { return b == ' ' || b == '\n' || b == '\t' || b == '\r'; }
@@ -256,7 +256,34 @@ private:
 
 } // namespace
 
+bool nesting_within(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (ch == '\\')
+        escaped = true;
+      else if (ch == '"')
+        in_string = false;
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      if (++depth > limit)
+        return false;
+    } else if (ch == ']' || ch == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
 std::shared_ptr<const Schema> Schema::compile(const std::string &text, std::string &error) {
+  if (!nesting_within(text, 64)) { // compiling recurses along the nesting
+    error = "the schema nests deeper than 64 levels";
+    return nullptr;
+  }
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded()) {
     error = "the schema is not valid JSON";
@@ -266,11 +293,73 @@ std::shared_ptr<const Schema> Schema::compile(const std::string &text, std::stri
   try {
     Compiler c(*s, j);
     s->root = c.compile(j, "schema");
+    s->shortest_values();
   } catch (const SchemaError &e) {
     error = e.message;
     return nullptr;
   }
   return s;
+}
+
+/// Each node's shortest value, by relaxation to a fixed point (recursive
+/// $refs make the nodes a graph): no recursion, so no schema can make it
+/// deep or exponential; a node with no finite value, or one longer than
+/// 64 KiB, makes the schema refused.
+void Schema::shortest_values() {
+  constexpr size_t kMost = 64u << 10;
+  const size_t n = nodes.size();
+  minimal.assign(n, std::string());
+  std::vector<bool> known(n, false);
+  for (size_t round = 0; round <= n; ++round) {
+    bool changed = false;
+    for (size_t i = 0; i < n; ++i) {
+      const SchemaNode &node = nodes[i];
+      std::string v;
+      bool ok = true;
+      switch (node.kind) {
+      case SchemaNode::Literal: v = node.literal; break;
+      case SchemaNode::String: v = "\"\""; break;
+      case SchemaNode::Number:
+      case SchemaNode::Integer: v = "0"; break;
+      case SchemaNode::AnyObject: v = "{}"; break;
+      case SchemaNode::Object:
+        v = "{";
+        for (size_t p = 0; p < node.props.size() && ok; ++p)
+          if (node.required >> p & 1) {
+            const int child = node.props[p].second;
+            ok = known[size_t(child)];
+            if (ok)
+              v += std::string(v.size() > 1 ? "," : "") + "\"" + node.props[p].first + "\":" + minimal[size_t(child)];
+          }
+        v += "}";
+        break;
+      case SchemaNode::Array:
+        v = "[";
+        ok = node.min_items == 0 || known[size_t(node.items)];
+        for (int k = 0; ok && k < node.min_items && v.size() <= kMost; ++k)
+          v += (k ? "," : "") + minimal[size_t(node.items)];
+        v += "]";
+        break;
+      case SchemaNode::AnyOf:
+        ok = false;
+        for (int alt : node.alts)
+          if (known[size_t(alt)] && (!ok || minimal[size_t(alt)].size() < v.size()))
+            v = minimal[size_t(alt)], ok = true;
+        break;
+      }
+      if (!ok || (known[i] && v.size() >= minimal[i].size()))
+        continue;
+      if (v.size() > kMost)
+        throw SchemaError{"schema: its shortest value is longer than 64 KiB (minItems)"};
+      minimal[i] = std::move(v);
+      known[i] = true;
+      changed = true;
+    }
+    if (!changed)
+      break;
+  }
+  if (!known[size_t(root)])
+    throw SchemaError{"schema: it admits no finite value (a required property or item that contains itself)"};
 }
 
 std::shared_ptr<const Schema> Schema::any_object() {
@@ -281,6 +370,7 @@ std::shared_ptr<const Schema> Schema::any_object() {
   obj.kind = SchemaNode::AnyObject;
   c.any(); // the values' node
   s->root = c.node(obj);
+  s->shortest_values();
   return s;
 }
 
@@ -348,31 +438,72 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
         f.state = 1;
         out.push(s);
         return true;
-      case 1:
-        if (b == '"')
+      case 1: // content; n: UTF-8 continuation bytes due, len: the next one's range (lo | hi << 8)
+        if (f.n > 0) {
+          if (b < (f.len & 0xff) || b > (f.len >> 8))
+            return false;
+          --f.n;
+          f.len = 0x80 | 0xbf << 8;
+        } else if (b == '"') {
           return done();
-        if (b < 0x20)
+        } else if (b < 0x20) {
           return false;
-        if (b == '\\')
+        } else if (b == '\\') {
           f.state = 2;
+        } else if (b >= 0x80) { // a UTF-8 lead byte, as JSON parsers check it
+          int due = 0, lo = 0x80, hi = 0xbf;
+          if (b >= 0xc2 && b <= 0xdf)
+            due = 1;
+          else if (b >= 0xe0 && b <= 0xef)
+            due = 2, lo = b == 0xe0 ? 0xa0 : 0x80, hi = b == 0xed ? 0x9f : 0xbf;
+          else if (b >= 0xf0 && b <= 0xf4)
+            due = 3, lo = b == 0xf0 ? 0x90 : 0x80, hi = b == 0xf4 ? 0x8f : 0xbf;
+          else
+            return false;
+          f.n = uint16_t(due);
+          f.len = uint32_t(lo | hi << 8);
+        }
         out.push(s);
         return true;
       case 2:
         if (b == 'u')
-          f.state = 3, f.n = 0;
+          f.state = 3, f.n = 0, f.len = 0;
         else if (std::string_view("\"\\/bfnrt").find(char(b)) != std::string_view::npos)
-          f.state = 1;
+          f.state = 1, f.n = 0;
         else
           return false;
         out.push(s);
         return true;
-      default: // \u and f.n hex digits
-        if (!is_hex(b))
+      case 5: // after a high surrogate: its low one, \uDC00-\uDFFF
+        if (b != '\\')
           return false;
-        if (++f.n == 4)
-          f.state = 1;
+        f.state = 6;
         out.push(s);
         return true;
+      case 6:
+        if (b != 'u')
+          return false;
+        f.state = 7, f.n = 0, f.len = 0;
+        out.push(s);
+        return true;
+      default: { // 3: \u, 7: the low surrogate's \u; n hex digits read, len their value
+        if (!is_hex(b))
+          return false;
+        f.len = f.len * 16 + uint32_t(is_digit(b) ? b - '0' : (b | 0x20) - 'a' + 10);
+        ++f.n;
+        const bool low = f.state == 7;
+        if (f.n == 1 && low && f.len != 0xd)
+          return false;
+        if (f.n == 2 && (low ? !(f.len >= 0xdc && f.len <= 0xdf) : (f.len >= 0xdc && f.len <= 0xdf)))
+          return false; // a low surrogate must follow a high one, and only there
+        if (f.n == 4) {
+          const bool high = !low && f.len >= 0xd800 && f.len <= 0xdbff;
+          f.state = high ? 5 : 1;
+          f.n = 0;
+        }
+        out.push(s);
+        return true;
+      }
       }
     case SchemaNode::Number:
     case SchemaNode::Integer: {
@@ -380,7 +511,8 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
       // 5 fraction digits, 6 after e, 7 after its sign, 8 exponent digits.
       const bool real = n.kind == SchemaNode::Number;
       auto digit = [&](uint8_t next) {
-        if (f.state == next && f.n >= kMaxDigits)
+        // Exponents of two digits at most: every value stays a finite double.
+        if (f.state == next && f.n >= (next == 8 ? 2 : kMaxDigits))
           return false;
         f.n = f.state == next ? f.n + 1 : 1;
         f.state = next;
@@ -636,46 +768,7 @@ std::string Matcher::completion() const {
   return best;
 }
 
-std::string Matcher::minimal(int node, int depth) const {
-  const SchemaNode &n = schema_->nodes[size_t(node)];
-  if (depth > kMaxDepth)
-    return "";
-  switch (n.kind) {
-  case SchemaNode::Literal:
-    return n.literal;
-  case SchemaNode::String:
-    return "\"\"";
-  case SchemaNode::Number:
-  case SchemaNode::Integer:
-    return "0";
-  case SchemaNode::AnyObject:
-    return "{}";
-  case SchemaNode::Object: {
-    std::string out = "{";
-    for (size_t i = 0; i < n.props.size(); ++i)
-      if (n.required >> i & 1)
-        out += std::string(out.size() > 1 ? "," : "") + "\"" + n.props[i].first + "\":" + minimal(n.props[i].second, depth + 1);
-    return out + "}";
-  }
-  case SchemaNode::Array: {
-    std::string out = "[";
-    for (int i = 0; i < n.min_items; ++i)
-      out += (i ? "," : "") + minimal(n.items, depth + 1);
-    return out + "]";
-  }
-  case SchemaNode::AnyOf: {
-    std::string best;
-    bool have = false;
-    for (int alt : n.alts) {
-      std::string c = minimal(alt, depth + 1);
-      if (!have || c.size() < best.size())
-        best = std::move(c), have = true;
-    }
-    return best;
-  }
-  }
-  return "";
-}
+std::string Matcher::minimal(int node, int) const { return schema_->minimal[size_t(node)]; }
 
 std::string Matcher::close_stack(const Stack &s) const {
   std::string out;
@@ -687,7 +780,24 @@ std::string Matcher::close_stack(const Stack &s) const {
       out += n.literal.substr(f.len);
       break;
     case SchemaNode::String:
-      out += f.state == 0 ? "\"\"" : f.state == 1 ? "\"" : f.state == 2 ? "n\"" : std::string(4 - f.n, '0') + "\"";
+      if (f.state == 0) {
+        out += "\"\"";
+      } else if (f.state == 1) {
+        if (f.n > 0) // the smallest continuation bytes that finish the character
+          out += char(f.len & 0xff) + std::string(f.n - 1, char(0x80));
+        out += "\"";
+      } else if (f.state == 2) {
+        out += "n\"";
+      } else if (f.state == 3) {
+        uint32_t v = f.len;
+        for (int k = f.n; k < 4; ++k)
+          v *= 16;
+        out += std::string(size_t(4 - f.n), '0') + (v >= 0xd800 && v <= 0xdbff ? "\\udc00\"" : "\"");
+      } else if (f.state == 5 || f.state == 6) {
+        out += (f.state == 5 ? "\\udc00\"" : "udc00\"");
+      } else { // 7
+        out += std::string("dc00").substr(size_t(f.n)) + "\"";
+      }
       break;
     case SchemaNode::Number:
     case SchemaNode::Integer:
@@ -775,14 +885,16 @@ TokenMasker::TokenMasker(const Tokenizer &tok) : tok_(tok) {
       continue;
     // In string content: plain tokens stay there; a control byte before any
     // quote or backslash is never valid there; the rest are tried.
-    int kind = 0; // 0 plain, 1 to try, 2 never
+    std::string why;
+    int kind = check_utf8(b, why) ? 0 : 1; // 0 plain, 1 to try, 2 never
+    bool special_seen = false;
     uint32_t at = 0;
     for (char ch : b) {
       const uint8_t c = uint8_t(ch);
-      if (kind == 0 && (c == '"' || c == '\\'))
-        kind = 1;
-      else if (kind == 0 && c < 0x20)
-        kind = 2;
+      if (!special_seen && (c == '"' || c == '\\'))
+        kind = 1, special_seen = true;
+      else if (!special_seen && c < 0x20)
+        kind = 2, special_seen = true;
       uint32_t next = 0;
       for (const auto &[byte, child] : kids[at])
         if (byte == c)
@@ -811,6 +923,14 @@ TokenMasker::TokenMasker(const Tokenizer &tok) : tok_(tok) {
   }
 }
 
+int32_t TokenMasker::byte_token(uint8_t b) const {
+  const TrieNode &root = nodes_[0];
+  for (uint32_t k = 0; k < root.num_children; ++k)
+    if (children_[root.first_child + k].first == b)
+      return nodes_[children_[root.first_child + k].second].token;
+  return -1;
+}
+
 void TokenMasker::walk(uint32_t node, size_t depth, std::vector<uint8_t> &allowed) {
   if (levels_.size() <= depth + 1)
     levels_.resize(depth + 2, levels_[0]);
@@ -837,7 +957,7 @@ void TokenMasker::allowed(const Matcher &m, std::vector<uint8_t> &allowed) {
   bool in_string = !m.alts_.empty();
   for (const Matcher::Stack &s : m.alts_)
     in_string = in_string && !s.empty() && m.schema_->nodes[size_t(s.back().node)].kind == SchemaNode::String &&
-                s.back().state == 1;
+                s.back().state == 1 && s.back().n == 0;
   if (in_string) {
     std::copy(plain_.begin(), plain_.end(), allowed.begin());
     Matcher &t = levels_.size() > 1 ? levels_[1] : (levels_.resize(2, m), levels_[1]);
@@ -877,7 +997,12 @@ int32_t JsonConstraint::prepare(float *logits, int vocab, int tokens_left, const
     if (rest.size() + growth_ + 1 >= size_t(tokens_left)) {
       forced_.clear();
       std::string error;
-      if (!rest.empty() && tok_.encode(rest, forced_, error) && forced_.size() + growth_ + 1 >= size_t(tokens_left)) {
+      if (!rest.empty() && !tok_.encode(rest, forced_, error)) { // it finishes a character: byte tokens
+        forced_.clear();
+        for (char c : rest)
+          forced_.push_back(masker_.byte_token(uint8_t(c)));
+      }
+      if (!rest.empty() && forced_.size() + growth_ + 1 >= size_t(tokens_left)) {
         forcing_ = true;
         next_forced_ = 0;
       }
@@ -902,7 +1027,12 @@ int32_t JsonConstraint::prepare(float *logits, int vocab, int tokens_left, const
   if (!any) { // cannot happen with byte tokens for every byte; finish rather than stray
     forced_.clear();
     std::string error;
-    tok_.encode(m_.completion(), forced_, error);
+    const std::string rest = m_.completion();
+    if (!tok_.encode(rest, forced_, error)) {
+      forced_.clear();
+      for (char c : rest)
+        forced_.push_back(masker_.byte_token(uint8_t(c)));
+    }
     forcing_ = true;
     next_forced_ = 0;
     return next_forced_ < forced_.size() ? forced_[next_forced_++] : (num_eos > 0 ? eos[0] : 0);

@@ -5,7 +5,7 @@
 // (items, minItems, maxItems), string, number, integer, boolean, null, a
 // list of types, enum, const, anyOf / oneOf, nesting; anything else is
 // refused with a message naming it, never ignored. Whitespace between
-// tokens is allowed up to 16 bytes a gap, numbers up to 16 digits a part,
+// tokens is allowed up to 16 bytes a gap, numbers up to 16 digits a part (exponents 2),
 // so that every answer can be closed: when the tokens left (max_tokens, the
 // context) are about to run out, the answer is finished along the
 // shortest completion the matcher knows, so it always parses and validates.
@@ -23,6 +23,10 @@ namespace qwenc_rt::server {
 
 struct SchemaNode;
 
+/// False if JSON text nests brackets deeper than limit (checked before
+/// parsing: parsing and compiling recurse along the nesting).
+bool nesting_within(std::string_view text, int limit);
+
 /// A compiled schema: the nodes the matcher walks.
 class Schema {
 public:
@@ -32,7 +36,9 @@ public:
   /// Any JSON object (response_format json_object).
   static std::shared_ptr<const Schema> any_object();
   ~Schema();
+  void shortest_values(); // fills `minimal`; throws on a schema with none
   std::vector<SchemaNode> nodes;
+  std::vector<std::string> minimal; // [node]: its shortest value
   int root = 0;
   int any_node = -1, string_node = -1; // free objects' values and keys
 };
@@ -60,7 +66,7 @@ public:
     uint8_t state;
     uint8_t ws;   // whitespace bytes in the current gap
     uint16_t n;   // digits of a number part, items of an array
-    uint32_t len; // bytes of a key or literal read so far
+    uint32_t len; // bytes of a key or literal read so far; string: see step_stack
     uint64_t mask; // object: properties seen
     uint64_t cand; // object, in a key: the properties it may still be
   };
@@ -125,6 +131,8 @@ public:
   explicit TokenMasker(const Tokenizer &tok);
   /// allowed[id] = 1 if token id can come next from m, else 0.
   void allowed(const Matcher &m, std::vector<uint8_t> &allowed);
+  /// The token of one byte (byte-level BPE has one for every byte).
+  int32_t byte_token(uint8_t b) const;
 
 private:
   struct TrieNode {

@@ -50,31 +50,6 @@ void send_error(http::Connection &c, const ApiError &e) {
   c.send(e.status, "application/json", dump(body));
 }
 
-/// Deeper nesting than any request needs is refused before parsing (its
-/// destruction would recurse).
-bool nesting_within(const std::string &body, int limit) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char ch : body) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (ch == '\\')
-        escaped = true;
-      else if (ch == '"')
-        in_string = false;
-    } else if (ch == '"') {
-      in_string = true;
-    } else if (ch == '[' || ch == '{') {
-      if (++depth > limit)
-        return false;
-    } else if (ch == ']' || ch == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 /// Field readers: absent or null is "not given"; a wrong type or range is
 /// an ApiError naming the field.
 struct Fields {

@@ -65,6 +65,31 @@ TEST(JsonSchema, CompletionFromEveryPrefixFits) {
   }
 }
 
+// Strings are valid UTF-8 and escapes valid JSON, as parsers check them:
+// an answer the matcher takes is one every client can parse.
+TEST(JsonSchema, StringsAreValidUtf8AndEscapes) {
+  auto s = compile(R"({"type": "string"})");
+  EXPECT_TRUE(accepts(s, "\"h\xc3\xa9 \xe4\xbd\xa0 \xf0\x9f\x98\x80\""));
+  EXPECT_TRUE(accepts(s, R"("\ud83d\ude00 \u00e9")"));
+  EXPECT_FALSE(accepts(s, "\"\xc3\""));         // a character cut short
+  EXPECT_FALSE(accepts(s, "\"\xc0\xaf\""));     // overlong
+  EXPECT_FALSE(accepts(s, "\"\xed\xa0\x80\"")); // a surrogate in UTF-8
+  EXPECT_FALSE(accepts(s, R"("\ud83d")"));         // a high surrogate alone
+  EXPECT_FALSE(accepts(s, R"("\ude00")"));         // a low surrogate alone
+  EXPECT_FALSE(accepts(s, "\"\t\""));            // a raw control character
+  // Completions from inside a character or an escape are valid.
+  for (const char *prefix : {"\"\xe4", "\"\xf0\x9f", "\"\\ud83d", "\"\\ud8", "\"\\ud83d\\u"}) {
+    Matcher m(s);
+    ASSERT_TRUE(m.step(std::string_view(prefix))) << prefix;
+    const std::string whole = std::string(prefix) + m.completion();
+    ASSERT_TRUE(m.step(m.completion()) && m.complete()) << whole;
+    EXPECT_FALSE(nlohmann::json::parse(whole, nullptr, false).is_discarded()) << whole;
+  }
+  auto n = compile(R"({"type": "number"})");
+  EXPECT_TRUE(accepts(n, "-1.5e+99"));
+  EXPECT_FALSE(accepts(n, "1e999")); // exponents of two digits: a finite double
+}
+
 TEST(JsonSchema, AnyObjectAndAlternatives) {
   auto any = Schema::any_object();
   EXPECT_TRUE(accepts(any, R"({"a":[1,{"b":null}],"c":"d","e":true})"));
