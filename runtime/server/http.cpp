@@ -58,7 +58,8 @@ std::string Connection::head(int status, const std::string &content_type) const 
     h += "Content-Type: " + content_type + "\r\n";
   if (cors_)
     h += "Access-Control-Allow-Origin: *\r\n";
-  h += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  h += keep_alive ? "Connection: keep-alive\r\nKeep-Alive: timeout=" + std::to_string(idle_s_) + "\r\n"
+                  : "Connection: close\r\n";
   return h;
 }
 
@@ -171,7 +172,12 @@ void handle_connection(int fd, const ServerOptions &o, const Handler &handler, c
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   std::string buf;
   while (!stop) {
-    Connection c(fd, o.cors);
+    Connection c(fd, o.cors, o.idle_timeout_s);
+    if (buf.empty()) { // between requests: the idle timeout, not the read one
+      pollfd p = {fd, POLLIN, 0};
+      if (::poll(&p, 1, o.idle_timeout_s * 1000) <= 0)
+        return;
+    }
     size_t end;
     while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
       if (buf.size() > o.max_header) {

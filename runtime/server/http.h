@@ -29,7 +29,7 @@ struct Request {
 /// begin_stream(), then write() any number of times, then end_stream().
 class Connection {
 public:
-  Connection(int fd, bool cors) : fd_(fd), cors_(cors) {}
+  Connection(int fd, bool cors, int idle_s = 5) : fd_(fd), cors_(cors), idle_s_(idle_s) {}
   void send(int status, const std::string &content_type, const std::string &body,
             const std::string &extra_headers = "");
   void begin_stream(int status, const std::string &content_type);
@@ -46,6 +46,7 @@ private:
   std::string head(int status, const std::string &content_type) const;
   int fd_;
   bool cors_;
+  int idle_s_;
   bool failed_ = false;
 };
 
@@ -56,7 +57,9 @@ struct ServerOptions {
   int port = 8080;
   size_t max_body = 8u << 20;   // bytes of a request body
   size_t max_header = 64u << 10; // bytes of the request line and headers
-  int read_timeout_s = 30;       // a client that sends nothing for this long is dropped
+  int read_timeout_s = 30;       // a client silent this long in the middle of a request is dropped
+  int idle_timeout_s = 5;        // a kept-alive connection with no request for this long is closed
+                                 // (announced in Keep-Alive, so clients stop reusing it first)
   int max_connections = 128;     // more at once get 503
   bool cors = false;             // Access-Control-Allow-Origin: * and preflight answers
   std::function<void(int port)> on_listening; // once bound: the port (port 0 picks a free one)
