@@ -324,13 +324,6 @@ Options parse_options(int argc, char **argv) {
   return o;
 }
 
-bool is_eos(int32_t id) {
-  for (int i = 0; i < kModel.num_eos_ids; ++i)
-    if (kModel.eos_ids[i] == id)
-      return true;
-  return false;
-}
-
 using Clock = std::chrono::steady_clock;
 double seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -624,7 +617,7 @@ std::unique_ptr<server::JsonConstraint> json_answer(const Options &o, Tokenizer 
   static server::TokenMasker masker(tok); // the vocabulary's trie, built once
   std::vector<int32_t> shortest;
   std::string err;
-  tok.encode(server::Matcher(o.json).completion(), shortest, err);
+  tok.encode(o.json->shortest(), shortest, err);
   if (int(shortest.size()) > max_new)
     fail("the shortest answer the JSON schema allows is " + std::to_string(shortest.size()) +
          " tokens, more than -n " + std::to_string(max_new));

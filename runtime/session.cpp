@@ -20,6 +20,13 @@ const char *kv_type_name() {
   return kModel.kv_type == KvType::F32 ? "f32" : kModel.kv_type == KvType::BF16 ? "bf16" : "int8";
 }
 
+bool is_eos(int32_t id) {
+  for (int i = 0; i < kModel.num_eos_ids; ++i)
+    if (kModel.eos_ids[i] == id)
+      return true;
+  return false;
+}
+
 namespace {
 void *map_zeroed(size_t n) {
   void *p = mmap(nullptr, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -17,6 +17,9 @@ size_t kv_value_bytes();
 size_t kv_cache_bytes(int ctx);
 const char *kv_type_name();
 
+/// One of generation_config.json's eos ids.
+bool is_eos(int32_t id);
+
 /// Maps s's buffers for `slots` sequences of ctx positions each, with
 /// logits for `logit_rows` rows (1, or kModel.max_rows for every row of a
 /// call). Pages come zeroed from the kernel and cost memory once touched,

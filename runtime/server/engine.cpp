@@ -88,7 +88,6 @@ bool Engine::submit(const std::shared_ptr<Job> &job, std::string &error) {
       return false;
     }
     job->prompt_tokens = int(job->prompt.size());
-    job->submitted = Clock::now();
     queue_.push_back(job);
     ++m_.requests;
   }
@@ -145,7 +144,6 @@ void Engine::admit() {
       s.json = std::make_unique<JsonConstraint>(job->params.schema, *masker_, tok_);
     }
     job->cached_tokens = int(keep);
-    job->queued_s = since(job->submitted);
     m_.cached_prompt_tokens += keep;
     m_.prompt_tokens += prompt.size() - keep;
     ++m_.active;
@@ -168,13 +166,6 @@ void Engine::finish(Slot &s, const char *reason) {
   --m_.active;
 }
 
-static bool is_eos(int32_t id) {
-  for (int i = 0; i < kModel.num_eos_ids; ++i)
-    if (kModel.eos_ids[i] == id)
-      return true;
-  return false;
-}
-
 /// The chosen id's text into the answer, held back while it may be the
 /// start of a stop string; ends the job at eos, a stop string, max_tokens
 /// or a full context.
@@ -185,8 +176,6 @@ void Engine::emit(Slot &s, int32_t id) {
     std::lock_guard<std::mutex> lock(mu_);
     ++m_.generated_tokens;
   }
-  if (job.completion_tokens == 1)
-    job.first_token_s = since(job.submitted);
   if (is_eos(id) && !job.params.ignore_eos) {
     s.held += s.decoder->flush();
     finish(s, "stop");

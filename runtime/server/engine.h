@@ -16,7 +16,6 @@
 #include "json_schema.h"
 
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -69,8 +68,6 @@ public:
 
   // Set by the engine, read after the last event.
   int prompt_tokens = 0, completion_tokens = 0, cached_tokens = 0;
-  double queued_s = 0, first_token_s = 0; // from submit to a slot; to the first token
-  std::chrono::steady_clock::time_point submitted;
 
 private:
   std::mutex mu_;

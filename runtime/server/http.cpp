@@ -159,7 +159,6 @@ bool parse_head(const std::string &buf, size_t end, Request &r, int &status, std
     r.headers[lower(trim(h.substr(0, colon)))] = trim(h.substr(colon + 1));
   }
   std::string conn = lower(r.header("connection"));
-  (void)http10;
   r.headers["connection"] = conn.empty() ? (http10 ? "close" : "keep-alive") : conn;
   return true;
 }
@@ -179,16 +178,10 @@ void handle_connection(int fd, const ServerOptions &o, const Handler &handler, c
         return;
     }
     size_t end;
-    while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
-      if (buf.size() > o.max_header) {
-        reply_error(c, 431, "the request line and headers are larger than " + std::to_string(o.max_header) +
-                                " bytes");
-        return;
-      }
+    while ((end = buf.find("\r\n\r\n")) == std::string::npos && buf.size() <= o.max_header)
       if (!read_more(fd, buf))
-        return; // closed, or idle past the timeout
-    }
-    if (end > o.max_header) {
+        return; // closed, or silent past the timeout
+    if (end == std::string::npos || end > o.max_header) {
       reply_error(c, 431, "the request line and headers are larger than " + std::to_string(o.max_header) + " bytes");
       return;
     }

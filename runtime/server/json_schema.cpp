@@ -30,6 +30,11 @@ constexpr int kMaxWs = 16;      // whitespace bytes a gap
 constexpr int kMaxDigits = 16;  // digits of an integer or fraction part (an exponent: 2)
 constexpr size_t kMaxAlts = 32; // alternatives at once
 
+/// The bit of every property of an object node.
+uint64_t all_props(const SchemaNode &n) {
+  return n.props.size() == 64 ? ~uint64_t(0) : (uint64_t(1) << n.props.size()) - 1;
+}
+
 bool is_ws(uint8_t b) { return b == ' ' || b == '\n' || b == '\t' || b == '\r'; }
 bool is_digit(uint8_t b) { return b >= '0' && b <= '9'; }
 bool is_hex(uint8_t b) { return is_digit(b) || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F'); }
@@ -360,6 +365,10 @@ void Schema::shortest_values() {
   }
   if (!known[size_t(root)])
     throw SchemaError{"schema: it admits no finite value (a required property or item that contains itself)"};
+  growth = 0;
+  for (const std::string &v : minimal)
+    growth = std::max(growth, v.size());
+  growth += 4; // and a key's quotes, colon and comma
 }
 
 std::shared_ptr<const Schema> Schema::any_object() {
@@ -398,12 +407,19 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
   while (!s.empty()) {
     Frame &f = s.back();
     const SchemaNode &n = nodes[size_t(f.node)];
+    auto stay = [&]() { // b taken, the frame where it is
+      out.push(s);
+      return true;
+    };
+    auto to = [&](int next) { // b taken, the frame in state next
+      f.state = uint8_t(next);
+      return stay();
+    };
     auto gap = [&]() { // whitespace in a gap that allows it
       if (!is_ws(b) || f.ws >= kMaxWs)
         return false;
       ++f.ws;
-      out.push(s);
-      return true;
+      return stay();
     };
     // A value starts with b: the frame moves to `next`, the child takes b.
     auto value = [&](int child, uint8_t next) {
@@ -416,18 +432,16 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
         any = step_stack(t, b, out) || any;
       return any;
     };
-    auto done = [&]() {
+    auto done = [&]() { // the frame's value is whole
       s.pop_back();
-      out.push(s);
-      return true;
+      return stay();
     };
     switch (n.kind) {
     case SchemaNode::Literal:
       if (f.len < n.literal.size() && uint8_t(n.literal[f.len]) == b) {
         if (++f.len == n.literal.size())
           return done();
-        out.push(s);
-        return true;
+        return stay();
       }
       return false;
     case SchemaNode::String:
@@ -435,9 +449,7 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
       case 0:
         if (b != '"')
           return false;
-        f.state = 1;
-        out.push(s);
-        return true;
+        return to(1);
       case 1: // content; n: UTF-8 continuation bytes due, len: the next one's range (lo | hi << 8)
         if (f.n > 0) {
           if (b < (f.len & 0xff) || b > (f.len >> 8))
@@ -463,8 +475,7 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
           f.n = uint16_t(due);
           f.len = uint32_t(lo | hi << 8);
         }
-        out.push(s);
-        return true;
+        return stay();
       case 2:
         if (b == 'u')
           f.state = 3, f.n = 0, f.len = 0;
@@ -472,20 +483,16 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
           f.state = 1, f.n = 0;
         else
           return false;
-        out.push(s);
-        return true;
+        return stay();
       case 5: // after a high surrogate: its low one, \uDC00-\uDFFF
         if (b != '\\')
           return false;
-        f.state = 6;
-        out.push(s);
-        return true;
+        return to(6);
       case 6:
         if (b != 'u')
           return false;
         f.state = 7, f.n = 0, f.len = 0;
-        out.push(s);
-        return true;
+        return stay();
       default: { // 3: \u, 7: the low surrogate's \u; n hex digits read, len their value
         if (!is_hex(b))
           return false;
@@ -501,8 +508,7 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
           f.state = high ? 5 : 1;
           f.n = 0;
         }
-        out.push(s);
-        return true;
+        return stay();
       }
       }
     case SchemaNode::Number:
@@ -515,57 +521,37 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
         if (f.state == next && f.n >= (next == 8 ? 2 : kMaxDigits))
           return false;
         f.n = f.state == next ? f.n + 1 : 1;
-        f.state = next;
-        out.push(s);
-        return true;
+        return to(next);
       };
       switch (f.state) {
       case 0:
-        if (b == '-') {
-          f.state = 1;
-          out.push(s);
-          return true;
-        }
+        if (b == '-')
+          return to(1);
         [[fallthrough]];
       case 1:
-        if (b == '0') {
-          f.state = 3;
-          out.push(s);
-          return true;
-        }
+        if (b == '0')
+          return to(3);
         return b >= '1' && b <= '9' ? digit(2) : false;
       case 2:
       case 3:
         if (f.state == 2 && is_digit(b))
           return digit(2);
-        if (real && b == '.') {
-          f.state = 4;
-          out.push(s);
-          return true;
-        }
-        if (real && (b == 'e' || b == 'E')) {
-          f.state = 6;
-          out.push(s);
-          return true;
-        }
+        if (real && b == '.')
+          return to(4);
+        if (real && (b == 'e' || b == 'E'))
+          return to(6);
         break; // the number ends: b is the parent's
       case 4:
         return is_digit(b) ? digit(5) : false;
       case 5:
         if (is_digit(b))
           return digit(5);
-        if (b == 'e' || b == 'E') {
-          f.state = 6;
-          out.push(s);
-          return true;
-        }
+        if (b == 'e' || b == 'E')
+          return to(6);
         break;
       case 6:
-        if (b == '+' || b == '-') {
-          f.state = 7;
-          out.push(s);
-          return true;
-        }
+        if (b == '+' || b == '-')
+          return to(7);
         [[fallthrough]];
       case 7:
         return is_digit(b) ? digit(8) : false;
@@ -580,15 +566,13 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
     case SchemaNode::Object:
     case SchemaNode::AnyObject: {
       const bool any = n.kind == SchemaNode::AnyObject;
-      const uint64_t all = n.props.size() == 64 ? ~uint64_t(0) : (uint64_t(1) << n.props.size()) - 1;
+      const uint64_t all = all_props(n);
       const bool closable = (n.required & ~f.mask) == 0;
       switch (f.state) {
       case 0:
         if (b != '{')
           return false;
-        f.state = 1;
-        out.push(s);
-        return true;
+        return to(1);
       case 1: // after '{': a key, or '}'
       case 6: // after ',': a key
         if (gap())
@@ -598,21 +582,13 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
         if (b != '"')
           return false;
         f.ws = 0;
-        if (any) { // a free key: a string frame, then ':'
-          f.state = 3;
-          Pool starts;
-          start(s, schema_->string_node, starts);
-          bool ok = false;
-          for (Stack &t : starts)
-            ok = step_stack(t, b, out) || ok;
-          return ok;
-        }
+        if (any) // a free key: a string frame takes the quote, then ':'
+          return value(schema_->string_node, 3);
         if ((all & ~f.mask) == 0)
           return false;
         f.state = 2, f.len = 0;
         f.cand = all & ~f.mask; // a key not seen yet
-        out.push(s);
-        return true;
+        return stay();
       case 2: { // in a key: candidates narrow byte by byte
         const uint64_t cand = f.cand;
         uint64_t keep = 0;
@@ -631,24 +607,21 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
           f.n = uint16_t(exact);
           f.mask |= uint64_t(1) << exact;
           f.cand = 0;
-          out.push(s);
-          return true;
+          return stay();
         }
         if (!keep)
           return false;
         f.cand = keep;
         ++f.len;
-        out.push(s);
-        return true;
+        return stay();
       }
       case 3: // after the key: ':'
         if (gap())
           return true;
         if (b != ':')
           return false;
-        f.state = 4, f.ws = 0;
-        out.push(s);
-        return true;
+        f.ws = 0;
+        return to(4);
       case 4: // the value
         if (gap())
           return true;
@@ -659,9 +632,8 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
         if (b == '}' && closable)
           return done();
         if (b == ',' && (any || (all & ~f.mask) != 0)) {
-          f.state = 6, f.ws = 0;
-          out.push(s);
-          return true;
+          f.ws = 0;
+          return to(6);
         }
         return false;
       }
@@ -672,9 +644,7 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
       case 0:
         if (b != '[')
           return false;
-        f.state = 1;
-        out.push(s);
-        return true;
+        return to(1);
       case 1: // after '[': an item or ']'
       case 3: // after ',': an item
         if (gap())
@@ -691,9 +661,8 @@ bool Matcher::step_stack(Stack &s, uint8_t b, Pool &out) const {
         if (b == ']' && f.n >= n.min_items)
           return done();
         if (b == ',' && f.n < n.max_items) {
-          f.state = 3, f.ws = 0;
-          out.push(s);
-          return true;
+          f.ws = 0;
+          return to(3);
         }
         return false;
       }
@@ -768,7 +737,7 @@ std::string Matcher::completion() const {
   return best;
 }
 
-std::string Matcher::minimal(int node, int) const { return schema_->minimal[size_t(node)]; }
+const std::string &Matcher::minimal(int node) const { return schema_->minimal[size_t(node)]; }
 
 std::string Matcher::close_stack(const Stack &s) const {
   std::string out;
@@ -805,20 +774,20 @@ std::string Matcher::close_stack(const Stack &s) const {
         out += "0";
       break;
     case SchemaNode::AnyObject: {
-      const std::string value = minimal(schema_->any_node, int(i));
+      const std::string value = minimal(schema_->any_node);
       out += f.state == 0 ? "{}" : f.state == 3 ? ":" + value + "}" : f.state == 4 ? value + "}"
                         : f.state == 6 ? "\"\":" + value + "}" : "}";
       break;
     }
     case SchemaNode::Object: {
       if (f.state == 0) {
-        out += minimal(f.node, int(i));
+        out += minimal(f.node);
         break;
       }
       uint64_t seen = f.mask;
       bool comma = f.state != 1 && f.state != 6;
       auto property = [&](size_t p, size_t from) { // the rest of property p's key, then its value
-        out += n.props[p].first.substr(from) + "\":" + minimal(n.props[p].second, int(i));
+        out += n.props[p].first.substr(from) + "\":" + minimal(n.props[p].second);
         seen |= uint64_t(1) << p;
         comma = true;
       };
@@ -834,11 +803,11 @@ std::string Matcher::close_stack(const Stack &s) const {
       if (f.state == 2)
         property(pick(f.cand), f.len);
       else if (f.state == 3)
-        out += ":" + minimal(n.props[f.n].second, int(i));
+        out += ":" + minimal(n.props[f.n].second);
       else if (f.state == 4)
-        out += minimal(n.props[f.n].second, int(i));
+        out += minimal(n.props[f.n].second);
       else if (f.state == 6) {
-        const uint64_t all = n.props.size() == 64 ? ~uint64_t(0) : (uint64_t(1) << n.props.size()) - 1;
+        const uint64_t all = all_props(n);
         out += "\"";
         property(pick(all & ~seen), 0);
       }
@@ -852,11 +821,11 @@ std::string Matcher::close_stack(const Stack &s) const {
     }
     case SchemaNode::Array: {
       if (f.state == 0) {
-        out += minimal(f.node, int(i));
+        out += minimal(f.node);
         break;
       }
       int count = f.n;
-      const std::string item = minimal(n.items, int(i));
+      const std::string item = minimal(n.items);
       if (f.state == 3)
         out += item, ++count;
       for (; count < n.min_items; ++count)
@@ -971,13 +940,6 @@ void TokenMasker::allowed(const Matcher &m, std::vector<uint8_t> &allowed) {
   walk(0, 0, allowed);
 }
 
-size_t Matcher::growth() const {
-  size_t most = 0;
-  for (size_t i = 0; i < schema_->nodes.size(); ++i)
-    most = std::max(most, minimal(int(i), 0).size());
-  return most + 4; // and a key's quotes, colon and comma
-}
-
 bool Matcher::done() const {
   for (const Stack &s : alts_)
     if (!s.empty())
@@ -986,7 +948,18 @@ bool Matcher::done() const {
 }
 
 JsonConstraint::JsonConstraint(std::shared_ptr<const Schema> schema, TokenMasker &masker, Tokenizer &tok)
-    : m_(std::move(schema)), masker_(masker), tok_(tok), growth_(m_.growth()) {}
+    : m_(schema), masker_(masker), tok_(tok), growth_(schema->growth) {}
+
+void JsonConstraint::force(const std::string &rest) {
+  forced_.clear();
+  std::string error;
+  if (!tok_.encode(rest, forced_, error)) { // it finishes a character: byte tokens
+    forced_.clear();
+    for (char c : rest)
+      forced_.push_back(masker_.byte_token(uint8_t(c)));
+  }
+  next_forced_ = 0;
+}
 
 int32_t JsonConstraint::prepare(float *logits, int vocab, int tokens_left, const int32_t *eos, int num_eos) {
   if (!forcing_) {
@@ -994,18 +967,9 @@ int32_t JsonConstraint::prepare(float *logits, int vocab, int tokens_left, const
     // not hold it after one more free step (which may add up to growth_
     // bytes to it).
     const std::string rest = m_.completion();
-    if (rest.size() + growth_ + 1 >= size_t(tokens_left)) {
-      forced_.clear();
-      std::string error;
-      if (!rest.empty() && !tok_.encode(rest, forced_, error)) { // it finishes a character: byte tokens
-        forced_.clear();
-        for (char c : rest)
-          forced_.push_back(masker_.byte_token(uint8_t(c)));
-      }
-      if (!rest.empty() && forced_.size() + growth_ + 1 >= size_t(tokens_left)) {
-        forcing_ = true;
-        next_forced_ = 0;
-      }
+    if (!rest.empty() && rest.size() + growth_ + 1 >= size_t(tokens_left)) {
+      force(rest);
+      forcing_ = forced_.size() + growth_ + 1 >= size_t(tokens_left);
     }
   }
   if (forcing_ && next_forced_ < forced_.size())
@@ -1025,16 +989,8 @@ int32_t JsonConstraint::prepare(float *logits, int vocab, int tokens_left, const
     any = any || ok;
   }
   if (!any) { // cannot happen with byte tokens for every byte; finish rather than stray
-    forced_.clear();
-    std::string error;
-    const std::string rest = m_.completion();
-    if (!tok_.encode(rest, forced_, error)) {
-      forced_.clear();
-      for (char c : rest)
-        forced_.push_back(masker_.byte_token(uint8_t(c)));
-    }
+    force(m_.completion());
     forcing_ = true;
-    next_forced_ = 0;
     return next_forced_ < forced_.size() ? forced_[next_forced_++] : (num_eos > 0 ? eos[0] : 0);
   }
   return -1;

@@ -39,7 +39,11 @@ public:
   void shortest_values(); // fills `minimal`; throws on a schema with none
   std::vector<SchemaNode> nodes;
   std::vector<std::string> minimal; // [node]: its shortest value
+  /// The most bytes one step can add to a completion: the longest shortest
+  /// value of any node (a token that opens one), and a key's punctuation.
+  size_t growth = 0;
   int root = 0;
+  const std::string &shortest() const { return minimal[size_t(root)]; } // the shortest answer
   int any_node = -1, string_node = -1; // free objects' values and keys
 };
 
@@ -55,9 +59,6 @@ public:
   bool complete() const;
   /// Bytes that finish the answer from here, the fewest the matcher knows.
   std::string completion() const;
-  /// The most bytes one step can add to the completion: the longest
-  /// shortest value of any node (a token that opens one).
-  size_t growth() const;
   /// Nothing more may follow (every alternative's value is whole).
   bool done() const;
 
@@ -115,7 +116,7 @@ private:
   bool step_stack(Stack &s, uint8_t b, Pool &out) const;
   void start(Stack s, int node, Pool &out) const; // push node's frames (anyOf splits)
   std::string close_stack(const Stack &s) const;
-  std::string minimal(int node, int depth) const; // the shortest value of a node
+  const std::string &minimal(int node) const; // the shortest value of a node
   std::shared_ptr<const Schema> schema_;
   Pool alts_, scratch_;
   Stack tmp_;
@@ -169,6 +170,7 @@ private:
   std::vector<int32_t> forced_;
   size_t next_forced_ = 0;
   size_t growth_;
+  void force(const std::string &rest); // forced_ = the ids of rest, from its start
   bool forcing_ = false;
 };
 

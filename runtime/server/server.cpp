@@ -407,7 +407,7 @@ private:
       std::string error;
       {
         std::lock_guard<std::mutex> lock(tok_mu_);
-        tok_.encode(Matcher(job->params.schema).completion(), shortest, error);
+        tok_.encode(job->params.schema->shortest(), shortest, error);
       }
       if (int(shortest.size()) > job->params.max_tokens)
         throw ApiError{400, "the shortest answer response_format allows is " + std::to_string(shortest.size()) +
