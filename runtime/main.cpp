@@ -57,6 +57,7 @@ struct Options {
   SamplingParams sampling;
   bool serve = false;
   server::Config server;
+  std::vector<int32_t> bench_rows; // --bench-batch: rows per step to time
   std::shared_ptr<const server::Schema> json; // --json, --json-schema: answers are JSON
 };
 
@@ -112,7 +113,9 @@ void print_help(const char *argv0) {
       "  --max-tokens N        the longest answer a request may ask for (default 4096)\n"
       "  --max-body BYTES      the largest request body (default 4194304)\n"
       "  --cors                allow requests from pages of other origins\n"
-      "  --timeout S           drop a client silent for S seconds while sending a request (default 30)\n\n"
+      "  --timeout S           drop a client silent for S seconds while sending a request (default 30)\n"
+      "  --bench-batch ROWS    time decode steps of several sequences at once (ROWS: e.g. 1,2,4,8; each a\n"
+      "                        --parallel); prints a table of ms per step and tok/s\n\n"
       "Sampling defaults come from generation_config.json (do_sample=%s).\n"
       "Chat: a line ending in \\ continues the message on the next line, as does pasted text;\n"
       "in a terminal, lines can be edited and earlier messages recalled with the arrow keys.\n"
@@ -297,6 +300,11 @@ Options parse_options(int argc, char **argv) {
       o.server.max_body = size_t(parse_int(a, value(), 1024, 1l << 30));
     } else if (a == "--cors") {
       o.server.cors = true;
+    } else if (a == "--bench-batch") {
+      o.bench_rows = parse_ids(a, value(), kModel.max_rows < 64 ? kModel.max_rows : 64);
+      for (int32_t r : o.bench_rows)
+        if (r < 1)
+          fail("--bench-batch needs row counts of at least 1");
     } else if (a == "--timeout") {
       o.server.timeout_s = int(parse_int(a, value(), 1, 3600));
     } else {
@@ -753,6 +761,57 @@ int run_chat(const Options &o, const uint8_t *weights, Tokenizer &tok) {
   return 0;
 }
 
+/// --bench-batch: the forward pass of a decode step of R sequences at once
+/// (the server's batched decode), each at a depth of 64 cached tokens, R
+/// from the list; rounds interleave the row counts (a noisy machine shifts
+/// them alike). Prints the median and range of ms per step over the rounds.
+int run_bench_batch(const Options &o, const uint8_t *weights) {
+  const int most = *std::max_element(o.bench_rows.begin(), o.bench_rows.end()), depth = 64, steps = 8,
+            rounds = 7;
+  if (o.ctx < depth + 1)
+    fail("--bench-batch needs --ctx of at least " + std::to_string(depth + 1));
+  Session s;
+  std::string error;
+  if (!open_session(s, weights, o.ctx, most, kModel.max_rows, error))
+    fail(error);
+  std::vector<int32_t> ids(size_t(kModel.max_rows)), positions(ids.size()), slots(ids.size());
+  s.row_slots = slots.data();
+  for (int slot = 0; slot < most; ++slot) { // each sequence's first 64 tokens
+    for (int r = 0; r < depth; ++r) {
+      ids[size_t(r)] = int32_t(100 + (slot * 37 + r * 11) % 1000);
+      positions[size_t(r)] = r;
+      slots[size_t(r)] = slot;
+    }
+    model_forward(s, ids.data(), positions.data(), depth, false);
+  }
+  std::vector<std::vector<double>> ms(o.bench_rows.size());
+  for (int round = 0; round < rounds; ++round)
+    for (size_t i = 0; i < o.bench_rows.size(); ++i) {
+      const int rows = o.bench_rows[i];
+      for (int r = 0; r < rows; ++r) {
+        ids[size_t(r)] = int32_t(200 + r);
+        positions[size_t(r)] = depth; // every step writes the same cache row
+        slots[size_t(r)] = r;
+      }
+      model_forward(s, ids.data(), positions.data(), rows, true); // warm
+      const Clock::time_point t0 = Clock::now();
+      for (int step = 0; step < steps; ++step)
+        model_forward(s, ids.data(), positions.data(), rows, true);
+      ms[i].push_back(seconds(t0, Clock::now()) * 1e3 / steps);
+    }
+  double one = 0;
+  std::printf("| rows | ms/step, median (range) | tok/s | vs 1 row |\n|---|---|---|---|\n");
+  for (size_t i = 0; i < ms.size(); ++i) {
+    std::sort(ms[i].begin(), ms[i].end());
+    const double med = ms[i][ms[i].size() / 2], tps = o.bench_rows[i] * 1e3 / med;
+    if (o.bench_rows[i] == 1)
+      one = tps;
+    std::printf("| %d | %.2f (%.2f-%.2f) | %.1f | %s |\n", o.bench_rows[i], med, ms[i].front(), ms[i].back(), tps,
+                one > 0 ? (std::to_string(tps / one).substr(0, 4) + "x").c_str() : "-");
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -784,6 +843,8 @@ int main(int argc, char **argv) {
       fail(device_error);
   if (o.have_prompt_ids)
     return run_prompt_ids(o, weights);
+  if (!o.bench_rows.empty())
+    return run_bench_batch(o, weights);
 
   Tokenizer tok;
   std::string err;

@@ -52,7 +52,7 @@ int64_t cols(Value v) { return cast<RankedTensorType>(v.getType()).getDimSize(1)
 class Emitter {
 public:
   Emitter(ModuleOp module, const LoweringConfig &opts)
-      : module(module), opts(opts), blob(model, opts.progress), halide(model, blob, quantizedInputViews) {}
+      : module(module), opts(opts), blob(model, opts.progress), halide(model, blob, quantizedInputViews, opts.matmulBatches, opts.prefillRows) {}
 
   FailureOr<CppModel> run();
 

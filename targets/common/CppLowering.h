@@ -32,6 +32,12 @@ struct LoweringConfig {
   std::string isaChoices;       // ModelDesc::isa_choices
   int maxRows = 128;
   std::string kvType = "f32";   // the KV cache's storage: f32, bf16, int8 (--kv-type)
+  /// Halide products: the row counts of the batched decode kernels (each
+  /// weight meets that many rows at once; the server's decode steps of
+  /// several sequences), ascending, and the rows from which the prefill
+  /// kernel takes over. Fewer rows than the first batch: the decode kernel.
+  std::vector<int> matmulBatches;
+  int prefillRows = 4;
   Progress *progress = nullptr;
 };
 

@@ -46,17 +46,20 @@ std::string HalideCalls::matmul(const std::string &xExpr, const std::string &row
   // int16 rows (int16_rows), int4 weights as int8 rows per group in the
   // weights' interleaved order (the Input of Int4Groups).
   const std::string xType = quant == "int8" ? "int16" : quant == "int4" ? "int8" : "float32";
-  auto matmulKernel = [&](bool prefill) {
+  // batch 0: the prefill kernel; else the decode kernel for that many rows
+  // at once (see kMatmulBatches).
+  auto matmulKernel = [&](int batch) {
     std::vector<std::string> params = {"N=" + std::to_string(n), "K=" + std::to_string(k), "quant=" + quant,
                                        std::string("has_bias=") + (bias ? "true" : "false"),
                                        std::string("gated=") + (w2 ? "true" : "false"), "w.type=" + wType,
                                        "w2.type=" + wType, "x.type=" + xType,
-                                       std::string("prefill=") + (prefill ? "true" : "false")};
+                                       std::string("prefill=") + (batch == 0 ? "true" : "false")};
     if (group)
       params.push_back("group=" + std::to_string(group));
+    if (batch > 1)
+      params.push_back("batch=" + std::to_string(batch));
     return this->kernel("qwen_matmul", params);
   };
-  const std::string fn = matmulKernel(false);
   auto weightBuf = [&](Value v) {
     return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *blob.pack(v), code, bits, group ? k / 2 : k, n).str();
   };
@@ -71,10 +74,20 @@ std::string HalideCalls::matmul(const std::string &xExpr, const std::string &row
   if (bias) // the generator adds a float bias: an f32 copy of it
     biasBuf = llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1})", blob.floatCopy(bias), n).str();
   Value second = w2 ? w2 : w;
-  const std::string args = "(&x_.b, &xs_.b, &xm_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b)",
-                    prefillFn = matmulKernel(true);
-  const std::string call = llvm::formatv("{0} >= 4 ? {1}{3} : {2}{3}", rowsExpr, prefillFn, fn, args).str(),
-                    name = llvm::formatv("{0} >= 4 ? \"{1}\" : \"{2}\"", rowsExpr, prefillFn, fn).str();
+  // The kernel by row count: prefill from kPrefillRows, below it the
+  // largest batch that fits (the decode kernel for one row).
+  const std::string args = "(&x_.b, &xs_.b, &xm_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b)";
+  std::string call = matmulKernel(1) + args, name = "\"" + matmulKernel(1) + "\"";
+  for (int batch : batches) {
+    const std::string fn = matmulKernel(batch);
+    call = llvm::formatv("{0} >= {1} ? {2}{3} : {4}", rowsExpr, batch, fn, args, call).str();
+    name = llvm::formatv("{0} >= {1} ? \"{2}\" : {3}", rowsExpr, batch, fn, name).str();
+  }
+  {
+    const std::string fn = matmulKernel(0);
+    call = llvm::formatv("{0} >= {1} ? {2}{3} : {4}", rowsExpr, prefillRows, fn, args, call).str();
+    name = llvm::formatv("{0} >= {1} ? \"{2}\" : {3}", rowsExpr, prefillRows, fn, name).str();
+  }
   std::string input;
   if (quant == "int8") {
     int16Columns = std::max(int16Columns, k);

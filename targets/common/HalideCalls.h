@@ -14,16 +14,20 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace qwenc {
 
 class HalideCalls {
 public:
-  HalideCalls(CppModel &model, WeightBlob &blob, std::set<std::string> &quantizedInputViews)
-      : model(model), blob(blob), quantizedInputViews(quantizedInputViews) {}
+  HalideCalls(CppModel &model, WeightBlob &blob, std::set<std::string> &quantizedInputViews,
+              std::vector<int> batches, int prefillRows)
+      : model(model), blob(blob), quantizedInputViews(quantizedInputViews), batches(std::move(batches)),
+        prefillRows(prefillRows) {}
   /// The C++ block computing y = x W^T (+ bias), or the gated form with w2,
-  /// for every row count (prefill kernels for four rows or more), of
-  /// weights the generator takes (halideTakesWeight).
+  /// for every row count (the kernel chosen by rows: LoweringConfig's
+  /// matmulBatches and prefillRows), of weights the generator takes
+  /// (halideTakesWeight).
   std::string matmul(const std::string &xExpr, const std::string &rowsExpr, mlir::Value w, mlir::Value w2,
                      mlir::Value bias, const std::string &yExpr, int64_t n);
   /// The function name of the kernel `generator` makes with `params`.
@@ -36,6 +40,8 @@ private:
   WeightBlob &blob;
   std::set<std::string> &quantizedInputViews;
   std::map<std::string, std::string> names; // generator parameters -> function
+  std::vector<int> batches; // LoweringConfig::matmulBatches
+  int prefillRows;
 };
 
 } // namespace qwenc

@@ -79,6 +79,7 @@ public:
   GeneratorParam<bool> has_bias{"has_bias", false};
   GeneratorParam<bool> gated{"gated", false};
   GeneratorParam<bool> prefill{"prefill", false}; // scheduled for blocks of tokens
+  GeneratorParam<int> batch{"batch", 1};          // decode: rows a weight meets at once (the caller passes >= batch)
   GeneratorParam<int> l2_kib{"l2_kib", 1024};      // the core's L2 (the target's CPU model)
 
   Input<Buffer<>> x{"x", 2};              // [K, rows]: float; int16 for int8 weights, int8 for int4
@@ -445,7 +446,7 @@ public:
           if (d.fewGroups.defined())
             d.fewGroups.reorder_storage(r, n);
         }
-        scheduleInt4Offset(d, true);
+        scheduleInt4Offset(d, true, n);
         LoopLevel tablesAt(y, ro);
         if (chunked) {
           // Long rows with lane tables (the g32/g64 down projections): the
@@ -510,7 +511,21 @@ public:
       // decoded 1.5B g32 gated 10 % slower, and a scalar SiLU per column
       // cost an expf and a division each.
       Var nio("nio"), nii("nii");
-      y.split(n, no, ni, balancedBlock(int(N), 256), TailStrategy::GuardWithIf);
+      // Batched decode (batch > 1: the decode steps of several sequences at
+      // once): each weight, loaded once, meets `batch` rows, whose products
+      // are unrolled side by side. A block's rows go in groups of `batch`
+      // (the last group overlapping the one before: ShiftInwards), the
+      // block's weights streamed from memory for the first group and from
+      // L2 for the others. (The rows one at a time read the weights once per
+      // row: 0.5B int8 two rows 25.2 ms a step against one row's 11.6.)
+      // Its blocks are whole (the last overlapping the one before), so that
+      // every tile of columns below is.
+      const bool batched = int(batch) > 1 && !arm();
+      const int block = balancedBlock(int(N), 256);
+      const bool wholeBlocks = batched && int(N) >= block;
+      y.split(n, no, ni, block, wholeBlocks ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf);
+      if (batched)
+        y.split(r, ro, ri, batch, TailStrategy::ShiftInwards);
       // On ARM two columns at a time, whose spans run side by side (below);
       // an odd last column overlaps the one before (ShiftInwards), so that
       // every pair is whole.
@@ -522,8 +537,18 @@ public:
             .reorder(nii, nio, no, r)
             .vectorize(nii)
             .parallel(no);
+      else if (q == "int4" && batched) // (ShiftInwards: whole pairs of columns, see below)
+        y.split(ni, nio, nii, 8, wholeBlocks ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf)
+            .reorder(nii, ri, nio, ro, no)
+            .vectorize(nii)
+            .parallel(no);
       else if (q == "int4")
         y.split(ni, nio, nii, 8, TailStrategy::GuardWithIf).reorder(nii, nio, no, r).vectorize(nii).parallel(no);
+      else if (batched) // tiles of 2 columns: each x vector loaded once for both (1 column x 4 rows was
+                        // bound by the loads: 8 of x per 8 vpdpwssd)
+        y.split(ni, nio, nii, 2, int(N) >= 2 ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf)
+            .reorder(nii, ri, nio, ro, no)
+            .parallel(no);
       else
         y.reorder(ni, no, r).parallel(no);
       const int prefetchBytes = 8192;
@@ -544,22 +569,48 @@ public:
               .prefetch(i == 0 ? w : w2, ko, ko, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting);
           continue;
         }
-        intTotals[i].compute_at(y, no);
-        intPartials[i].compute_at(intTotals[i], n).vectorize(l);
+        // Batched: a tile of 2 columns x the batch's rows (see above).
+        // Each column's lanes are added in a vector, in every variant (one
+        // by one in scalars, a chain of 16 conversions and adds cost more
+        // than the column's products once several rows share the weights'
+        // loads; and a row's sums do not depend on the rows of the call).
+        intTotals[i].compute_at(y, batched ? nio : no);
+        intTotals[i].update().reorder(intLanes[i].x, r, n).atomic().vectorize(intLanes[i].x);
+        intPartials[i].compute_at(intTotals[i], batched ? Var::outermost() : n).vectorize(l);
         intPartials[i]
             .update()
             .split(intBlocks[i].x, ko, ki, 64 / (2 * intLaneCount()))
-            .reorder(intBlocks[i].y, l, ki, ko)
+            .reorder(intBlocks[i].y, l, r, n, ki, ko)
             .atomic()
             .vectorize(intBlocks[i].y)
             .vectorize(l)
             .unroll(ki) // a step of ko: 64 int8 columns, one prefetch per 64 bytes
             .prefetch(i == 0 ? w : w2, ko, ko, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting);
+        if (batched) // the tile's products side by side
+          intPartials[i].update().unroll(r).unroll(n);
       }
       for (size_t i = 0; i < int4Dots.size(); ++i) {
         Int4Dot &d = int4Dots[i];
         d.total.compute_at(y, nio);
-        scheduleInt4Offset(d, false);
+        // Batched with 32 registers: tiles of 2 columns x the batch's rows,
+        // each x vector loaded once for both columns (with AVX2's 16, the
+        // tile's int16 and float sums would not fit).
+        const bool pairs = wholeBlocks && registers() == 32;
+        Var pair("pair"), inPair("in_pair");
+        if (!arm()) {
+          // A column's rows together, its lanes added in a vector (see
+          // int8's; the same in every variant, so that a row's sums do not
+          // depend on how many rows a call has).
+          if (pairs)
+            d.total.update()
+                .split(n, pair, inPair, 2, TailStrategy::RoundUp)
+                .reorder(d.lanes.x, r, inPair, pair)
+                .atomic()
+                .vectorize(d.lanes.x);
+          else
+            d.total.update().reorder(d.lanes.x, r, n).atomic().vectorize(d.lanes.x);
+        }
+        scheduleInt4Offset(d, false, pairs ? pair : n);
         if (arm()) {
           // Two columns' spans side by side: their chains of multiply-adds
           // and conversions are independent, which an in-order core (A53,
@@ -574,14 +625,18 @@ public:
               .prefetch(i == 0 ? scale : scale2, d.spans.x, d.spans.x, prefetchBytes / 64,
                         PrefetchBoundStrategy::NonFaulting);
         } else {
-          d.partial.compute_at(d.total, n).vectorize(m);
+          d.partial.compute_at(d.total, pairs ? pair : n).vectorize(m);
           d.partial.update()
-              .reorder(m, d.spans.x)
+              .reorder(m, r, n, d.spans.x)
               .vectorize(m) // a span: 64 bytes of weights, one prefetch
               .prefetch(i == 0 ? w : w2, d.spans.x, d.spans.x, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting)
               .prefetch(i == 0 ? scale : scale2, d.spans.x, d.spans.x, prefetchBytes / 64, PrefetchBoundStrategy::NonFaulting);
+          if (batched) // the tile's products side by side
+            d.partial.update().unroll(r);
+          if (pairs)
+            d.partial.update().unroll(n);
         }
-        scheduleInt4Span(d, arm());
+        scheduleInt4Span(d, arm() || batched);
       }
       for (size_t i = 0; i < totals.size(); ++i) {
         const int stepBytes = q == "f32" ? 4 * 32 : 2 * 32; // 32 columns a step of blocks.x
@@ -597,14 +652,18 @@ public:
                         PrefetchBoundStrategy::NonFaulting);
           continue;
         }
-        totals[i].compute_at(y, no);
+        totals[i].compute_at(y, batched ? nio : no);
+        if (batched) // a column's rows together
+          totals[i].update().reorder(lanes[i].x, r, n);
         partials[i].compute_at(totals[i], n).vectorize(l);
         partials[i]
             .update()
-            .reorder(l, blocks[i].x)
+            .reorder(l, r, blocks[i].x)
             .vectorize(l)
             .prefetch(i == 0 ? w : w2, blocks[i].x, blocks[i].x, prefetchBytes / stepBytes,
                       PrefetchBoundStrategy::NonFaulting);
+        if (batched) // the rows side by side
+          partials[i].update().unroll(r);
       }
     }
 
@@ -673,15 +732,17 @@ private:
         .unroll(xLaneOffsetSum.y);
   }
 
-  /// The + 8's sums, per row (decode) or tile (prefill), in vector lanes
-  /// (with fewer than eight groups, in the tile's tokens); nothing with lane
-  /// tables, whose integer offsets take it off.
-  void scheduleInt4Offset(Int4Dot &d, bool tile) {
+  /// The + 8's sums, per row (decode: in total's loop `column`) or tile
+  /// (prefill), in vector lanes (with fewer than eight groups, in the tile's
+  /// tokens); nothing with lane tables, whose integer offsets take it off.
+  void scheduleInt4Offset(Int4Dot &d, bool tile, Var column) {
     if (laneTables() || arm())
       return; // the lane tables' (scheduleLaneTables), or none (signed weights)
-    const LoopLevel at = tile ? LoopLevel(d.total, Var::outermost()) : LoopLevel(d.total, n);
+    const LoopLevel at = tile ? LoopLevel(d.total, Var::outermost()) : LoopLevel(d.total, column);
     if (d.fewGroups.defined()) {
-      d.fewGroups.compute_at(at);
+      // (Read by total's pure definition, which has no loop over pairs of
+      // columns: decode computes it for all of total's columns at once.)
+      d.fewGroups.compute_at(LoopLevel(d.total, Var::outermost()));
       if (tile) {
         xsumByToken.compute_at(y, ro);
         d.fewGroups.vectorize(r);

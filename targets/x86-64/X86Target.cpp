@@ -36,6 +36,8 @@ protected:
     c.archNamespace = "x86";
     c.requiredFeatures = "avx2,fma,f16c";
     c.isaChoices = "auto|avx2";
+    c.matmulBatches = {2, 3, 4};
+    c.prefillRows = 8;
     return c;
   }
   Toolchain toolchain(const TargetOptions &) const override {

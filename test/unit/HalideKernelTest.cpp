@@ -1,26 +1,33 @@
 // The Halide kernels of the x86-64-avx2 target, generated at build time by
 // qwenc-kernelgen for small shapes (test/CMakeLists.txt), against double
-// references: the int8 decode and prefill matrix kernels on int16 rows, the
-// int4 ones (groups of 32, 64, 128) on int8 rows per group, and the bf16 and
-// f32 ones on float rows (every row count from 1 to 13: the prefill kernel's
-// last four tokens overlap the ones before), with bias and gated. Every kernel is built like a compiled model's, for AVX-512
+// references: the int8 decode, batched decode and prefill matrix kernels on
+// int16 rows, the int4 ones (groups of 32, 64, 128) on int8 rows per group,
+// and the bf16 and f32 ones on float rows (every row count from 1 to 13: the
+// prefill kernel's last four tokens overlap the ones before, as a batched
+// kernel's last rows do), with bias and gated. Every kernel is built like a compiled model's, for AVX-512
 // with VNNI and for AVX2; each test runs on both variants (the VNNI one where
 // the CPU has it), calling each by its own symbol, and two more check that
 // Halide's wrapper, which a model calls, runs the variant --isa picks.
 #include "runtime/arch/x86-64/halide.h"
 
+#include "test_bf16_batch4.h"
 #include "test_bf16_decode.h"
 #include "test_bf16_gated_prefill.h"
 #include "test_bf16_prefill.h"
 #include "test_f32_prefill.h"
+#include "test_int4_g128_batch2.h"
 #include "test_int4_g128_decode.h"
+#include "test_int4_g128_gated_batch4.h"
 #include "test_int4_g128_gated_prefill.h"
 #include "test_int4_g128_prefill.h"
+#include "test_int4_g32_batch4.h"
 #include "test_int4_g32_decode.h"
 #include "test_int4_g32_prefill.h"
 #include "test_int4_g32_prefill_long.h"
 #include "test_int4_g64_prefill.h"
+#include "test_int8_batch4.h"
 #include "test_int8_decode.h"
+#include "test_int8_gated_batch3.h"
 #include "test_int8_gated_prefill.h"
 #include "test_int8_prefill.h"
 
@@ -29,6 +36,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <cstring>
 #include <random>
@@ -56,6 +64,12 @@ QWENC_VARIANTS(test_int4_g64_prefill, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g128_decode, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g128_prefill, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g128_gated_prefill, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int8_batch4, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int8_gated_batch3, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_bf16_batch4, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4_g32_batch4, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4_g128_batch2, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4_g128_gated_batch4, QWENC_MATMUL_PARAMS)
 
 using namespace qwenc_rt;
 using namespace qwenc_rt::x86;
@@ -112,7 +126,8 @@ struct Variant {
   bool runsHere; // the CPU has its instructions
   Kernel int8_decode, int8_prefill, int8_gated_prefill, bf16_decode, bf16_prefill, bf16_gated_prefill,
       f32_prefill, int4_g32_decode, int4_g32_prefill, int4_g32_prefill_long, int4_g64_prefill, int4_g128_decode,
-      int4_g128_prefill, int4_g128_gated_prefill;
+      int4_g128_prefill, int4_g128_gated_prefill, int8_batch4, int8_gated_batch3, bf16_batch4, int4_g32_batch4,
+      int4_g128_batch2, int4_g128_gated_batch4;
 };
 #define QWENC_VARIANT(suffix, runs)                                                                          \
   Variant {                                                                                                  \
@@ -120,7 +135,9 @@ struct Variant {
         test_bf16_decode_##suffix, test_bf16_prefill_##suffix, test_bf16_gated_prefill_##suffix,             \
         test_f32_prefill_##suffix, test_int4_g32_decode_##suffix, test_int4_g32_prefill_##suffix,            \
         test_int4_g32_prefill_long_##suffix, test_int4_g64_prefill_##suffix, test_int4_g128_decode_##suffix, \
-        test_int4_g128_prefill_##suffix, test_int4_g128_gated_prefill_##suffix                               \
+        test_int4_g128_prefill_##suffix, test_int4_g128_gated_prefill_##suffix, test_int8_batch4_##suffix,   \
+        test_int8_gated_batch3_##suffix, test_bf16_batch4_##suffix, test_int4_g32_batch4_##suffix,            \
+        test_int4_g128_batch2_##suffix, test_int4_g128_gated_batch4_##suffix                                 \
   }
 const Variant &variant(const std::string &name) {
   static const Variant avx2 = QWENC_VARIANT(avx2, hostHasAvx2()),
@@ -214,6 +231,45 @@ TEST_P(HalideKernels, Int8PrefillEveryRowCount) {
         << rows << " rows";
 }
 
+/// The outputs of `kernel` over `rows` rows of int8 MatmulCase c.
+std::vector<float> int8Outputs(const MatmulCase &c, Kernel kernel, int rows) {
+  std::vector<float> y;
+  const QuantRows<int16_t> &xq = int16_rows<K>(c.x.data(), rows);
+  HlBuf x_(xq.q.data(), halide_type_int, 16, K, rows), xs_(xq.d.data(), halide_type_float, 32, 1, rows);
+  HlBuf xm_(xq.d.data(), halide_type_float, 32, 1, 1);
+  HlBuf w_(c.w.data(), halide_type_int, 8, K, N), s_(c.scale.data(), halide_type_float, 32, 1, N);
+  HlBuf w2_(c.w2.data(), halide_type_int, 8, K, N), s2_(c.scale2.data(), halide_type_float, 32, 1, N);
+  HlBuf b_(c.bias.data(), halide_type_float, 32, N);
+  runKernel(kernel, x_, xs_, xm_, w_, s_, w2_, s2_, b_, rows, [](int, int) { return 1.0; }, N, &y);
+  return y;
+}
+
+// Batched decode: every row count from the batch up (the last rows overlap
+// the ones before), gated too; and each row's outputs exactly those of the
+// decode kernel on that row alone, as the server relies on (a sequence's
+// answer does not depend on the others decoded with it).
+TEST_P(HalideKernels, Int8BatchedDecodeEveryRowCount) {
+  MatmulCase c;
+  for (int rows = 4; rows <= kMaxRows; ++rows)
+    EXPECT_LT(matmulError(c, k().int8_batch4, rows, [&](int n, int r) { return c.linear(n, r); }), kInt16Bound)
+        << rows << " rows";
+  for (int rows : {3, 5, 8})
+    EXPECT_LT(matmulError(c, k().int8_gated_batch3, rows,
+                          [&](int n, int r) {
+                            const double g = c.dot(c.w, c.scale, n, r), u = c.dot(c.w2, c.scale2, n, r);
+                            return g / (1.0 + std::exp(-g)) * u;
+                          }),
+              kInt16Bound)
+        << rows << " rows, gated";
+  const std::vector<float> batched = int8Outputs(c, k().int8_batch4, 6);
+  for (int r = 0; r < 6; ++r) {
+    MatmulCase one = c;
+    one.x.assign(c.x.begin() + long(r) * K, c.x.begin() + long(r + 1) * K);
+    const std::vector<float> alone = int8Outputs(one, k().int8_decode, 1);
+    EXPECT_TRUE(std::equal(alone.begin(), alone.end(), batched.begin() + long(r) * N)) << "row " << r;
+  }
+}
+
 TEST_P(HalideKernels, Int8GatedPrefill) {
   MatmulCase c;
   for (int rows : {4, 7, 13})
@@ -290,6 +346,8 @@ TEST_P(HalideKernels, FloatDecodeAndPrefillEveryRowCount) {
     EXPECT_LT(floatMatmulError(c, k().bf16_prefill, true, rows, linear), kFloatBound) << rows << " rows, bf16";
     EXPECT_LT(floatMatmulError(c, k().f32_prefill, false, rows, linear), kFloatBound) << rows << " rows, f32";
   }
+  for (int rows = 4; rows <= kMaxRows; ++rows)
+    EXPECT_LT(floatMatmulError(c, k().bf16_batch4, true, rows, linear), kFloatBound) << rows << " rows, batched";
   for (int rows : {4, 7, 13})
     EXPECT_LT(floatMatmulError(c, k().bf16_gated_prefill, true, rows, [&](int n, int r) { return c.gated(n, r); }),
               kFloatBound)
@@ -378,6 +436,42 @@ TEST_P(HalideKernels, Int4DecodeAndPrefillEveryRowCount) {
   }
   for (int rows : {4, 7, 13})
     EXPECT_LT(int4Error<128>(c, k().int4_g128_gated_prefill, rows, true), kFloatBound) << rows << " rows, gated";
+}
+
+TEST_P(HalideKernels, Int4BatchedDecodeEveryRowCount) {
+  Int4Case c;
+  for (int rows = 4; rows <= kMaxRows; ++rows)
+    EXPECT_LT(int4Error<32>(c, k().int4_g32_batch4, rows, false), kFloatBound) << rows << " rows, g32";
+  for (int rows = 2; rows <= kMaxRows; ++rows)
+    EXPECT_LT(int4Error<128>(c, k().int4_g128_batch2, rows, false), kFloatBound) << rows << " rows, g128";
+  for (int rows : {4, 6, 13})
+    EXPECT_LT(int4Error<128>(c, k().int4_g128_gated_batch4, rows, true), kFloatBound) << rows << " rows, gated";
+  // Each row's outputs the decode kernel's on that row alone, but for float
+  // rounding (LLVM may fuse a multiply and an add in one kernel and not in
+  // the other): int8's products are exact (above), int4's scaled per group.
+  for (auto [batch, decode, group] : {std::tuple{k().int4_g32_batch4, k().int4_g32_decode, 32},
+                                      std::tuple{k().int4_g128_batch2, k().int4_g128_decode, 128}}) {
+    std::vector<float> batched;
+    if (group == 32)
+      int4Error<32>(c, batch, 5, false, &batched);
+    else
+      int4Error<128>(c, batch, 5, false, &batched);
+    for (int r = 0; r < 5; ++r) {
+      Int4Case one = c;
+      std::copy(c.x.begin() + long(r) * c.K4, c.x.begin() + long(r + 1) * c.K4, one.x.begin());
+      std::vector<float> alone;
+      if (group == 32)
+        int4Error<32>(one, decode, 1, false, &alone);
+      else
+        int4Error<128>(one, decode, 1, false, &alone);
+      double most = 0, largest = 0;
+      for (int n = 0; n < c.N4; ++n) {
+        most = std::max(most, std::fabs(double(alone[size_t(n)]) - batched[size_t(r) * c.N4 + n]));
+        largest = std::max(largest, std::fabs(double(alone[size_t(n)])));
+      }
+      EXPECT_LT(most, 1e-6 * largest) << "row " << r << ", g" << group;
+    }
+  }
 }
 
 // 45 spans of 128 columns (a down projection's length): the + 8 summed over
