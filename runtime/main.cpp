@@ -114,8 +114,8 @@ void print_help(const char *argv0) {
       "  --max-body BYTES      the largest request body (default 4194304)\n"
       "  --cors                allow requests from pages of other origins\n"
       "  --timeout S           drop a client silent for S seconds while sending a request (default 30)\n"
-      "  --bench-batch ROWS    time decode steps of several sequences at once (ROWS: e.g. 1,2,4,8; each a\n"
-      "                        --parallel); prints a table of ms per step and tok/s\n\n"
+      "  --bench-batch ROWS    time the forward pass of a decode step of ROWS sequences at once (e.g.\n"
+      "                        1,2,4,8: the server's batched decode); prints ms per step and tok/s\n\n"
       "Sampling defaults come from generation_config.json (do_sample=%s).\n"
       "Chat: a line ending in \\ continues the message on the next line, as does pasted text;\n"
       "in a terminal, lines can be edited and earlier messages recalled with the arrow keys.\n"
@@ -323,6 +323,11 @@ Options parse_options(int argc, char **argv) {
     o.ctx = kModel.max_positions < 4096 ? kModel.max_positions : 4096;
   if (o.serve && (o.have_prompt || !o.prompt_file.empty() || o.have_prompt_ids || o.have_tokenize || o.have_detokenize))
     fail("--serve answers requests: give no -p, -f, --prompt-ids, --tokenize or --detokenize with it");
+  if (!o.bench_rows.empty() && (o.serve || o.have_prompt || !o.prompt_file.empty() || o.have_prompt_ids ||
+                                o.have_tokenize || o.have_detokenize))
+    fail("--bench-batch runs alone: give no --serve, -p, -f, --prompt-ids, --tokenize or --detokenize with it");
+  if (!o.bench_rows.empty() && kModel.open_device)
+    fail("--bench-batch: a device target decodes one sequence at a time");
   if (!o.dump_logits.empty() && !o.have_prompt_ids)
     fail("--dump-logits goes with --prompt-ids");
   if (o.have_prompt && !o.prompt_file.empty())
