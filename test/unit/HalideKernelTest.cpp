@@ -116,6 +116,11 @@ struct MatmulCase {
   }
   /// The linear product with bias: what the decode and prefill kernels compute.
   double linear(int n, int r) const { return dot(w, scale, n, r) + bias[size_t(n)]; }
+  /// The gated product: what the gated kernels compute.
+  double gated(int n, int r) const {
+    const double g = dot(w, scale, n, r), u = dot(w2, scale2, n, r);
+    return g / (1.0 + std::exp(-g)) * u;
+  }
 };
 
 using Kernel = int (*)(QWENC_MATMUL_PARAMS);
@@ -204,14 +209,15 @@ double runKernel(Kernel kernel, HlBuf &x_, HlBuf &xs_, HlBuf &xm_, HlBuf &w_, Hl
 
 /// An int8 kernel on int16 rows of x (int16_rows).
 template <typename Expect>
-double matmulError(const MatmulCase &c, Kernel kernel, int rows, Expect expect) {
+double matmulError(const MatmulCase &c, Kernel kernel, int rows, Expect expect,
+                   std::vector<float> *outputs = nullptr) {
   const QuantRows<int16_t> &xq = int16_rows<K>(c.x.data(), rows);
   HlBuf x_(xq.q.data(), halide_type_int, 16, K, rows), xs_(xq.d.data(), halide_type_float, 32, 1, rows);
   HlBuf xm_(xq.d.data(), halide_type_float, 32, 1, 1);
   HlBuf w_(c.w.data(), halide_type_int, 8, K, N), s_(c.scale.data(), halide_type_float, 32, 1, N);
   HlBuf w2_(c.w2.data(), halide_type_int, 8, K, N), s2_(c.scale2.data(), halide_type_float, 32, 1, N);
   HlBuf b_(c.bias.data(), halide_type_float, 32, N);
-  return runKernel(kernel, x_, xs_, xm_, w_, s_, w2_, s2_, b_, rows, expect);
+  return runKernel(kernel, x_, xs_, xm_, w_, s_, w2_, s2_, b_, rows, expect, N, outputs);
 }
 
 // x as int16 rows: about 2e-5 relative here; an indexing mistake is O(1).
@@ -231,19 +237,6 @@ TEST_P(HalideKernels, Int8PrefillEveryRowCount) {
         << rows << " rows";
 }
 
-/// The outputs of `kernel` over `rows` rows of int8 MatmulCase c.
-std::vector<float> int8Outputs(const MatmulCase &c, Kernel kernel, int rows) {
-  std::vector<float> y;
-  const QuantRows<int16_t> &xq = int16_rows<K>(c.x.data(), rows);
-  HlBuf x_(xq.q.data(), halide_type_int, 16, K, rows), xs_(xq.d.data(), halide_type_float, 32, 1, rows);
-  HlBuf xm_(xq.d.data(), halide_type_float, 32, 1, 1);
-  HlBuf w_(c.w.data(), halide_type_int, 8, K, N), s_(c.scale.data(), halide_type_float, 32, 1, N);
-  HlBuf w2_(c.w2.data(), halide_type_int, 8, K, N), s2_(c.scale2.data(), halide_type_float, 32, 1, N);
-  HlBuf b_(c.bias.data(), halide_type_float, 32, N);
-  runKernel(kernel, x_, xs_, xm_, w_, s_, w2_, s2_, b_, rows, [](int, int) { return 1.0; }, N, &y);
-  return y;
-}
-
 // Batched decode: every row count from the batch up (the last rows overlap
 // the ones before), gated too; and each row's outputs exactly those of the
 // decode kernel on that row alone, as the server relies on (a sequence's
@@ -255,17 +248,16 @@ TEST_P(HalideKernels, Int8BatchedDecodeEveryRowCount) {
         << rows << " rows";
   for (int rows : {3, 5, 8})
     EXPECT_LT(matmulError(c, k().int8_gated_batch3, rows,
-                          [&](int n, int r) {
-                            const double g = c.dot(c.w, c.scale, n, r), u = c.dot(c.w2, c.scale2, n, r);
-                            return g / (1.0 + std::exp(-g)) * u;
-                          }),
+                          [&](int n, int r) { return c.gated(n, r); }),
               kInt16Bound)
         << rows << " rows, gated";
-  const std::vector<float> batched = int8Outputs(c, k().int8_batch4, 6);
+  const auto linear = [&](int n, int r) { return c.linear(n, r); };
+  std::vector<float> batched, alone;
+  matmulError(c, k().int8_batch4, 6, linear, &batched);
   for (int r = 0; r < 6; ++r) {
     MatmulCase one = c;
     one.x.assign(c.x.begin() + long(r) * K, c.x.begin() + long(r + 1) * K);
-    const std::vector<float> alone = int8Outputs(one, k().int8_decode, 1);
+    matmulError(one, k().int8_decode, 1, linear, &alone);
     EXPECT_TRUE(std::equal(alone.begin(), alone.end(), batched.begin() + long(r) * N)) << "row " << r;
   }
 }
@@ -274,10 +266,7 @@ TEST_P(HalideKernels, Int8GatedPrefill) {
   MatmulCase c;
   for (int rows : {4, 7, 13})
     EXPECT_LT(matmulError(c, k().int8_gated_prefill, rows,
-                          [&](int n, int r) {
-                            const double g = c.dot(c.w, c.scale, n, r), u = c.dot(c.w2, c.scale2, n, r);
-                            return g / (1.0 + std::exp(-g)) * u;
-                          }),
+                          [&](int n, int r) { return c.gated(n, r); }),
               kInt16Bound)
         << rows << " rows";
 }
