@@ -22,7 +22,8 @@ flags="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=
   -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
 ninja -C build-fuzz
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_safetensors fuzz_safetensors_index fuzz_configs fuzz_tokenizer_json fuzz_tokenizer fuzz_chat_input)
+# Every harness has a seed corpus folder of its name.
+[ ${#harnesses[@]} -gt 0 ] || mapfile -t harnesses < <(ls test/fuzz/corpus)
 printf '%-24s %8s %12s %10s %8s %8s  %s\n' harness seconds executions exec/s cov ft found
 for h in "${harnesses[@]}"; do
   mkdir -p "build-fuzz/corpus/$h" "build-fuzz/artifacts/$h"
@@ -30,8 +31,10 @@ for h in "${harnesses[@]}"; do
   # -rss_limit_mb and -malloc_limit_mb make a huge allocation a finding;
   # -timeout makes a hang one (25 s: inputs take milliseconds, but a shared
   # machine can stall a process for seconds).
+  dict=test/fuzz/json.dict # the HTTP parser has its own tokens
+  [ "$h" != fuzz_http ] || dict=test/fuzz/http.dict
   set +e
-  "build-fuzz/bin/$h" "build-fuzz/corpus/$h" "test/fuzz/corpus/$h" -dict=test/fuzz/json.dict \
+  "build-fuzz/bin/$h" "build-fuzz/corpus/$h" "test/fuzz/corpus/$h" -dict="$dict" \
     -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$h/" >"$log" 2>&1
   rc=$?

@@ -35,6 +35,7 @@ config.substitutions.append(("%count_allocations", os.path.join(config.qwenc_lib
 # their own allocator do not apply.
 if config.qwenc_sanitize:
     config.available_features.add("asan")
+    config.environment["QWENC_SANITIZED"] = "1" # test/server: no RSS comparison under ASan
 for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
     if var in os.environ:
         config.environment[var] = os.environ[var]

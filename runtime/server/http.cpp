@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <netdb.h>
@@ -126,42 +127,97 @@ bool read_more(int fd, std::string &buf) {
   }
 }
 
-void reply_error(Connection &c, int status, const std::string &message) {
+void reply_error(const ServerOptions &o, Connection &c, int status, const std::string &message) {
   c.keep_alive = false;
-  std::string body = "{\"error\":{\"message\":\"" + message + "\",\"type\":\"invalid_request_error\",\"code\":null}}";
-  c.send(status, "application/json", body);
+  if (o.on_error)
+    o.on_error(c, status, message);
+  else
+    c.send(status, "text/plain", message + "\n");
 }
 
-/// Parses the request head in buf[0, end); false + status on a malformed one.
-bool parse_head(const std::string &buf, size_t end, Request &r, int &status, std::string &message) {
-  size_t line_end = buf.find("\r\n");
-  std::string line = buf.substr(0, line_end);
-  size_t s1 = line.find(' '), s2 = line.rfind(' ');
-  if (s1 == std::string::npos || s2 == s1 || line.compare(s2 + 1, 7, "HTTP/1.") != 0) {
+/// Parses the request head in buf[0, end): the request line, then header
+/// lines each ending in CRLF. False + status on a malformed one.
+bool parse_head(std::string_view buf, size_t end, Request &r, int &status, std::string &message) {
+  const size_t line_end = buf.find("\r\n");
+  const std::string_view line = buf.substr(0, line_end);
+  const size_t s1 = line.find(' '), s2 = line.rfind(' ');
+  if (s1 == std::string_view::npos || s1 == 0 || s2 == s1 || line.substr(s2 + 1).size() != 8 ||
+      line.compare(s2 + 1, 7, "HTTP/1.") != 0) {
     status = 400, message = "malformed request line";
     return false;
   }
-  r.method = line.substr(0, s1);
-  std::string target = line.substr(s1 + 1, s2 - s1 - 1);
-  size_t q = target.find('?');
-  r.path = target.substr(0, q);
-  r.query = q == std::string::npos ? "" : target.substr(q + 1);
+  r.method = std::string(line.substr(0, s1));
+  const std::string_view target = line.substr(s1 + 1, s2 - s1 - 1);
+  const size_t q = target.find('?');
+  r.path = std::string(target.substr(0, q));
+  r.query = q == std::string_view::npos ? "" : std::string(target.substr(q + 1));
   const bool http10 = line.compare(s2 + 1, 8, "HTTP/1.0") == 0;
   for (size_t at = line_end + 2; at < end;) {
-    size_t e = buf.find("\r\n", at);
-    std::string h = buf.substr(at, e - at);
+    const size_t e = buf.find("\r\n", at);
+    const std::string h(buf.substr(at, e - at));
     at = e + 2;
-    size_t colon = h.find(':');
+    const size_t colon = h.find(':');
     if (colon == std::string::npos || colon == 0) {
       status = 400, message = "malformed header line";
       return false;
     }
-    r.headers[lower(trim(h.substr(0, colon)))] = trim(h.substr(colon + 1));
+    const std::string name = lower(trim(h.substr(0, colon))), value = trim(h.substr(colon + 1));
+    auto [it, fresh] = r.headers.emplace(name, value);
+    // Two lengths that disagree are how requests get smuggled past proxies.
+    if (!fresh && name == "content-length" && it->second != value) {
+      status = 400, message = "conflicting Content-Length headers";
+      return false;
+    }
+    if (!fresh && name != "content-length")
+      it->second += ", " + value; // repeated fields are one comma-separated list
   }
-  std::string conn = lower(r.header("connection"));
+  const std::string conn = lower(r.header("connection"));
   r.headers["connection"] = conn.empty() ? (http10 ? "close" : "keep-alive") : conn;
   return true;
 }
+
+} // namespace
+
+Parse parse_request(std::string_view buf, size_t max_header, size_t max_body, Request &r, size_t &consumed,
+                    int &status, std::string &message) {
+  const size_t end = buf.find("\r\n\r\n");
+  // A head of max_header bytes may still be followed by its blank line.
+  if (end == std::string_view::npos && buf.size() < max_header + 4)
+    return Parse::Incomplete;
+  if (end == std::string_view::npos || end > max_header) {
+    status = 431, message = "the request line and headers are larger than " + std::to_string(max_header) + " bytes";
+    return Parse::Error;
+  }
+  r = Request();
+  if (!parse_head(buf, end + 2, r, status, message))
+    return Parse::Error;
+  if (!r.header("transfer-encoding").empty()) {
+    status = 411, message = "send the body with a Content-Length, not Transfer-Encoding";
+    return Parse::Error;
+  }
+  size_t length = 0;
+  const std::string cl = r.header("content-length");
+  if (!cl.empty()) {
+    if (cl.size() > 12 || cl.find_first_not_of("0123456789") != std::string::npos) {
+      status = 400, message = "malformed Content-Length";
+      return Parse::Error;
+    }
+    length = size_t(std::stoull(cl));
+  }
+  if (length > max_body) {
+    status = 413, message = "the request body is " + std::to_string(length) + " bytes, more than the limit of " +
+                            std::to_string(max_body) + " (--max-body)";
+    return Parse::Error;
+  }
+  const size_t head = end + 4;
+  if (buf.size() - head < length)
+    return Parse::Incomplete;
+  r.body = std::string(buf.substr(head, length));
+  consumed = head + length;
+  return Parse::Complete;
+}
+
+namespace {
 
 void handle_connection(int fd, const ServerOptions &o, const Handler &handler, const std::atomic<bool> &stop) {
   timeval tv{o.read_timeout_s, 0};
@@ -170,6 +226,7 @@ void handle_connection(int fd, const ServerOptions &o, const Handler &handler, c
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   std::string buf;
+  Request r;
   while (!stop) {
     Connection c(fd, o.cors, o.idle_timeout_s);
     if (buf.empty()) { // between requests: the idle timeout, not the read one
@@ -177,46 +234,19 @@ void handle_connection(int fd, const ServerOptions &o, const Handler &handler, c
       if (::poll(&p, 1, o.idle_timeout_s * 1000) <= 0)
         return;
     }
-    size_t end;
-    while ((end = buf.find("\r\n\r\n")) == std::string::npos && buf.size() <= o.max_header)
-      if (!read_more(fd, buf))
-        return; // closed, or silent past the timeout
-    if (end == std::string::npos || end > o.max_header) {
-      reply_error(c, 431, "the request line and headers are larger than " + std::to_string(o.max_header) + " bytes");
-      return;
-    }
-    Request r;
+    size_t consumed = 0;
     int status = 0;
     std::string message;
-    if (!parse_head(buf, end + 2, r, status, message)) {
-      reply_error(c, status, message);
-      return;
-    }
-    buf.erase(0, end + 4);
-    c.keep_alive = r.header("connection") != "close";
-    if (!r.header("transfer-encoding").empty()) {
-      reply_error(c, 411, "send the body with a Content-Length, not Transfer-Encoding");
-      return;
-    }
-    size_t length = 0;
-    const std::string cl = r.header("content-length");
-    if (!cl.empty()) {
-      if (cl.size() > 12 || cl.find_first_not_of("0123456789") != std::string::npos) {
-        reply_error(c, 400, "malformed Content-Length");
-        return;
-      }
-      length = size_t(std::stoull(cl));
-    }
-    if (length > o.max_body) {
-      reply_error(c, 413, "the request body is " + std::to_string(length) + " bytes, more than the limit of " +
-                              std::to_string(o.max_body) + " (--max-body)");
-      return;
-    }
-    while (buf.size() < length)
+    Parse got;
+    while ((got = parse_request(buf, o.max_header, o.max_body, r, consumed, status, message)) == Parse::Incomplete)
       if (!read_more(fd, buf))
-        return; // a client that stops sending mid-body is dropped
-    r.body = buf.substr(0, length);
-    buf.erase(0, length);
+        return; // closed, or silent past the timeout (mid-head or mid-body)
+    if (got == Parse::Error) {
+      reply_error(o, c, status, message);
+      return;
+    }
+    buf.erase(0, consumed);
+    c.keep_alive = r.header("connection") != "close";
     if (o.cors && r.method == "OPTIONS") {
       c.send(204, "", "",
              "Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"
@@ -278,7 +308,7 @@ bool serve(const ServerOptions &o, const Handler &handler, const std::atomic<boo
       continue;
     if (active >= o.max_connections) {
       Connection busy(c, o.cors);
-      reply_error(busy, 503, "too many connections at once; try again");
+      reply_error(o, busy, 503, "too many connections at once; try again");
       ::close(c);
       continue;
     }

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace qwenc_rt::http {
 
@@ -51,6 +52,20 @@ private:
 };
 
 using Handler = std::function<void(const Request &, Connection &)>;
+/// Answers a request the HTTP layer refuses (malformed, too large, server
+/// busy): the API's error shape lives with the API.
+using ErrorReply = std::function<void(Connection &, int status, const std::string &message)>;
+
+/// What the front of a connection's buffer holds.
+enum class Parse { Incomplete, Complete, Error };
+
+/// Parses one request from the front of buf: Complete with r filled and
+/// consumed its bytes (head and body); Incomplete while more bytes are
+/// needed, which the limits bound (max_header bytes of head, max_body of
+/// body); Error with the status and message to answer. Pure, so that the
+/// fuzz harness drives it as the connection loop does.
+Parse parse_request(std::string_view buf, size_t max_header, size_t max_body, Request &r, size_t &consumed,
+                    int &status, std::string &message);
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -63,6 +78,7 @@ struct ServerOptions {
   int max_connections = 128;     // more at once get 503
   bool cors = false;             // Access-Control-Allow-Origin: * and preflight answers
   std::function<void(int port)> on_listening; // once bound: the port (port 0 picks a free one)
+  ErrorReply on_error;                        // how refusals are written (default: the message as text)
 };
 
 /// Listens, then answers each connection on a thread of its own until

@@ -727,20 +727,25 @@ bool Matcher::complete() const {
 }
 
 std::string Matcher::completion() const {
-  std::string best;
+  std::string best, scratch;
+  completion(best, scratch);
+  return best;
+}
+
+void Matcher::completion(std::string &best, std::string &scratch) const {
+  best.clear();
   bool have = false;
   for (const Stack &s : alts_) {
-    std::string c = close_stack(s);
-    if (!have || c.size() < best.size())
-      best = std::move(c), have = true;
+    scratch.clear();
+    close_stack(s, scratch);
+    if (!have || scratch.size() < best.size())
+      best.swap(scratch), have = true;
   }
-  return best;
 }
 
 const std::string &Matcher::minimal(int node) const { return schema_->minimal[size_t(node)]; }
 
-std::string Matcher::close_stack(const Stack &s) const {
-  std::string out;
+void Matcher::close_stack(const Stack &s, std::string &out) const {
   for (size_t i = s.size(); i-- > 0;) {
     const Frame &f = s[i];
     const SchemaNode &n = schema_->nodes[size_t(f.node)];
@@ -837,7 +842,6 @@ std::string Matcher::close_stack(const Stack &s) const {
       break;
     }
   }
-  return out;
 }
 
 // ---- TokenMasker ----
@@ -966,9 +970,9 @@ int32_t JsonConstraint::prepare(float *logits, int vocab, int tokens_left, const
     // Finish along the shortest completion once the tokens left would
     // not hold it after one more free step (which may add up to growth_
     // bytes to it).
-    const std::string rest = m_.completion();
-    if (!rest.empty() && rest.size() + growth_ + 1 >= size_t(tokens_left)) {
-      force(rest);
+    m_.completion(rest_, scratch_);
+    if (!rest_.empty() && rest_.size() + growth_ + 1 >= size_t(tokens_left)) {
+      force(rest_);
       forcing_ = forced_.size() + growth_ + 1 >= size_t(tokens_left);
     }
   }
@@ -989,7 +993,8 @@ int32_t JsonConstraint::prepare(float *logits, int vocab, int tokens_left, const
     any = any || ok;
   }
   if (!any) { // cannot happen with byte tokens for every byte; finish rather than stray
-    force(m_.completion());
+    m_.completion(rest_, scratch_);
+    force(rest_);
     forcing_ = true;
     return next_forced_ < forced_.size() ? forced_[next_forced_++] : (num_eos > 0 ? eos[0] : 0);
   }

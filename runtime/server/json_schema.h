@@ -59,6 +59,9 @@ public:
   bool complete() const;
   /// Bytes that finish the answer from here, the fewest the matcher knows.
   std::string completion() const;
+  /// The same into best, with scratch for the alternatives (both reused
+  /// step after step).
+  void completion(std::string &best, std::string &scratch) const;
   /// Nothing more may follow (every alternative's value is whole).
   bool done() const;
 
@@ -115,7 +118,7 @@ private:
   friend class TokenMasker;
   bool step_stack(Stack &s, uint8_t b, Pool &out) const;
   void start(Stack s, int node, Pool &out) const; // push node's frames (anyOf splits)
-  std::string close_stack(const Stack &s) const;
+  void close_stack(const Stack &s, std::string &out) const; // appends s's closing bytes
   const std::string &minimal(int node) const; // the shortest value of a node
   std::shared_ptr<const Schema> schema_;
   Pool alts_, scratch_;
@@ -168,6 +171,7 @@ private:
   Tokenizer &tok_;
   std::vector<uint8_t> allowed_;
   std::vector<int32_t> forced_;
+  std::string rest_, scratch_; // this step's completion (reused)
   size_t next_forced_ = 0;
   size_t growth_;
   void force(const std::string &rest); // forced_ = the ids of rest, from its start

@@ -23,6 +23,9 @@
 #include <mutex>
 #include <netinet/in.h>
 
+// Defined only in a build with LeakSanitizer (ASan's tests).
+extern "C" void __lsan_do_leak_check() __attribute__((weak));
+
 namespace qwenc_rt::server {
 
 using json = nlohmann::json;
@@ -566,6 +569,9 @@ int run(const Config &c, const uint8_t *weights, Tokenizer &tok) {
   o.max_body = c.max_body;
   o.cors = c.cors;
   o.read_timeout_s = c.timeout_s;
+  o.on_error = [](http::Connection &conn, int status, const std::string &message) {
+    send_error(conn, ApiError{status, message, "", status >= 500 ? "server_error" : "invalid_request_error"});
+  };
   o.on_listening = [&](int port) {
     std::fprintf(stderr, "serving %s on http://%s:%d (%d slots of %d positions; OpenAI API at /v1, chat page at /)\n",
                  kModel.name, c.host.find(':') != std::string::npos ? ("[" + c.host + "]").c_str() : c.host.c_str(),
@@ -578,7 +584,11 @@ int run(const Config &c, const uint8_t *weights, Tokenizer &tok) {
   engine.stop();
   std::fprintf(stderr, "server stopped\n");
   std::fflush(nullptr);
-  // Idle connection threads may still hold the API: end without unwinding it.
+  // Idle connection threads may still hold the API: end without unwinding
+  // it. _Exit skips LeakSanitizer's check at exit, so a sanitized build
+  // runs it here: a leak makes the exit status non-zero.
+  if (__lsan_do_leak_check)
+    __lsan_do_leak_check();
   std::_Exit(0);
 }
 

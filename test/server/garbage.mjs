@@ -3,7 +3,7 @@
 // with a 4xx or dropped, a valid request answered right after them, and the
 // resident set after 1,000 requests within 5 % of after 100.
 // Usage: node garbage.mjs EXE
-import { check, raw, rssKb, startServer, statusOf } from './lib.mjs';
+import { check, errorMessageOf, raw, rssKb, sanitized, startServer, statusOf, stopServer } from './lib.mjs';
 
 const exe = process.argv[2];
 const srv = await startServer(exe, ['--parallel', '4', '--ctx', '256', '--max-body', '65536', '--timeout', '2', '-t', '2']);
@@ -43,10 +43,13 @@ try {
   const bad = Buffer.concat([Buffer.from('{"messages": [{"role": "user", "content": "a'), Buffer.from([0xc3, 0x28]), Buffer.from('"}]}')]);
   check((await post(bad)).status === 400, 'invalid UTF-8: 400');
   const big = await raw(srv.port, `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n`);
-  check(statusOf(big) === 413, 'a body over --max-body: 413');
+  check(statusOf(big) === 413 && errorMessageOf(big), 'a body over --max-body: 413');
   const headers = await raw(srv.port, 'GET /health HTTP/1.1\r\n' + ('X-Pad: ' + 'a'.repeat(1000) + '\r\n').repeat(100) + '\r\n');
-  check(statusOf(headers) === 431, 'headers over 64 KiB: 431');
-  check(statusOf(await raw(srv.port, 'NONSENSE\r\n\r\n')) === 400, 'a malformed request line: 400');
+  check(statusOf(headers) === 431 && errorMessageOf(headers), 'headers over 64 KiB: 431');
+  const nonsense = await raw(srv.port, 'NONSENSE\r\n\r\n');
+  check(statusOf(nonsense) === 400 && errorMessageOf(nonsense), 'a malformed request line: 400');
+  const smuggled = await raw(srv.port, 'POST /v1/completions HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}');
+  check(statusOf(smuggled) === 400 && errorMessageOf(smuggled), 'two Content-Lengths that disagree: 400');
   check((await fetch(srv.base + '/nowhere')).status === 404, 'an unknown path: 404');
   check((await fetch(url)).status === 405, 'GET on a POST endpoint: 405');
   // A slow client: sends half a request and waits; dropped after --timeout.
@@ -83,8 +86,15 @@ try {
   const rss100 = rssKb(srv.proc.pid);
   await batch(900);
   const rss1000 = rssKb(srv.proc.pid);
-  check(Math.abs(rss1000 - rss100) <= 0.05 * rss100, `RSS after 1,000 requests ${rss1000} KiB, after 100 ${rss100} KiB`);
+  // AddressSanitizer holds freed memory in quarantine, so there the resident
+  // set grows by design; its leak check at exit (stopServer) stands in.
+  if (sanitized)
+    console.log(`ok: sanitized build: RSS not compared (${rss100} -> ${rss1000} KiB); leaks checked at exit`);
+  else
+    check(Math.abs(rss1000 - rss100) <= 0.05 * rss100, `RSS after 1,000 requests ${rss1000} KiB, after 100 ${rss100} KiB`);
   check(await answerOk(), 'still answering');
+  const code = await stopServer(srv);
+  check(code === 0, `the server stops cleanly on SIGTERM (exit ${code})`);
   console.log('garbage and load tests passed');
 } finally {
   srv.proc.kill('SIGTERM');

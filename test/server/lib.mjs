@@ -22,6 +22,33 @@ export function startServer(exe, args = []) {
   });
 }
 
+/**
+ * Stops the server with SIGTERM and resolves with its exit code (a signal's
+ * name if it died of one). In a sanitized build a leak found at exit makes
+ * it non-zero.
+ */
+export function stopServer(srv) {
+  if (srv.proc.exitCode !== null || srv.proc.signalCode !== null)
+    return Promise.resolve(srv.proc.exitCode ?? srv.proc.signalCode);
+  return new Promise((resolve) => {
+    srv.proc.once('exit', (code, signal) => resolve(code ?? signal));
+    srv.proc.kill('SIGTERM');
+  });
+}
+
+/** True when the server under test is built with AddressSanitizer (lit sets it). */
+export const sanitized = !!process.env.QWENC_SANITIZED;
+
+/** The OpenAI error shape of a raw HTTP answer's body: its message, or null. */
+export function errorMessageOf(text) {
+  try {
+    const j = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+    return typeof j.error.message === 'string' && typeof j.error.type === 'string' ? j.error.message : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Sends raw bytes on a fresh connection; resolves with what came back before close or timeout. */
 export function raw(port, bytes, { timeoutMs = 5000, closeAfterWrite = false } = {}) {
   return new Promise((resolve) => {
