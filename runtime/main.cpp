@@ -321,10 +321,11 @@ Options parse_options(int argc, char **argv) {
   }
   if (o.ctx == 0)
     o.ctx = kModel.max_positions < 4096 ? kModel.max_positions : 4096;
-  if (o.serve && (o.have_prompt || !o.prompt_file.empty() || o.have_prompt_ids || o.have_tokenize || o.have_detokenize))
+  const bool text_mode =
+      o.have_prompt || !o.prompt_file.empty() || o.have_prompt_ids || o.have_tokenize || o.have_detokenize;
+  if (o.serve && text_mode)
     fail("--serve answers requests: give no -p, -f, --prompt-ids, --tokenize or --detokenize with it");
-  if (!o.bench_rows.empty() && (o.serve || o.have_prompt || !o.prompt_file.empty() || o.have_prompt_ids ||
-                                o.have_tokenize || o.have_detokenize))
+  if (!o.bench_rows.empty() && (o.serve || text_mode))
     fail("--bench-batch runs alone: give no --serve, -p, -f, --prompt-ids, --tokenize or --detokenize with it");
   if (!o.bench_rows.empty() && kModel.open_device)
     fail("--bench-batch: a device target decodes one sequence at a time");

@@ -162,14 +162,13 @@ bool parse_head(std::string_view buf, size_t end, Request &r, int &status, std::
       return false;
     }
     const std::string name = lower(trim(h.substr(0, colon))), value = trim(h.substr(colon + 1));
-    auto [it, fresh] = r.headers.emplace(name, value);
     // Two lengths that disagree are how requests get smuggled past proxies.
-    if (!fresh && name == "content-length" && it->second != value) {
+    auto it = r.headers.find(name);
+    if (it != r.headers.end() && name == "content-length" && it->second != value) {
       status = 400, message = "conflicting Content-Length headers";
       return false;
     }
-    if (!fresh && name != "content-length")
-      it->second += ", " + value; // repeated fields are one comma-separated list
+    r.headers[name] = value; // a repeated field: the last one
   }
   const std::string conn = lower(r.header("connection"));
   r.headers["connection"] = conn.empty() ? (http10 ? "close" : "keep-alive") : conn;

@@ -47,7 +47,7 @@ std::string HalideCalls::matmul(const std::string &xExpr, const std::string &row
   // weights' interleaved order (the Input of Int4Groups).
   const std::string xType = quant == "int8" ? "int16" : quant == "int4" ? "int8" : "float32";
   // batch 0: the prefill kernel; else the decode kernel for that many rows
-  // at once (see kMatmulBatches).
+  // at once (LoweringConfig::matmulBatches).
   auto matmulKernel = [&](int batch) {
     std::vector<std::string> params = {"N=" + std::to_string(n), "K=" + std::to_string(k), "quant=" + quant,
                                        std::string("has_bias=") + (bias ? "true" : "false"),
@@ -74,19 +74,19 @@ std::string HalideCalls::matmul(const std::string &xExpr, const std::string &row
   if (bias) // the generator adds a float bias: an f32 copy of it
     biasBuf = llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1})", blob.floatCopy(bias), n).str();
   Value second = w2 ? w2 : w;
-  // The kernel by row count: prefill from kPrefillRows, below it the
+  // The kernel by row count: prefill from prefillRows, below it the
   // largest batch that fits (the decode kernel for one row).
   const std::string args = "(&x_.b, &xs_.b, &xm_.b, &w_.b, &s_.b, &w2_.b, &s2_.b, &b_.b, &y_.b)";
-  std::string call = matmulKernel(1) + args, name = "\"" + matmulKernel(1) + "\"";
-  for (int batch : batches) {
+  const std::string decodeFn = matmulKernel(1);
+  std::string call = decodeFn + args, name = "\"" + decodeFn + "\"";
+  std::vector<std::pair<int, int>> fromRows; // (rows from, batch), ascending
+  for (int batch : batches)
+    fromRows.push_back({batch, batch});
+  fromRows.push_back({prefillRows, 0});
+  for (auto [rows, batch] : fromRows) {
     const std::string fn = matmulKernel(batch);
-    call = llvm::formatv("{0} >= {1} ? {2}{3} : {4}", rowsExpr, batch, fn, args, call).str();
-    name = llvm::formatv("{0} >= {1} ? \"{2}\" : {3}", rowsExpr, batch, fn, name).str();
-  }
-  {
-    const std::string fn = matmulKernel(0);
-    call = llvm::formatv("{0} >= {1} ? {2}{3} : {4}", rowsExpr, prefillRows, fn, args, call).str();
-    name = llvm::formatv("{0} >= {1} ? \"{2}\" : {3}", rowsExpr, prefillRows, fn, name).str();
+    call = llvm::formatv("{0} >= {1} ? {2}{3} : {4}", rowsExpr, rows, fn, args, call).str();
+    name = llvm::formatv("{0} >= {1} ? \"{2}\" : {3}", rowsExpr, rows, fn, name).str();
   }
   std::string input;
   if (quant == "int8") {

@@ -3,7 +3,7 @@
 // gives every sequence the answer it gets alone, prefix reuse, cancellation,
 // the API key. Usage: node client.mjs EXE
 import OpenAI from 'openai';
-import { check, stopServer, startServer } from './lib.mjs';
+import { check, checkStopsCleanly, startServer } from './lib.mjs';
 
 const exe = process.argv[2];
 const key = 'test-key-123';
@@ -132,8 +132,7 @@ try {
   const bad = await fetch(srv.base + '/v1/chat/completions', { method: 'POST', headers: { Authorization: 'Bearer ' + key }, body: '{"messages": [{"role": "user", "content": 3}]}' });
   const badBody = await bad.json();
   check(bad.status === 400 && badBody.error.type === 'invalid_request_error' && badBody.error.param === 'messages', 'an error names the field');
-  const code = await stopServer(srv);
-  check(code === 0, `the server stops cleanly on SIGTERM (exit ${code})`);
+  await checkStopsCleanly(srv);
   console.log('client tests passed');
 } finally {
   srv.proc.kill('SIGTERM');

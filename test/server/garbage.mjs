@@ -3,7 +3,7 @@
 // with a 4xx or dropped, a valid request answered right after them, and the
 // resident set after 1,000 requests within 5 % of after 100.
 // Usage: node garbage.mjs EXE
-import { check, errorMessageOf, raw, rssKb, sanitized, startServer, statusOf, stopServer } from './lib.mjs';
+import { check, checkStopsCleanly, errorMessageOf, raw, rssKb, sanitized, startServer, statusOf } from './lib.mjs';
 
 const exe = process.argv[2];
 const srv = await startServer(exe, ['--parallel', '4', '--ctx', '256', '--max-body', '65536', '--timeout', '2', '-t', '2']);
@@ -93,8 +93,7 @@ try {
   else
     check(Math.abs(rss1000 - rss100) <= 0.05 * rss100, `RSS after 1,000 requests ${rss1000} KiB, after 100 ${rss100} KiB`);
   check(await answerOk(), 'still answering');
-  const code = await stopServer(srv);
-  check(code === 0, `the server stops cleanly on SIGTERM (exit ${code})`);
+  await checkStopsCleanly(srv);
   console.log('garbage and load tests passed');
 } finally {
   srv.proc.kill('SIGTERM');

@@ -36,6 +36,12 @@ export function stopServer(srv) {
   });
 }
 
+/** Checks that the server stops cleanly on SIGTERM (exit status 0). */
+export async function checkStopsCleanly(srv) {
+  const code = await stopServer(srv);
+  check(code === 0, `the server stops cleanly on SIGTERM (exit ${code})`);
+}
+
 /** True when the server under test is built with AddressSanitizer (lit sets it). */
 export const sanitized = !!process.env.QWENC_SANITIZED;
 

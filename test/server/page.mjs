@@ -3,7 +3,7 @@
 // conversation, the tok/s line and the stop button; a screenshot goes to
 // OUT.png. Usage: node page.mjs EXE OUT.png
 import puppeteer from 'puppeteer-core';
-import { check, stopServer, startServer } from './lib.mjs';
+import { check, checkStopsCleanly, startServer } from './lib.mjs';
 
 const [exe, shot] = process.argv.slice(2);
 const srv = await startServer(exe, ['--parallel', '2', '--ctx', '1024', '-t', '2']);
@@ -38,8 +38,7 @@ try {
   check(!(await page.$eval('#send', (e) => e.disabled)), 'the stop button ends an answer and the page takes the next message');
   check(requests.every((u) => u.startsWith(srv.base)), 'the page loads nothing from outside the server');
   await page.screenshot({ path: shot, fullPage: true });
-  const code = await stopServer(srv);
-  check(code === 0, `the server stops cleanly on SIGTERM (exit ${code})`);
+  await checkStopsCleanly(srv);
   console.log('page tests passed');
 } finally {
   await browser.close();

@@ -5,7 +5,7 @@
 // Usage: node structured.mjs EXE
 import Ajv from 'ajv';
 import OpenAI from 'openai';
-import { check, stopServer, startServer } from './lib.mjs';
+import { check, checkStopsCleanly, startServer } from './lib.mjs';
 
 const srv = await startServer(process.argv[2], ['--parallel', '4', '--ctx', '512', '-t', '2']);
 const client = new OpenAI({ baseURL: srv.base + '/v1', apiKey: 'none', maxRetries: 0 });
@@ -79,8 +79,7 @@ try {
       response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } })) === 400, `a schema with ${what}: 400`);
   const m = await (await fetch(srv.base + '/metrics')).text();
   console.log(m.split('\n').filter((l) => /constrain_seconds|generation_tokens/.test(l) && !l.startsWith('#')).join('\n'));
-  const code = await stopServer(srv);
-  check(code === 0, `the server stops cleanly on SIGTERM (exit ${code})`);
+  await checkStopsCleanly(srv);
   console.log('structured output tests passed');
 } finally {
   srv.proc.kill('SIGTERM');
