@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 using namespace qwenc_rt;
@@ -151,6 +153,108 @@ TEST(Sampler, DrawsFollowTheDistributionAndTheSeed) {
   Rng a(99), b(99);
   for (int i = 0; i < 100; ++i)
     EXPECT_EQ(a.next(), b.next());
+}
+
+// Top-k selects against a rising threshold, top-p and min-p without top-k
+// sort only the most likely; they must keep exactly what a sort of the whole
+// vocabulary keeps (top-k: the k first and every tie of the k-th), give the
+// same probabilities (top-k: bit for bit; without, the sum over the
+// vocabulary is added in another order) and draw the same ids. Logits on a
+// coarse grid (many ties, as bf16 logits have), with NaN or infinities,
+// over vocabularies of a few blocks up to Qwen's.
+TEST(Sampler, CutsMatchAFullSortWithTiesNaNAndInfinities) {
+  Rng gen(7);
+  for (int vocab : {37, 1000, 151936})
+    for (int k : {0, 1, 2, 20, 50, 36}) {
+      if (k >= vocab)
+        continue;
+      for (int trial = 0; trial < 4; ++trial) {
+        std::vector<float> l(static_cast<size_t>(vocab));
+        const int levels = trial == 0 ? 8 : 4000; // few: ties across the k-th, a flat distribution
+        for (float &v : l)
+          v = float(int(gen.next() % uint64_t(levels))) / 16.0f;
+        l[size_t(gen.next() % uint64_t(vocab))] = -INFINITY;
+        if (trial == 0)
+          l[size_t(gen.next() % uint64_t(vocab))] = std::nanf("");
+        if (trial == 2)
+          l[size_t(gen.next() % uint64_t(vocab))] = INFINITY;
+        SamplingParams p = plain();
+        p.top_k = k;
+        p.temperature = 0.7f;
+        p.top_p = trial == 1 || trial == 0 ? 0.8f : 1.0f;
+        p.min_p = trial == 3 ? 0.05f : 0.0f;
+
+        // The reference: every logit sorted (descending, ties by id, NaN last).
+        std::vector<float> t = l;
+        for (float &v : t)
+          v /= p.temperature;
+        auto key = [](float v) { return std::isnan(v) ? -INFINITY : v; };
+        std::vector<int32_t> order(static_cast<size_t>(vocab));
+        for (int i = 0; i < vocab; ++i)
+          order[size_t(i)] = i;
+        std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+          return key(t[a]) > key(t[b]) || (key(t[a]) == key(t[b]) && a < b);
+        });
+        int keep = k == 0 ? vocab : k;
+        while (keep < vocab && t[order[size_t(keep)]] >= t[order[size_t(k - 1)]])
+          ++keep;
+        std::vector<double> prob(static_cast<size_t>(keep));
+        double sum = 0;
+        for (int i = 0; i < keep; ++i)
+          sum += prob[size_t(i)] = std::exp(double(t[order[size_t(i)]]) - t[order[0]]);
+        if (p.top_p < 1.0f) {
+          double cum = 0;
+          int cut = keep;
+          for (int i = keep - 1; i > 0 && (cum += prob[size_t(i)] / sum) <= 1.0 - double(p.top_p); --i)
+            cut = i;
+          keep = cut;
+          sum = 0;
+          for (int i = 0; i < keep; ++i)
+            sum += prob[size_t(i)];
+        }
+        if (p.min_p > 0.0f) {
+          int cut = 1;
+          while (cut < keep && prob[size_t(cut)] >= double(p.min_p) * prob[0])
+            ++cut;
+          keep = cut;
+          sum = 0;
+          for (int i = 0; i < keep; ++i)
+            sum += prob[size_t(i)];
+        }
+        std::vector<float> want(static_cast<size_t>(vocab), 0.0f);
+        for (int i = 0; i < keep; ++i)
+          want[size_t(order[size_t(i)])] = float(prob[size_t(i)] / sum);
+
+        std::vector<float> got = l;
+        sampling_distribution(got.data(), vocab, p);
+        int differ = 0;
+        for (int i = 0; i < vocab; ++i)
+          differ += !(std::isnan(got[size_t(i)]) && std::isnan(want[size_t(i)])) && // (+inf: NaN, any sign)
+                    (k > 0 ? std::memcmp(&got[size_t(i)], &want[size_t(i)], sizeof(float)) != 0
+                           : (got[size_t(i)] == 0) != (want[size_t(i)] == 0) ||
+                                 std::fabs(got[size_t(i)] - want[size_t(i)]) > 1e-6f * want[size_t(i)]);
+        EXPECT_EQ(differ, 0) << "vocab " << vocab << " k " << k << " trial " << trial;
+
+        // Draws: the reference walks the whole vocabulary by id.
+        for (uint64_t seed = 1; seed <= 20; ++seed) {
+          Rng a(seed), b(seed);
+          std::vector<float> m = l;
+          const int32_t id = sample_next(m.data(), vocab, {}, p, a);
+          const double u = b.uniform();
+          double cum = 0;
+          int32_t expect = 0;
+          for (int i = 0; i < vocab; ++i) {
+            if (want[size_t(i)] <= 0.0f)
+              continue;
+            cum += want[size_t(i)];
+            expect = i;
+            if (u < cum)
+              break;
+          }
+          EXPECT_EQ(id, expect) << "vocab " << vocab << " k " << k << " seed " << seed;
+        }
+      }
+    }
 }
 
 } // namespace
