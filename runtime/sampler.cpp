@@ -119,6 +119,7 @@ void survivors(float *logits, int vocab, const SamplingParams &p, Survivors &s) 
   s.by_id = false;
   double sum = 0, cum = 0; // cum: the mass already known to go (top-p)
   bool tail = false;       // sum is every token's, cum the tail's
+  bool whole = false;      // s.whole holds every token's probability
   if (p.top_k > 0 && p.top_k < vocab) {
     top_k_survivors(logits, vocab, p.top_k, s.order);
   } else {
@@ -144,6 +145,7 @@ void survivors(float *logits, int vocab, const SamplingParams &p, Survivors &s) 
     // vocabulary took 20 ms).
     size_t m = s.order.size();
     if (!nan) {
+      whole = true;
       s.whole.resize(size_t(vocab));
       for (int i = 0; i < vocab; ++i)
         sum += s.whole[size_t(i)] = std::exp(double(logits[i]) - mx);
@@ -169,8 +171,9 @@ void survivors(float *logits, int vocab, const SamplingParams &p, Survivors &s) 
   const float mx = logits[s.order[0]];
   double kept_sum = 0;
   s.prob.resize(size_t(keep));
-  for (int i = 0; i < keep; ++i)
-    kept_sum += s.prob[size_t(i)] = std::exp(double(logits[s.order[size_t(i)]]) - mx);
+  for (int i = 0; i < keep; ++i) // (without NaN, `whole` holds them all, with the same mx)
+    kept_sum += s.prob[size_t(i)] = whole ? s.whole[size_t(s.order[size_t(i)])]
+                                          : std::exp(double(logits[s.order[size_t(i)]]) - mx);
   if (!tail)
     sum = kept_sum;
   if (p.top_p < 1.0f) {
@@ -205,11 +208,8 @@ void survivors(float *logits, int vocab, const SamplingParams &p, Survivors &s) 
 
 thread_local Survivors kept; // between calls: a step allocates nothing
 
-} // namespace
-
-void sampling_distribution(float *logits, int vocab, const SamplingParams &p) {
-  Survivors &s = kept;
-  survivors(logits, vocab, p, s);
+/// The survivors' probabilities written over the logits, every other token 0.
+void write_distribution(const Survivors &s, float *logits, int vocab) {
   if (s.by_id) {
     for (int i = 0; i < vocab; ++i)
       logits[i] = float(s.prob[size_t(i)] / s.sum);
@@ -218,6 +218,13 @@ void sampling_distribution(float *logits, int vocab, const SamplingParams &p) {
   std::fill(logits, logits + vocab, 0.0f);
   for (size_t i = 0; i < s.order.size(); ++i)
     logits[s.order[i]] = float(s.prob[i] / s.sum);
+}
+
+} // namespace
+
+void sampling_distribution(float *logits, int vocab, const SamplingParams &p) {
+  survivors(logits, vocab, p, kept);
+  write_distribution(kept, logits, vocab);
 }
 
 int32_t sample_next(float *logits, int vocab, const std::vector<int32_t> &seen,
@@ -245,37 +252,36 @@ int32_t sample_next(float *logits, int vocab, const std::vector<int32_t> &seen,
     return 0; // every logit NaN
   }
   // The draw walks the survivors by id, adding the probabilities
-  // sampling_distribution would write (zeros skipped); a few survivors are
-  // put in id order, many are written out as the distribution.
+  // sampling_distribution writes (zeros skipped): a few survivors put in id
+  // order, many written out as the distribution.
   Survivors &s = kept;
   survivors(logits, vocab, p, s);
-  static thread_local std::vector<std::pair<int32_t, float>> by_id;
-  by_id.clear();
-  by_id.reserve(size_t(vocab));
-  if (s.by_id) {
-    for (size_t i = 0; i < s.order.size(); ++i)
-      by_id.emplace_back(int32_t(i), float(s.prob[i] / s.sum));
-  } else if (s.order.size() <= 4096) {
-    for (size_t i = 0; i < s.order.size(); ++i)
-      by_id.emplace_back(s.order[i], float(s.prob[i] / s.sum));
-    std::sort(by_id.begin(), by_id.end());
-  } else {
-    std::fill(logits, logits + vocab, 0.0f);
-    for (size_t i = 0; i < s.order.size(); ++i)
-      logits[s.order[i]] = float(s.prob[i] / s.sum);
-    for (int i = 0; i < vocab; ++i)
-      if (!(logits[i] <= 0.0f)) // (NaN, as the walk below)
-        by_id.emplace_back(i, logits[i]);
-  }
-  double u = rng.uniform(), cum = 0;
+  const double u = rng.uniform();
+  double cum = 0;
   int32_t last = 0;
-  for (const auto &[id, q] : by_id) {
+  auto reaches = [&](int32_t id, float q) {
     if (q <= 0.0f)
-      continue;
+      return false;
     cum += q;
     last = id;
-    if (u < cum)
-      return id;
+    return u < cum;
+  };
+  constexpr size_t kFew = 4096;
+  if (!s.by_id && s.order.size() <= kFew) {
+    static thread_local std::vector<std::pair<int32_t, float>> few;
+    few.clear();
+    few.reserve(kFew);
+    for (size_t i = 0; i < s.order.size(); ++i)
+      few.emplace_back(s.order[i], float(s.prob[i] / s.sum));
+    std::sort(few.begin(), few.end());
+    for (const auto &[id, q] : few)
+      if (reaches(id, q))
+        return id;
+  } else {
+    write_distribution(s, logits, vocab);
+    for (int i = 0; i < vocab; ++i)
+      if (reaches(i, logits[i]))
+        return i;
   }
   return last; // rounding: u beyond the summed mass
 }
