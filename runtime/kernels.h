@@ -15,6 +15,7 @@
 #include "attention.h"
 #include "bf16.h"
 #include "int4_layout.h"
+#include "int8_layout.h"
 #include "portable_hooks.h"
 #include "quant_rule.h"
 #include "qwenc_runtime.h"
@@ -187,6 +188,22 @@ struct Int8Rows {
   void row(int64_t n, float *out) const {
     for (int k = 0; k < K; ++k)
       out[k] = float(q[n * K + k]) * scale[n];
+  }
+};
+
+/// int8 weights in the column tiles of int8_layout.h, one float scale per
+/// row: the layout the x86 Halide products read. Only the embedding gather
+/// reads them through a view (a tied table), a row at a time.
+template <int K>
+struct Int8Tiles {
+  static_assert(K % int8::kPair == 0, "tiles store columns in pairs");
+  using Input = FloatRows;
+  static constexpr int kColumns = K;
+  const int8_t *q;
+  const float *scale;
+  void row(int64_t n, float *out) const {
+    for (int k = 0; k < K; ++k)
+      out[k] = float(q[int8::tiled_offset(n, k, K)]) * scale[n];
   }
 };
 

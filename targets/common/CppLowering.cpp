@@ -52,7 +52,7 @@ int64_t cols(Value v) { return cast<RankedTensorType>(v.getType()).getDimSize(1)
 class Emitter {
 public:
   Emitter(ModuleOp module, const LoweringConfig &opts)
-      : module(module), opts(opts), blob(model, opts.progress), halide(model, blob, quantizedInputViews, opts.matmulBatches, opts.prefillRows) {}
+      : module(module), opts(opts), blob(model, opts.progress, opts.int8ColumnTiles), halide(model, blob, quantizedInputViews, opts.matmulBatches, opts.prefillRows) {}
 
   FailureOr<CppModel> run();
 
@@ -114,6 +114,11 @@ std::string Emitter::weightView(Value v) {
   if (const char *t = storageType(element))
     return llvm::formatv("Dense<{0}, {1}>{{reinterpret_cast<const {0} *>(W + {2})}", t, k, offset).str();
   uint64_t scales = blob.scalesOf(v);
+  if (blob.inTiles(v)) // read only by the gather (Halide runs the products)
+    return llvm::formatv("Int8Tiles<{0}>{{reinterpret_cast<const int8_t *>(W + {1}), "
+                         "reinterpret_cast<const float *>(W + {2})}",
+                         k, offset, scales)
+        .str();
   std::string view = quantizedViewType(v);
   // int4 and portable int8 quantize their input: room for it is made at
   // start (reserve_inputs does nothing for a view that reads floats).

@@ -2,6 +2,7 @@
 #include "targets/common/HalideCalls.h"
 
 #include "compiler/dialect/WeightFormat.h"
+#include "runtime/int8_layout.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -39,6 +40,7 @@ std::string HalideCalls::matmul(const std::string &xExpr, const std::string &row
   case WeightFormat::Int8: wType = "int8", code = "halide_type_int", bits = "8"; break;
   default: wType = "uint8", code = "halide_type_uint", bits = "8"; break; // int4: two a byte
   }
+  const bool tiles = blob.inTiles(w); // (a gated product's two weights share shape and reader)
   int64_t group = 0; // int4: columns per scale
   const std::string int4View = quant == "int4" ? quantizedViewType(w, &group) : "";
   // Every format has a decode kernel and a prefill kernel (tokens in fours,
@@ -58,10 +60,14 @@ std::string HalideCalls::matmul(const std::string &xExpr, const std::string &row
       params.push_back("group=" + std::to_string(group));
     if (batch > 1)
       params.push_back("batch=" + std::to_string(batch));
+    if (tiles)
+      params.push_back("tiles=true");
     return this->kernel("qwen_matmul", params);
   };
-  auto weightBuf = [&](Value v) {
-    return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *blob.pack(v), code, bits, group ? k / 2 : k, n).str();
+  auto weightBuf = [&](Value v) { // (tiles: w(kTile * K, N / kTile), the generator's tiles=true)
+    const int64_t dim0 = group ? k / 2 : tiles ? qwenc_rt::int8::kTile * k : k;
+    const int64_t dim1 = tiles ? n / qwenc_rt::int8::kTile : n;
+    return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *blob.pack(v), code, bits, dim0, dim1).str();
   };
   auto scaleBuf = [&](Value v) { // int8: one scale per row, int4: per group; unused for floats
     if (quant != "int8" && quant != "int4")

@@ -1,5 +1,7 @@
 //===- WeightBlob.cpp -----------------------------------------------------===//
 #include "targets/common/WeightBlob.h"
+#include "passes/KernelChoice.h"
+#include "runtime/int8_layout.h"
 #include "runtime/weights.h"
 #include "targets/common/WeightPacking.h"
 
@@ -42,6 +44,17 @@ FailureOr<SmallVector<qwen::WeightOp>> weightParts(Value v) {
     return failure();
   }
   return parts;
+}
+
+bool WeightBlob::inTiles(Value v) const {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (!int8Tiles || !type.getElementType().isInteger(8) || !mlir::qwen::halideTakesWeight(v) ||
+      !qwenc_rt::int8::tiles_fit(type.getDimSize(0), type.getDimSize(1)))
+    return false;
+  return llvm::all_of(v.getUsers(), [](Operation *u) {
+    return isa<qwen::EmbeddingOp>(u) || (isa<qwen::LinearOp, qwen::GatedLinearOp, qwen::LogitsOp>(u) &&
+                                         mlir::qwen::kernelOf(u) == mlir::qwen::Kernel::Halide);
+  });
 }
 
 std::string quantizedViewType(Value v, int64_t *group) {
@@ -110,6 +123,8 @@ FailureOr<uint64_t> WeightBlob::pack(Value v) {
                             INFINITY, tensors[0]->numBytes});
   } else {
     PackedWeight p = packRows(tensors, storage, group);
+    if (inTiles(v))
+      rowsToTiles(p.bytes.data(), type.getDimSize(0), type.getDimSize(1));
     offset = append(p.bytes.data(), p.bytes.size());
     for (const TensorRef *t : tensors)
       Checkpoint::releasePages(*t);

@@ -30,7 +30,16 @@ std::string quantizedViewType(mlir::Value v, int64_t *group = nullptr);
 /// Packs weights into model.blob as the lowering asks for them.
 class WeightBlob {
 public:
-  WeightBlob(CppModel &model, Progress *progress) : model(model), progress(progress) {}
+  /// int8Tiles: the target's kernels read int8 weights in column tiles
+  /// (LoweringConfig::int8ColumnTiles).
+  WeightBlob(CppModel &model, Progress *progress, bool int8Tiles = false)
+      : model(model), progress(progress), int8Tiles(int8Tiles) {}
+  /// Whether `v` (an int8 weight or concat) is stored in the column tiles
+  /// of runtime/int8_layout.h rather than rows: where the target's kernels
+  /// take tiles, the shape fits and every reader is a Halide product or the
+  /// embedding gather (Int8Tiles) -- decided per weight, not per use, as
+  /// the tied table is packed for the gather that reads it first.
+  bool inTiles(mlir::Value v) const;
   /// Starts the progress line of packing (the checkpoint's bytes are its 100 %).
   void beginProgress();
   /// The blob offset of a weight or concat, packed on first use; errors are
@@ -46,6 +55,7 @@ public:
 private:
   CppModel &model;
   Progress *progress;
+  bool int8Tiles;
   llvm::DenseMap<mlir::Value, uint64_t> packed, scales, floats;
   uint64_t packedBytes = 0, checkpointBytes = 0;
 };

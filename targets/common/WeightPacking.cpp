@@ -2,6 +2,7 @@
 #include "targets/common/WeightPacking.h"
 #include "runtime/bf16.h"
 #include "runtime/int4_layout.h"
+#include "runtime/int8_layout.h"
 #include "runtime/quant_rule.h"
 
 #include <cmath>
@@ -132,6 +133,18 @@ PackedWeight packRows(const std::vector<const TensorRef *> &parts, Storage stora
     p.snrDb.push_back(snr(sg, ns));
   }
   return p;
+}
+
+void rowsToTiles(uint8_t *q, int64_t rows, int64_t cols) {
+  constexpr int T = qwenc_rt::int8::kTile;
+  std::vector<uint8_t> tile(size_t(T * cols));
+  for (int64_t t = 0; t < rows / T; ++t) {
+    uint8_t *base = q + t * T * cols;
+    std::memcpy(tile.data(), base, tile.size());
+    for (int64_t n = 0; n < T; ++n)
+      for (int64_t k = 0; k < cols; ++k)
+        base[qwenc_rt::int8::tiled_offset(n, k, cols)] = tile[size_t(n * cols + k)];
+  }
 }
 
 } // namespace qwenc

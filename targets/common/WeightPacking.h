@@ -30,6 +30,12 @@ struct PackedWeight {
 PackedWeight packRows(const std::vector<const TensorRef *> &parts, Storage storage,
                       int64_t groupSize);
 
+/// Int8 bytes of a packed [rows, cols] weight (rows stacked as packRows
+/// leaves them) rearranged in place into the column tiles of
+/// runtime/int8_layout.h; rows must be a multiple of its kTile. A tile holds
+/// the same bytes in either layout, so each moves within its own.
+void rowsToTiles(uint8_t *q, int64_t rows, int64_t cols);
+
 
 } // namespace qwenc
 #endif

@@ -15,7 +15,9 @@
 //   f32: float w(K, N)      bf16: uint16 w(K, N)     with float x(K, rows)
 //   int8: int8 w(K, N), scale(1, N), with x(K, rows) quantized to int16 and
 //         xscale(1, rows) (int16_rows of runtime/kernels.h, whose
-//         int16_input_max keeps the int32 sums from overflowing)
+//         int16_input_max keeps the int32 sums from overflowing); with
+//         tiles=true, w(16 K, N/16) in the column tiles of
+//         runtime/int8_layout.h (see generateTiles)
 //   int4: uint8 w(K/2, N) (the layout of runtime/int4_layout.h: stored
 //         q + 8, two per byte, the groups of each 128 columns interleaved),
 //         scale(K/G, N), with x(K, rows) quantized to int8 per group in the
@@ -33,6 +35,7 @@
 // Prefill schedule (`prefill=true`, at least four rows): see generate().
 //===----------------------------------------------------------------------===//
 #include "Halide.h"
+#include "runtime/int8_layout.h"
 
 #include <algorithm>
 #include <vector>
@@ -81,6 +84,7 @@ public:
   GeneratorParam<bool> prefill{"prefill", false}; // scheduled for blocks of tokens
   GeneratorParam<int> batch{"batch", 1};          // decode: rows a weight meets at once (the caller passes >= batch)
   GeneratorParam<int> l2_kib{"l2_kib", 1024};      // the core's L2 (the target's CPU model)
+  GeneratorParam<bool> tiles{"tiles", false};     // int8 weights in column tiles (runtime/int8_layout.h)
 
   Input<Buffer<>> x{"x", 2};              // [K, rows]: float; int16 for int8 weights, int8 for int4
   Input<Buffer<float>> xscale{"xscale", 2}; // int8: [1, rows]; int4: [K/G, rows]; unused for floats
@@ -349,6 +353,10 @@ public:
   }
 
   void generate() {
+    if (tiles) {
+      generateTiles();
+      return;
+    }
     if (int(K) % 32 != 0)
       throw std::runtime_error("qwen_matmul needs K to be a multiple of 32");
     Func a = dotProduct("dot", w, scale);
@@ -673,6 +681,100 @@ public:
     w2.dim(0).set_bounds(0, kw).dim(1).set_bounds(0, N).dim(1).set_stride(kw);
     y.dim(0).set_bounds(0, N);
     x.dim(1).set_stride(K);
+    y.dim(1).set_stride(N);
+  }
+
+  /// Rows of x a prefill tile of int8 weights in column tiles takes at once
+  /// (the caller passes at least that many: LoweringConfig::prefillRows).
+  int tilePrefillRows() const { return registers() == 32 ? 8 : 4; }
+
+  /// int8 weights in column tiles (runtime/int8_layout.h), x86 only: w(T*K,
+  /// N/T), tile t's bytes for column pair j at (j * T + row) * 2. A vector
+  /// of int32 lanes holds the tile's T outputs; each step loads the tile's
+  /// weights for one pair of x's columns (vpmovsxbw) and adds their
+  /// products with x's pair, broadcast, for every row of x at once
+  /// (vpdpwssd; AVX2: vpmaddwd + vpaddd on two vectors). The weights are
+  /// read once, in order, however many rows there are (rows' decode tiles
+  /// of 2 columns read two streams). Each int32 sum adds at most K/8 products (the bound
+  /// int16_input_max keeps): the row goes in 8 chunks, each chunk's sums
+  /// converted and added in floats. Decode with VNNI keeps two sums a lane
+  /// (alternate pairs), so that consecutive vpdpwssd do not wait on each
+  /// other. Decode: tiles of T columns x `batch` rows in parallel blocks of
+  /// up to 256 columns; prefill: T columns x tilePrefillRows() tokens, the
+  /// blocks' weights kept in L2 while the token groups pass. Every variant
+  /// asks for the weights 8 KiB ahead (prefill too: its first token group
+  /// streams them; without, 0.5B 8 rows took 51 ms against 28-32).
+  void generateTiles() {
+    const int T = qwenc_rt::int8::kTile, P = qwenc_rt::int8::kPair, chunks = 8;
+    if (arm() || std::string(quant) != "int8")
+      throw std::runtime_error("qwen_matmul: tiles=true is for int8 weights on x86");
+    if (int(N) % T != 0 || int(K) % (chunks * 4) != 0)
+      throw std::runtime_error("qwen_matmul: tiles=true needs N a multiple of 16 and K of 32");
+    const int chunkK = int(K) / chunks, H = prefill || !vnni() ? 1 : 2;
+    const int R = prefill ? tilePrefillRows() : int(batch);
+    RDom rk(0, chunkK / (P * H), 0, P, "rk");
+    Var nl("nl"), hv("h"), c("c"), ng("ng");
+    Expr pairIndex = c * (chunkK / P) + rk.x * H + hv;
+    std::vector<Func> partialsOf, totalsOf;
+    std::vector<RDom> chunkDoms;
+    auto dot = [&](const Input<Buffer<>> &b, const Input<Buffer<float>> &s, const std::string &name) {
+      Func partial(name + "_tile_partial"), total(name + "_tile_total");
+      partial(nl, hv, c, ng, r) = 0;
+      partial(nl, hv, c, ng, r) += i32(b(pairIndex * (T * P) + nl * P + rk.y, ng)) * i32(x(pairIndex * P + rk.y, r));
+      RDom rc(0, chunks, name + "_rc");
+      Expr sum = partial(n % T, 0, rc, n / T, r);
+      for (int h = 1; h < H; ++h)
+        sum = sum + partial(n % T, h, rc, n / T, r);
+      total(n, r) = 0.0f;
+      total(n, r) += f32(sum);
+      partialsOf.push_back(partial);
+      totalsOf.push_back(total);
+      chunkDoms.push_back(rc);
+      return total(n, r) * (xscale(0, r) * s(0, n));
+    };
+    Expr out = dot(w, scale, "dot");
+    if (gated) {
+      Expr b2 = dot(w2, scale2, "dot2");
+      out = out / (1.0f + exp(-out)) * b2;
+    } else if (has_bias) {
+      out = out + bias(n);
+    }
+    y(n, r) = out;
+
+    Var no("no"), ni("ni"), nv("nv"), nll("nll"), ri("ri");
+    const int most = prefill ? std::min(256, (int(l2_kib) << 10) / 8 / int(K)) : 256;
+    const int block = std::min(balancedBlock(int(N), std::max(most, T)), int(N));
+    y.split(n, no, ni, block, TailStrategy::ShiftInwards).split(ni, nv, nll, T);
+    if (R > 1)
+      y.split(r, ro, ri, R, TailStrategy::ShiftInwards).reorder(nll, ri, nv, ro, no).vectorize(nll).unroll(ri);
+    else
+      y.reorder(nll, nv, no, r).vectorize(nll);
+    y.parallel(no);
+    const int prefetchSteps = 8192 / (H * T * P);
+    for (size_t i = 0; i < partialsOf.size(); ++i) {
+      Func total = totalsOf[i], partial = partialsOf[i];
+      total.compute_at(y, nv).vectorize(n, T);
+      total.update().reorder(n, r, chunkDoms[i].x).vectorize(n, T);
+      partial.compute_at(total, chunkDoms[i].x).vectorize(nl, T).unroll(hv);
+      partial.update()
+          .reorder(rk.y, nl, hv, r, rk.x)
+          .atomic()
+          .vectorize(rk.y)
+          .vectorize(nl, T)
+          .unroll(hv)
+          .prefetch(i == 0 ? w : w2, rk.x, rk.x, prefetchSteps, PrefetchBoundStrategy::NonFaulting);
+      if (R > 1) {
+        total.unroll(r);
+        total.update().unroll(r);
+        partial.unroll(r);
+        partial.update().unroll(r);
+      }
+    }
+    x.dim(0).set_bounds(0, K);
+    x.dim(1).set_stride(K);
+    for (const Input<Buffer<>> *b : {&w, &w2})
+      b->dim(0).set_bounds(0, T * int(K)).dim(1).set_bounds(0, int(N) / T).dim(1).set_stride(T * int(K));
+    y.dim(0).set_bounds(0, N);
     y.dim(1).set_stride(N);
   }
 

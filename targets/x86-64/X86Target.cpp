@@ -37,7 +37,8 @@ protected:
     c.requiredFeatures = "avx2,fma,f16c";
     c.isaChoices = "auto|avx2";
     c.matmulBatches = {2, 3, 4};
-    c.prefillRows = 8;
+    c.prefillRows = 8; // (at least the tiles' prefill rows: 8 with VNNI)
+    c.int8ColumnTiles = true;
     return c;
   }
   Toolchain toolchain(const TargetOptions &) const override {

@@ -4,7 +4,8 @@
 // int16 rows, the int4 ones (groups of 32, 64, 128) on int8 rows per group,
 // and the bf16 and f32 ones on float rows (every row count from 1 to 13: the
 // prefill kernel's last four tokens overlap the ones before, as a batched
-// kernel's last rows do), with bias and gated. Every kernel is built like a compiled model's, for AVX-512
+// kernel's last rows do), with bias and gated; and the int8 kernels of
+// weights in column tiles (tiles=true, runtime/int8_layout.h). Every kernel is built like a compiled model's, for AVX-512
 // with VNNI and for AVX2; each test runs on both variants (the VNNI one where
 // the CPU has it), calling each by its own symbol, and two more check that
 // Halide's wrapper, which a model calls, runs the variant --isa picks.
@@ -30,6 +31,11 @@
 #include "test_int8_gated_batch3.h"
 #include "test_int8_gated_prefill.h"
 #include "test_int8_prefill.h"
+#include "test_int8t_batch4.h"
+#include "test_int8t_decode.h"
+#include "test_int8t_gated_batch3.h"
+#include "test_int8t_gated_prefill.h"
+#include "test_int8t_prefill.h"
 
 #include <gtest/gtest.h>
 
@@ -70,6 +76,11 @@ QWENC_VARIANTS(test_bf16_batch4, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g32_batch4, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g128_batch2, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int4_g128_gated_batch4, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int8t_decode, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int8t_batch4, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int8t_gated_batch3, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int8t_prefill, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int8t_gated_prefill, QWENC_MATMUL_PARAMS)
 
 using namespace qwenc_rt;
 using namespace qwenc_rt::x86;
@@ -77,6 +88,7 @@ using namespace qwenc_rt::x86;
 namespace {
 
 constexpr int N = 40, K = 256, kMaxRows = 13;
+constexpr int kTileN = 48; // the tile kernels' outputs: whole tiles of 16
 
 bool hostHasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
@@ -89,19 +101,20 @@ std::vector<float> normals(size_t count, std::mt19937 &rng, std::normal_distribu
 }
 
 struct MatmulCase {
+  int cols; // outputs: N, or kTileN for the kernels of weights in column tiles
   std::vector<int8_t> w, w2;
   std::vector<float> scale, scale2, bias, x;
-  MatmulCase() {
+  explicit MatmulCase(int cols = N) : cols(cols) {
     std::mt19937 rng(5);
     std::uniform_int_distribution<int> q(-127, 127);
     std::normal_distribution<float> dist;
     for (auto *v : {&w, &w2}) {
-      v->resize(size_t(N) * K);
+      v->resize(size_t(cols) * K);
       for (int8_t &b : *v)
         b = int8_t(q(rng));
     }
     for (auto *v : {&scale, &scale2, &bias}) {
-      v->resize(N);
+      v->resize(size_t(cols));
       for (float &f : *v)
         f = 0.01f * std::fabs(dist(rng)) + 1e-3f;
     }
@@ -132,7 +145,8 @@ struct Variant {
   Kernel int8_decode, int8_prefill, int8_gated_prefill, bf16_decode, bf16_prefill, bf16_gated_prefill,
       f32_prefill, int4_g32_decode, int4_g32_prefill, int4_g32_prefill_long, int4_g64_prefill, int4_g128_decode,
       int4_g128_prefill, int4_g128_gated_prefill, int8_batch4, int8_gated_batch3, bf16_batch4, int4_g32_batch4,
-      int4_g128_batch2, int4_g128_gated_batch4;
+      int4_g128_batch2, int4_g128_gated_batch4, int8t_decode, int8t_batch4, int8t_gated_batch3, int8t_prefill,
+      int8t_gated_prefill;
 };
 #define QWENC_VARIANT(suffix, runs)                                                                          \
   Variant {                                                                                                  \
@@ -142,7 +156,9 @@ struct Variant {
         test_int4_g32_prefill_long_##suffix, test_int4_g64_prefill_##suffix, test_int4_g128_decode_##suffix, \
         test_int4_g128_prefill_##suffix, test_int4_g128_gated_prefill_##suffix, test_int8_batch4_##suffix,   \
         test_int8_gated_batch3_##suffix, test_bf16_batch4_##suffix, test_int4_g32_batch4_##suffix,            \
-        test_int4_g128_batch2_##suffix, test_int4_g128_gated_batch4_##suffix                                 \
+        test_int4_g128_batch2_##suffix, test_int4_g128_gated_batch4_##suffix, test_int8t_decode_##suffix,     \
+        test_int8t_batch4_##suffix, test_int8t_gated_batch3_##suffix, test_int8t_prefill_##suffix,            \
+        test_int8t_gated_prefill_##suffix                                                                     \
   }
 const Variant &variant(const std::string &name) {
   static const Variant avx2 = QWENC_VARIANT(avx2, hostHasAvx2()),
@@ -207,17 +223,30 @@ double runKernel(Kernel kernel, HlBuf &x_, HlBuf &xs_, HlBuf &xm_, HlBuf &w_, Hl
   return maxErr / maxOut;
 }
 
-/// An int8 kernel on int16 rows of x (int16_rows).
+/// `w` [cols, K] in the column tiles of int8_layout.h.
+std::vector<int8_t> inTiles(const std::vector<int8_t> &w, int cols) {
+  std::vector<int8_t> t(w.size());
+  for (int n = 0; n < cols; ++n)
+    for (int k = 0; k < K; ++k)
+      t[size_t(int8::tiled_offset(n, k, K))] = w[size_t(n) * K + k];
+  return t;
+}
+
+/// An int8 kernel on int16 rows of x (int16_rows); with `tiles`, a kernel
+/// made with tiles=true, given the weights in column tiles.
 template <typename Expect>
 double matmulError(const MatmulCase &c, Kernel kernel, int rows, Expect expect,
-                   std::vector<float> *outputs = nullptr) {
+                   std::vector<float> *outputs = nullptr, bool tiles = false) {
+  const int n = c.cols;
   const QuantRows<int16_t> &xq = int16_rows<K>(c.x.data(), rows);
   HlBuf x_(xq.q.data(), halide_type_int, 16, K, rows), xs_(xq.d.data(), halide_type_float, 32, 1, rows);
   HlBuf xm_(xq.d.data(), halide_type_float, 32, 1, 1);
-  HlBuf w_(c.w.data(), halide_type_int, 8, K, N), s_(c.scale.data(), halide_type_float, 32, 1, N);
-  HlBuf w2_(c.w2.data(), halide_type_int, 8, K, N), s2_(c.scale2.data(), halide_type_float, 32, 1, N);
-  HlBuf b_(c.bias.data(), halide_type_float, 32, N);
-  return runKernel(kernel, x_, xs_, xm_, w_, s_, w2_, s2_, b_, rows, expect, N, outputs);
+  const std::vector<int8_t> w = tiles ? inTiles(c.w, n) : c.w, w2 = tiles ? inTiles(c.w2, n) : c.w2;
+  const int wx = tiles ? int8::kTile * K : K, wy = tiles ? n / int8::kTile : n;
+  HlBuf w_(w.data(), halide_type_int, 8, wx, wy), s_(c.scale.data(), halide_type_float, 32, 1, n);
+  HlBuf w2_(w2.data(), halide_type_int, 8, wx, wy), s2_(c.scale2.data(), halide_type_float, 32, 1, n);
+  HlBuf b_(c.bias.data(), halide_type_float, 32, n);
+  return runKernel(kernel, x_, xs_, xm_, w_, s_, w2_, s2_, b_, rows, expect, n, outputs);
 }
 
 // x as int16 rows: about 2e-5 relative here; an indexing mistake is O(1).
@@ -269,6 +298,36 @@ TEST_P(HalideKernels, Int8GatedPrefill) {
                           [&](int n, int r) { return c.gated(n, r); }),
               kInt16Bound)
         << rows << " rows";
+}
+
+// Weights in column tiles (tiles=true, the x86 target's int8 layout): the
+// decode, batched and prefill kernels (the prefill's tiles take 8 rows with
+// VNNI, 4 with AVX2: from 8, as prefillRows gives them), gated too; a
+// batched row's outputs are exactly the decode kernel's on that row alone.
+TEST_P(HalideKernels, Int8TilesEveryKernel) {
+  MatmulCase c(kTileN);
+  const auto linear = [&](int n, int r) { return c.linear(n, r); };
+  const auto gated = [&](int n, int r) { return c.gated(n, r); };
+  for (int rows : {1, 2, 3})
+    EXPECT_LT(matmulError(c, k().int8t_decode, rows, linear, nullptr, true), kInt16Bound) << rows << " rows";
+  for (int rows = 4; rows <= kMaxRows; ++rows)
+    EXPECT_LT(matmulError(c, k().int8t_batch4, rows, linear, nullptr, true), kInt16Bound) << rows << " rows";
+  for (int rows : {3, 5, 8})
+    EXPECT_LT(matmulError(c, k().int8t_gated_batch3, rows, gated, nullptr, true), kInt16Bound)
+        << rows << " rows, gated";
+  for (int rows = 8; rows <= kMaxRows; ++rows)
+    EXPECT_LT(matmulError(c, k().int8t_prefill, rows, linear, nullptr, true), kInt16Bound) << rows << " rows";
+  for (int rows : {8, 13})
+    EXPECT_LT(matmulError(c, k().int8t_gated_prefill, rows, gated, nullptr, true), kInt16Bound)
+        << rows << " rows, gated";
+  std::vector<float> batched, alone;
+  matmulError(c, k().int8t_batch4, 6, linear, &batched, true);
+  for (int r = 0; r < 6; ++r) {
+    MatmulCase one = c;
+    one.x.assign(c.x.begin() + long(r) * K, c.x.begin() + long(r + 1) * K);
+    matmulError(one, k().int8t_decode, 1, linear, &alone, true);
+    EXPECT_TRUE(std::equal(alone.begin(), alone.end(), batched.begin() + long(r) * kTileN)) << "row " << r;
+  }
 }
 
 /// Float weights: w as f32, and as bf16 (wb) holding the same values (each

@@ -58,6 +58,30 @@ TEST(QuantKernels, Int8RowsReadWhatWasPacked) {
   checkView(f, view, p.snrDb[0], 35.0);
 }
 
+// The column tiles of int8_layout.h: the packed rows rearranged hold every
+// byte once, where the tied table's gather (Int8Tiles::row) finds it.
+TEST(QuantKernels, Int8TilesHoldWhatRowsHeld) {
+  Fixture f;
+  static_assert(Fixture::N % qwenc_rt::int8::kTile == 0, "one whole tile");
+  PackedWeight rows = packRows({&f.tensor}, Storage::Int8, Fixture::K);
+  PackedWeight tiles = rows;
+  rowsToTiles(tiles.bytes.data(), Fixture::N, Fixture::K);
+  EXPECT_NE(rows.bytes, tiles.bytes);
+  const float *scales = reinterpret_cast<const float *>(rows.bytes.data() + rows.scalesOffset);
+  qwenc_rt::Int8Rows<Fixture::K> r{reinterpret_cast<const int8_t *>(rows.bytes.data()), scales};
+  qwenc_rt::Int8Tiles<Fixture::K> t{reinterpret_cast<const int8_t *>(tiles.bytes.data()), scales};
+  std::vector<float> a(Fixture::K), b(Fixture::K);
+  for (int n = 0; n < Fixture::N; ++n) {
+    r.row(n, a.data());
+    t.row(n, b.data());
+    EXPECT_EQ(a, b) << "row " << n;
+  }
+  for (int n = 0; n < Fixture::N; ++n)
+    for (int k = 0; k < Fixture::K; ++k)
+      ASSERT_EQ(tiles.bytes[size_t(n / 16 * 16 * Fixture::K + k / 2 * 32 + n % 16 * 2 + k % 2)],
+                rows.bytes[size_t(n * Fixture::K + k)]);
+}
+
 TEST(QuantKernels, Int4GroupsReadWhatWasPacked) {
   Fixture f;
   for (int g : {32, 64, 128}) {
