@@ -48,6 +48,34 @@ constexpr bool high_nibble(int64_t p) { return p % kSpan >= kSpan / 2; }
 /// The group (within its span) of stored position p.
 constexpr int group_in_span(int64_t p, int G) { return int(p % kRun / (G / 4)); }
 
+// Column tiles (the x86 target's layout for groups of 128, whose stored
+// order is the columns' own): each kTileRows rows (outputs) are one tile,
+// stored 8 columns at a time: at step j, row n of the tile has 4 bytes,
+// byte b holding column 8j + b in its low nibble and 8j + 4 + b in its high
+// one (q + 8 as above), so that one 64-byte vector holds 8 columns of 16
+// outputs, 4 adjacent columns a lane in each half (vpdpbusd). The scales
+// follow as [N / kTileRows][K / G][kTileRows]: a group's scales of a tile
+// in one vector.
+constexpr int kTileRows = 16;
+constexpr int kTileGroup = 128; // the one group size stored in tiles
+
+/// Whether a [N, K] int4 weight with groups of G can be stored in tiles.
+constexpr bool tiles_fit(int64_t N, int64_t K, int G) { return G == kTileGroup && N % kTileRows == 0 && K % kSpan == 0; }
+
+/// The byte of a tiled [N, K] weight holding (n, k), and whether k is its high nibble.
+constexpr int64_t tiled_byte(int64_t n, int64_t k, int64_t K) {
+  return n / kTileRows * (kTileRows * K / 2) + k / 8 * (kTileRows * 4) + n % kTileRows * 4 + k % 4;
+}
+constexpr bool tiled_high(int64_t k) { return k % 8 >= 4; }
+
+/// The index among a tiled weight's scales of row n's group g.
+constexpr int64_t tiled_scale(int64_t n, int64_t g, int64_t groups) {
+  return n / kTileRows * (kTileRows * groups) + g * kTileRows + n % kTileRows;
+}
+
+static_assert(tiled_byte(0, 4, 256) == 0 && tiled_high(4) && tiled_byte(1, 0, 256) == 4 && tiled_byte(0, 8, 256) == 64,
+              "8 columns of a row in 4 bytes, then the next row's");
+
 static_assert(column_at(stored_position(77, 32), 32) == 77, "the maps are inverses");
 static_assert(column_at(stored_position(200, 64), 64) == 200, "the maps are inverses");
 static_assert(stored_position(5, 128) == 5, "groups of 128 store in order");

@@ -207,6 +207,24 @@ struct Int8Tiles {
   }
 };
 
+/// int4 weights (groups of int4::kTileGroup) in the column tiles of
+/// int4_layout.h: as Int8Tiles, only the embedding gather reads them here.
+template <int K, int G>
+struct Int4Tiles {
+  static_assert(G == int4::kTileGroup && K % int4::kSpan == 0, "tiles hold groups of 128");
+  using Input = FloatRows;
+  static constexpr int kColumns = K;
+  const uint8_t *q;
+  const float *scale;
+  void row(int64_t n, float *out) const {
+    for (int k = 0; k < K; ++k) {
+      const uint8_t byte = q[int4::tiled_byte(n, k, K)];
+      const int v = (int4::tiled_high(k) ? byte >> 4 : byte & 15) - int4::kOffset;
+      out[k] = float(v) * scale[int4::tiled_scale(n, k / G, K / G)];
+    }
+  }
+};
+
 /// int4 rows in the layout of int4_layout.h (two per byte, stored q + 8,
 /// the groups of each 128 columns interleaved), one float scale per G columns.
 template <int K, int G>

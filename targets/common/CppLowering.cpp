@@ -52,7 +52,7 @@ int64_t cols(Value v) { return cast<RankedTensorType>(v.getType()).getDimSize(1)
 class Emitter {
 public:
   Emitter(ModuleOp module, const LoweringConfig &opts)
-      : module(module), opts(opts), blob(model, opts.progress, opts.int8ColumnTiles), halide(model, blob, quantizedInputViews, opts.matmulBatches, opts.prefillRows) {}
+      : module(module), opts(opts), blob(model, opts.progress, opts.columnTiles), halide(model, blob, quantizedInputViews, opts.matmulBatches, opts.prefillRows) {}
 
   FailureOr<CppModel> run();
 
@@ -114,11 +114,15 @@ std::string Emitter::weightView(Value v) {
   if (const char *t = storageType(element))
     return llvm::formatv("Dense<{0}, {1}>{{reinterpret_cast<const {0} *>(W + {2})}", t, k, offset).str();
   uint64_t scales = blob.scalesOf(v);
-  if (blob.inTiles(v)) // read only by the gather (Halide runs the products)
-    return llvm::formatv("Int8Tiles<{0}>{{reinterpret_cast<const int8_t *>(W + {1}), "
-                         "reinterpret_cast<const float *>(W + {2})}",
-                         k, offset, scales)
+  if (blob.inTiles(v)) { // read only by the gather (Halide runs the products)
+    int64_t group = 0;
+    quantizedViewType(v, &group);
+    const bool int8 = element.isInteger(8);
+    return llvm::formatv("{0}{{reinterpret_cast<const {1} *>(W + {2}), reinterpret_cast<const float *>(W + {3})}",
+                         int8 ? llvm::formatv("Int8Tiles<{0}>", k).str() : llvm::formatv("Int4Tiles<{0}, {1}>", k, group).str(),
+                         int8 ? "int8_t" : "uint8_t", offset, scales)
         .str();
+  }
   std::string view = quantizedViewType(v);
   // int4 and portable int8 quantize their input: room for it is made at
   // start (reserve_inputs does nothing for a view that reads floats).

@@ -41,7 +41,7 @@ struct LoweringConfig {
   /// Int8 weights of Halide products stored in column tiles
   /// (runtime/int8_layout.h, WeightBlob::inTiles) and read by the
   /// generator's tiles=true kernels (x86-64: whose prefill takes 8 rows).
-  bool int8ColumnTiles = false;
+  bool columnTiles = false;
   Progress *progress = nullptr;
 };
 

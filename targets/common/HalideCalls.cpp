@@ -2,6 +2,7 @@
 #include "targets/common/HalideCalls.h"
 
 #include "compiler/dialect/WeightFormat.h"
+#include "runtime/int4_layout.h"
 #include "runtime/int8_layout.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -64,16 +65,20 @@ std::string HalideCalls::matmul(const std::string &xExpr, const std::string &row
       params.push_back("tiles=true");
     return this->kernel("qwen_matmul", params);
   };
-  auto weightBuf = [&](Value v) { // (tiles: w(kTile * K, N / kTile), the generator's tiles=true)
-    const int64_t dim0 = group ? k / 2 : tiles ? qwenc_rt::int8::kTile * k : k;
-    const int64_t dim1 = tiles ? n / qwenc_rt::int8::kTile : n;
+  // Tiles (the generator's tiles=true): w(kTile * K, N / kTile) for int8,
+  // w(kTileRows * K / 2, N / kTileRows) and scale(kTileRows * K / G, ...) for int4.
+  const int64_t tileRows = group ? qwenc_rt::int4::kTileRows : qwenc_rt::int8::kTile;
+  auto weightBuf = [&](Value v) {
+    const int64_t row = group ? k / 2 : k;
+    const int64_t dim0 = tiles ? tileRows * row : row, dim1 = tiles ? n / tileRows : n;
     return llvm::formatv("HlBuf(W + {0}, {1}, {2}, {3}, {4})", *blob.pack(v), code, bits, dim0, dim1).str();
   };
   auto scaleBuf = [&](Value v) { // int8: one scale per row, int4: per group; unused for floats
     if (quant != "int8" && quant != "int4")
       return std::string("HlBuf(W, halide_type_float, 32, 1, 1)");
+    const int64_t perRow = group ? k / group : 1;
     return llvm::formatv("HlBuf(W + {0}, halide_type_float, 32, {1}, {2})", blob.scalesOf(v),
-                         group ? k / group : 1, n)
+                         tiles && group ? tileRows * perRow : perRow, tiles && group ? n / tileRows : n)
         .str();
   };
   std::string biasBuf = "HlBuf(W, halide_type_float, 32, 1)";

@@ -1,6 +1,7 @@
 //===- WeightBlob.cpp -----------------------------------------------------===//
 #include "targets/common/WeightBlob.h"
 #include "passes/KernelChoice.h"
+#include "runtime/int4_layout.h"
 #include "runtime/int8_layout.h"
 #include "runtime/weights.h"
 #include "targets/common/WeightPacking.h"
@@ -48,9 +49,20 @@ FailureOr<SmallVector<qwen::WeightOp>> weightParts(Value v) {
 
 bool WeightBlob::inTiles(Value v) const {
   auto type = cast<RankedTensorType>(v.getType());
-  if (!int8Tiles || !type.getElementType().isInteger(8) || !mlir::qwen::halideTakesWeight(v) ||
-      !qwenc_rt::int8::tiles_fit(type.getDimSize(0), type.getDimSize(1)))
+  const int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+  if (!columnTiles || !mlir::qwen::halideTakesWeight(v))
     return false;
+  if (type.getElementType().isInteger(8)) {
+    if (!qwenc_rt::int8::tiles_fit(n, k))
+      return false;
+  } else if (type.getElementType().isInteger(4)) {
+    int64_t group = 0;
+    quantizedViewType(v, &group);
+    if (!qwenc_rt::int4::tiles_fit(n, k, int(group)))
+      return false;
+  } else {
+    return false;
+  }
   return llvm::all_of(v.getUsers(), [](Operation *u) {
     return isa<qwen::EmbeddingOp>(u) || (isa<qwen::LinearOp, qwen::GatedLinearOp, qwen::LogitsOp>(u) &&
                                          mlir::qwen::kernelOf(u) == mlir::qwen::Kernel::Halide);
@@ -123,8 +135,11 @@ FailureOr<uint64_t> WeightBlob::pack(Value v) {
                             INFINITY, tensors[0]->numBytes});
   } else {
     PackedWeight p = packRows(tensors, storage, group);
-    if (inTiles(v))
+    if (inTiles(v) && storage == Storage::Int8)
       rowsToTiles(p.bytes.data(), type.getDimSize(0), type.getDimSize(1));
+    else if (inTiles(v))
+      int4RowsToTiles(p.bytes.data(), reinterpret_cast<float *>(p.bytes.data() + p.scalesOffset),
+                      type.getDimSize(0), type.getDimSize(1));
     offset = append(p.bytes.data(), p.bytes.size());
     for (const TensorRef *t : tensors)
       Checkpoint::releasePages(*t);

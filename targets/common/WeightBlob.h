@@ -30,14 +30,15 @@ std::string quantizedViewType(mlir::Value v, int64_t *group = nullptr);
 /// Packs weights into model.blob as the lowering asks for them.
 class WeightBlob {
 public:
-  /// int8Tiles: the target's kernels read int8 weights in column tiles
-  /// (LoweringConfig::int8ColumnTiles).
-  WeightBlob(CppModel &model, Progress *progress, bool int8Tiles = false)
-      : model(model), progress(progress), int8Tiles(int8Tiles) {}
-  /// Whether `v` (an int8 weight or concat) is stored in the column tiles
-  /// of runtime/int8_layout.h rather than rows: where the target's kernels
-  /// take tiles, the shape fits and every reader is a Halide product or the
-  /// embedding gather (Int8Tiles) -- decided per weight, not per use, as
+  /// columnTiles: the target's kernels read int8 and int4 g128 weights in
+  /// column tiles (LoweringConfig::columnTiles).
+  WeightBlob(CppModel &model, Progress *progress, bool columnTiles = false)
+      : model(model), progress(progress), columnTiles(columnTiles) {}
+  /// Whether `v` (an int8 or int4 weight or concat) is stored in the
+  /// column tiles of runtime/int8_layout.h or int4_layout.h rather than
+  /// rows: where the target's kernels take tiles, the shape (and int4's
+  /// group) fits and every reader is a Halide product or the embedding
+  /// gather (Int8Tiles, Int4Tiles) -- decided per weight, not per use, as
   /// the tied table is packed for the gather that reads it first.
   bool inTiles(mlir::Value v) const;
   /// Starts the progress line of packing (the checkpoint's bytes are its 100 %).
@@ -55,7 +56,7 @@ public:
 private:
   CppModel &model;
   Progress *progress;
-  bool int8Tiles;
+  bool columnTiles;
   llvm::DenseMap<mlir::Value, uint64_t> packed, scales, floats;
   uint64_t packedBytes = 0, checkpointBytes = 0;
 };

@@ -147,4 +147,28 @@ void rowsToTiles(uint8_t *q, int64_t rows, int64_t cols) {
   }
 }
 
+void int4RowsToTiles(uint8_t *q, float *scales, int64_t rows, int64_t cols) {
+  namespace i4 = qwenc_rt::int4;
+  constexpr int T = i4::kTileRows;
+  const int64_t rowBytes = cols / 2, groups = cols / i4::kTileGroup;
+  std::vector<uint8_t> tile(size_t(T * rowBytes));
+  std::vector<float> tileScales(size_t(T * groups));
+  for (int64_t t = 0; t < rows / T; ++t) {
+    uint8_t *base = q + t * T * rowBytes;
+    float *sBase = scales + t * T * groups;
+    std::memcpy(tile.data(), base, tile.size());
+    std::memcpy(tileScales.data(), sBase, tileScales.size() * 4);
+    std::memset(base, 0, tile.size());
+    for (int64_t n = 0; n < T; ++n) {
+      for (int64_t k = 0; k < cols; ++k) { // (groups of 128: stored position = column)
+        const uint8_t byte = tile[size_t(n * rowBytes + i4::byte_of(k))];
+        const uint8_t v = i4::high_nibble(k) ? byte >> 4 : byte & 15;
+        base[i4::tiled_byte(n, k, cols)] |= i4::tiled_high(k) ? uint8_t(v << 4) : v;
+      }
+      for (int64_t g = 0; g < groups; ++g)
+        sBase[i4::tiled_scale(n, g, groups)] = tileScales[size_t(n * groups + g)];
+    }
+  }
+}
+
 } // namespace qwenc

@@ -36,6 +36,11 @@ PackedWeight packRows(const std::vector<const TensorRef *> &parts, Storage stora
 /// the same bytes in either layout, so each moves within its own.
 void rowsToTiles(uint8_t *q, int64_t rows, int64_t cols);
 
+/// The same for int4 with groups of int4::kTileGroup: the bytes of a packed
+/// [rows, cols] weight and its scales (at scales) into the column tiles of
+/// runtime/int4_layout.h.
+void int4RowsToTiles(uint8_t *q, float *scales, int64_t rows, int64_t cols);
+
 
 } // namespace qwenc
 #endif

@@ -35,6 +35,7 @@
 // Prefill schedule (`prefill=true`, at least four rows): see generate().
 //===----------------------------------------------------------------------===//
 #include "Halide.h"
+#include "runtime/int4_layout.h"
 #include "runtime/int8_layout.h"
 
 #include <algorithm>
@@ -705,32 +706,73 @@ public:
   /// asks for the weights 8 KiB ahead (prefill too: its first token group
   /// streams them; without, 0.5B 8 rows took 51 ms against 28-32).
   void generateTiles() {
-    const int T = qwenc_rt::int8::kTile, P = qwenc_rt::int8::kPair, chunks = 8;
-    if (arm() || std::string(quant) != "int8")
-      throw std::runtime_error("qwen_matmul: tiles=true is for int8 weights on x86");
-    if (int(N) % T != 0 || int(K) % (chunks * 4) != 0)
-      throw std::runtime_error("qwen_matmul: tiles=true needs N a multiple of 16 and K of 32");
-    const int chunkK = int(K) / chunks, H = prefill || !vnni() ? 1 : 2;
+    const bool int4 = std::string(quant) == "int4";
+    if (arm() || !(int4 || std::string(quant) == "int8"))
+      throw std::runtime_error("qwen_matmul: tiles=true is for int8 and int4 weights on x86");
+    const int T = int4 ? qwenc_rt::int4::kTileRows : qwenc_rt::int8::kTile, P = qwenc_rt::int8::kPair;
+    const int G = int4 ? int(group) : 0, chunks = int4 ? int(K) / G : 8;
+    if (int(N) % T != 0 || int(K) % 128 != 0 || (int4 && G != qwenc_rt::int4::kTileGroup))
+      throw std::runtime_error("qwen_matmul: tiles=true needs N a multiple of 16, K of 128 (int4: groups of 128)");
+    // Independent sums a lane: int8 decode with VNNI two (alternate pairs);
+    // int4 two (the bytes' low and high nibbles) but with AVX2's 16
+    // registers in prefill.
+    // int4 with AVX2 (no vpdpbusd): pmaddubsw's int16 pairs summed over
+    // kInt16Steps steps of both nibbles (|sum| <= 8 * 2 * 15 * 128 < 2^15),
+    // then widened by pmaddwd with ones (a lane per column) and added.
+    const bool int16Pairs = int4 && !vnni();
+    constexpr int kInt16Steps = 4;
+    const int H = int16Pairs ? 1 : int4 ? 2 : (prefill || !vnni() ? 1 : 2);
     const int R = prefill ? tilePrefillRows() : int(batch);
-    RDom rk(0, chunkK / (P * H), 0, P, "rk");
+    const int chunkK = int(K) / chunks;
+    // int8: rk.x pairs of x's columns (H at a time), rk.y a pair's two.
+    // int4: rk.x a lane's 4 bytes, rk.y the nibble (with H = 1), rk.z the
+    // steps of 8 columns of a group.
+    RDom rk = int4 ? RDom(0, 4, 0, 2 / H, 0, G / 8, "rk") : RDom(0, chunkK / (P * H), 0, P, "rk");
     Var nl("nl"), hv("h"), c("c"), ng("ng");
-    Expr pairIndex = c * (chunkK / P) + rk.x * H + hv;
-    std::vector<Func> partialsOf, totalsOf;
+    std::vector<Func> partialsOf, totalsOf, int16Of;
     std::vector<RDom> chunkDoms;
+    Var l16("l16"), sc("sc"); // AVX2 int4: a lane's pair, the int16 sums of a group
+    RDom r16(0, 2, 0, 2, 0, kInt16Steps, "r16"); // a pair's two bytes, the nibble, the steps
+    RDom rp(0, 2, 0, G ? G / 8 / kInt16Steps : 1, "rp"); // a column's two int16, the int16 sums of a group
     auto dot = [&](const Input<Buffer<>> &b, const Input<Buffer<float>> &s, const std::string &name) {
       Func partial(name + "_tile_partial"), total(name + "_tile_total");
       partial(nl, hv, c, ng, r) = 0;
-      partial(nl, hv, c, ng, r) += i32(b(pairIndex * (T * P) + nl * P + rk.y, ng)) * i32(x(pairIndex * P + rk.y, r));
+      if (int16Pairs) {
+        // int16 lane (l16, nl): column nl's bytes 2 l16 and 2 l16 + 1 of
+        // each step (pmaddubsw), the lanes in the weights' order, so that
+        // x's four bytes of a step meet every column as one broadcast.
+        Func p16(name + "_tile_int16");
+        Expr step = c * (G / 8) + sc * kInt16Steps + r16.z, half = r16.y;
+        Expr byte = b(step * (T * 4) + nl * 4 + l16 * 2 + r16.x, ng);
+        Expr q = select(half == 0, byte & 15, byte >> 4);
+        p16(l16, nl, sc, c, ng, r) = i16(0);
+        p16(l16, nl, sc, c, ng, r) = saturating_add(
+            p16(l16, nl, sc, c, ng, r), widening_mul(u8(q), x(step * 8 + half * 4 + l16 * 2 + r16.x, r)));
+        // A column's two int16 lanes added as int32 (pmaddwd with ones).
+        partial(nl, hv, c, ng, r) += i32(widening_mul(p16(rp.x, nl, rp.y, c, ng, r), i16(1)));
+        int16Of.push_back(p16);
+      } else if (int4) {
+        Expr step = c * (G / 8) + rk.z, half = hv + rk.y;
+        Expr byte = b(step * (T * 4) + nl * 4 + rk.x, ng);
+        Expr q = select(half == 0, byte & 15, byte >> 4);
+        partial(nl, hv, c, ng, r) += i32(widening_mul(u8(q), x(step * 8 + half * 4 + rk.x, r)));
+      } else {
+        Expr pairIndex = c * (chunkK / P) + rk.x * H + hv;
+        partial(nl, hv, c, ng, r) += i32(b(pairIndex * (T * P) + nl * P + rk.y, ng)) * i32(x(pairIndex * P + rk.y, r));
+      }
       RDom rc(0, chunks, name + "_rc");
       Expr sum = partial(n % T, 0, rc, n / T, r);
       for (int h = 1; h < H; ++h)
         sum = sum + partial(n % T, h, rc, n / T, r);
       total(n, r) = 0.0f;
-      total(n, r) += f32(sum);
+      if (int4) // (stored q + 8: xsum is 8 x the group's sum of x)
+        total(n, r) += s(rc * T + n % T, n / T) * (f32(sum) * xscale(rc, r) - xsum(rc, r));
+      else
+        total(n, r) += f32(sum);
       partialsOf.push_back(partial);
       totalsOf.push_back(total);
       chunkDoms.push_back(rc);
-      return total(n, r) * (xscale(0, r) * s(0, n));
+      return int4 ? total(n, r) : total(n, r) * (xscale(0, r) * s(0, n));
     };
     Expr out = dot(w, scale, "dot");
     if (gated) {
@@ -750,19 +792,42 @@ public:
     else
       y.reorder(nll, nv, no, r).vectorize(nll);
     y.parallel(no);
-    const int prefetchSteps = 8192 / (H * T * P);
+    // The weights' loop: int8 rk.x (H pairs of 16 rows a step), int4 rk.z
+    // (64 bytes a step).
+    const RVar stepLoop = int4 ? rk.z : rk.x;
+    const int prefetchSteps = 8192 / (int4 ? T * 4 : H * T * P);
     for (size_t i = 0; i < partialsOf.size(); ++i) {
       Func total = totalsOf[i], partial = partialsOf[i];
       total.compute_at(y, nv).vectorize(n, T);
       total.update().reorder(n, r, chunkDoms[i].x).vectorize(n, T);
       partial.compute_at(total, chunkDoms[i].x).vectorize(nl, T).unroll(hv);
-      partial.update()
-          .reorder(rk.y, nl, hv, r, rk.x)
-          .atomic()
-          .vectorize(rk.y)
-          .vectorize(nl, T)
-          .unroll(hv)
-          .prefetch(i == 0 ? w : w2, rk.x, rk.x, prefetchSteps, PrefetchBoundStrategy::NonFaulting);
+      if (int16Pairs) {
+        Func p16 = int16Of[i];
+        partial.update().reorder(rp.x, nl, r, rp.y).atomic().vectorize(rp.x).vectorize(nl, T);
+        p16.compute_at(partial, rp.y).vectorize(l16).vectorize(nl, T);
+        // (atomic(true): Halide cannot prove saturating_add associative; the sums never saturate.)
+        p16.update()
+            .reorder(r16.x, l16, nl, r, r16.y, r16.z)
+            .atomic(true)
+            .vectorize(r16.x)
+            .vectorize(l16)
+            .vectorize(nl, T)
+            .unroll(r16.y)
+            .prefetch(i == 0 ? w : w2, r16.z, r16.z, prefetchSteps, PrefetchBoundStrategy::NonFaulting);
+        if (R > 1) {
+          p16.unroll(r);
+          p16.update().unroll(r);
+        }
+      } else {
+        if (int4)
+          partial.update().reorder(rk.x, nl, rk.y, hv, r, rk.z).atomic().vectorize(rk.x).unroll(rk.y);
+        else
+          partial.update().reorder(rk.y, nl, hv, r, rk.x).atomic().vectorize(rk.y);
+        partial.update()
+            .vectorize(nl, T)
+            .unroll(hv)
+            .prefetch(i == 0 ? w : w2, stepLoop, stepLoop, prefetchSteps, PrefetchBoundStrategy::NonFaulting);
+      }
       if (R > 1) {
         total.unroll(r);
         total.update().unroll(r);
@@ -772,8 +837,9 @@ public:
     }
     x.dim(0).set_bounds(0, K);
     x.dim(1).set_stride(K);
+    const int tileBytes = int4 ? T * int(K) / 2 : T * int(K);
     for (const Input<Buffer<>> *b : {&w, &w2})
-      b->dim(0).set_bounds(0, T * int(K)).dim(1).set_bounds(0, int(N) / T).dim(1).set_stride(T * int(K));
+      b->dim(0).set_bounds(0, tileBytes).dim(1).set_bounds(0, int(N) / T).dim(1).set_stride(tileBytes);
     y.dim(0).set_bounds(0, N);
     y.dim(1).set_stride(N);
   }

@@ -38,7 +38,7 @@ protected:
     c.isaChoices = "auto|avx2";
     c.matmulBatches = {2, 3, 4};
     c.prefillRows = 8; // (at least the tiles' prefill rows: 8 with VNNI)
-    c.int8ColumnTiles = true;
+    c.columnTiles = true;
     return c;
   }
   Toolchain toolchain(const TargetOptions &) const override {

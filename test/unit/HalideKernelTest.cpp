@@ -5,7 +5,8 @@
 // and the bf16 and f32 ones on float rows (every row count from 1 to 13: the
 // prefill kernel's last four tokens overlap the ones before, as a batched
 // kernel's last rows do), with bias and gated; and the int8 kernels of
-// weights in column tiles (tiles=true, runtime/int8_layout.h). Every kernel is built like a compiled model's, for AVX-512
+// weights in column tiles, int8 and int4 g128 (tiles=true, runtime/int8_layout.h,
+// int4_layout.h). Every kernel is built like a compiled model's, for AVX-512
 // with VNNI and for AVX2; each test runs on both variants (the VNNI one where
 // the CPU has it), calling each by its own symbol, and two more check that
 // Halide's wrapper, which a model calls, runs the variant --isa picks.
@@ -36,6 +37,11 @@
 #include "test_int8t_gated_batch3.h"
 #include "test_int8t_gated_prefill.h"
 #include "test_int8t_prefill.h"
+#include "test_int4t_batch4.h"
+#include "test_int4t_decode.h"
+#include "test_int4t_gated_batch3.h"
+#include "test_int4t_gated_prefill.h"
+#include "test_int4t_prefill.h"
 
 #include <gtest/gtest.h>
 
@@ -81,6 +87,11 @@ QWENC_VARIANTS(test_int8t_batch4, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int8t_gated_batch3, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int8t_prefill, QWENC_MATMUL_PARAMS)
 QWENC_VARIANTS(test_int8t_gated_prefill, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4t_decode, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4t_batch4, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4t_gated_batch3, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4t_prefill, QWENC_MATMUL_PARAMS)
+QWENC_VARIANTS(test_int4t_gated_prefill, QWENC_MATMUL_PARAMS)
 
 using namespace qwenc_rt;
 using namespace qwenc_rt::x86;
@@ -146,7 +157,7 @@ struct Variant {
       f32_prefill, int4_g32_decode, int4_g32_prefill, int4_g32_prefill_long, int4_g64_prefill, int4_g128_decode,
       int4_g128_prefill, int4_g128_gated_prefill, int8_batch4, int8_gated_batch3, bf16_batch4, int4_g32_batch4,
       int4_g128_batch2, int4_g128_gated_batch4, int8t_decode, int8t_batch4, int8t_gated_batch3, int8t_prefill,
-      int8t_gated_prefill;
+      int8t_gated_prefill, int4t_decode, int4t_batch4, int4t_gated_batch3, int4t_prefill, int4t_gated_prefill;
 };
 #define QWENC_VARIANT(suffix, runs)                                                                          \
   Variant {                                                                                                  \
@@ -158,7 +169,8 @@ struct Variant {
         test_int8_gated_batch3_##suffix, test_bf16_batch4_##suffix, test_int4_g32_batch4_##suffix,            \
         test_int4_g128_batch2_##suffix, test_int4_g128_gated_batch4_##suffix, test_int8t_decode_##suffix,     \
         test_int8t_batch4_##suffix, test_int8t_gated_batch3_##suffix, test_int8t_prefill_##suffix,            \
-        test_int8t_gated_prefill_##suffix                                                                     \
+        test_int8t_gated_prefill_##suffix, test_int4t_decode_##suffix, test_int4t_batch4_##suffix,             \
+        test_int4t_gated_batch3_##suffix, test_int4t_prefill_##suffix, test_int4t_gated_prefill_##suffix         \
   }
 const Variant &variant(const std::string &name) {
   static const Variant avx2 = QWENC_VARIANT(avx2, hostHasAvx2()),
@@ -405,9 +417,9 @@ TEST_P(HalideKernels, FloatDecodeAndPrefillEveryRowCount) {
 /// int4 weights (random bytes: stored q + 8 in Int4Groups' layout), one
 /// scale per group, on x quantized as the model quantizes it for them
 /// (prepare_rows: int8 per group, in the weights' interleaved order).
-template <int K>
+template <int K, int N = 300>
 struct Int4CaseK {
-  static constexpr int N4 = 300, K4 = K;
+  static constexpr int N4 = N, K4 = K;
   std::vector<uint8_t> w, w2;
   std::vector<float> bias, x;
   std::vector<std::vector<float>> scale, scale2; // per group size 32, 64, 128
@@ -450,15 +462,45 @@ double int4Dot(const std::vector<uint8_t> &w, const std::vector<float> &scale, c
   return acc;
 }
 
-template <int G, int K4>
-double int4Error(const Int4CaseK<K4> &c, Kernel kernel, int rows, bool gated, std::vector<float> *outputs = nullptr) {
-  constexpr int N4 = Int4CaseK<K4>::N4;
+/// Int4Groups' g128 rows ([N4][K4 / 2] bytes, scales [N4][K4 / 128]) in the
+/// column tiles of int4_layout.h.
+template <int K4>
+std::pair<std::vector<uint8_t>, std::vector<float>> int4Tiles(const std::vector<uint8_t> &w,
+                                                              const std::vector<float> &scale, int n4) {
+  constexpr int G = int4::kTileGroup, groups = K4 / G;
+  const Int4Groups<K4, G> view{w.data(), scale.data()};
+  std::vector<uint8_t> t(w.size(), 0);
+  std::vector<float> ts(scale.size());
+  for (int n = 0; n < n4; ++n) {
+    for (int k = 0; k < K4; ++k) {
+      const uint8_t v = uint8_t(view.at(n, k) + int4::kOffset);
+      t[size_t(int4::tiled_byte(n, k, K4))] |= int4::tiled_high(k) ? uint8_t(v << 4) : v;
+    }
+    for (int g = 0; g < groups; ++g)
+      ts[size_t(int4::tiled_scale(n, g, groups))] = scale[size_t(n * groups + g)];
+  }
+  return {t, ts};
+}
+
+/// An int4 kernel against int4Dot; with `tiles` (groups of 128), a kernel
+/// made with tiles=true, given the weights and scales in column tiles.
+template <int G, int K4, int N4>
+double int4Error(const Int4CaseK<K4, N4> &c, Kernel kernel, int rows, bool gated, std::vector<float> *outputs = nullptr,
+                 bool tiles = false) {
   const QuantRows<int8_t> &xq = *prepare_rows<K4, Int4Groups<K4, G>>(c.x.data(), rows);
   const std::vector<float> &s = c.scale[size_t(c.slot(G))], &s2 = c.scale2[size_t(c.slot(G))];
   HlBuf x_(xq.q.data(), halide_type_int, 8, K4, rows), xs_(xq.d.data(), halide_type_float, 32, K4 / G, rows),
       xm_(xq.sum8.data(), halide_type_float, 32, K4 / G, rows);
-  HlBuf w_(c.w.data(), halide_type_uint, 8, K4 / 2, N4), s_(s.data(), halide_type_float, 32, K4 / G, N4);
-  HlBuf w2_(c.w2.data(), halide_type_uint, 8, K4 / 2, N4), s2_(s2.data(), halide_type_float, 32, K4 / G, N4);
+  std::vector<uint8_t> w = c.w, w2 = c.w2;
+  std::vector<float> ws = s, ws2 = s2;
+  int wx = K4 / 2, wy = N4, sx = K4 / G;
+  if (tiles) {
+    std::tie(w, ws) = int4Tiles<K4>(c.w, s, N4);
+    std::tie(w2, ws2) = int4Tiles<K4>(c.w2, s2, N4);
+    wx *= int4::kTileRows, sx *= int4::kTileRows, wy /= int4::kTileRows;
+  }
+  HlBuf w_(w.data(), halide_type_uint, 8, wx, wy), s_(ws.data(), halide_type_float, 32, sx, wy);
+  HlBuf w2_(w2.data(), halide_type_uint, 8, wx, wy), s2_(ws2.data(), halide_type_float, 32, sx, wy);
   HlBuf b_(c.bias.data(), halide_type_float, 32, N4);
   return runKernel(
       kernel, x_, xs_, xm_, w_, s_, w2_, s2_, b_, rows,
@@ -469,6 +511,39 @@ double int4Error(const Int4CaseK<K4> &c, Kernel kernel, int rows, bool gated, st
         return a / (1.0 + std::exp(-a)) * int4Dot<G, K4>(c.w2, s2, xq, n, r);
       },
       N4, outputs);
+}
+
+// int4 g128 weights in column tiles (tiles=true): every kernel, gated too;
+// a batched row's outputs the decode kernel's on that row alone but for
+// float rounding (as for rows, below: a multiply and add fused in one
+// kernel and not the other).
+TEST_P(HalideKernels, Int4TilesEveryKernel) {
+  Int4CaseK<384, 304> c;
+  for (int rows : {1, 2, 3})
+    EXPECT_LT(int4Error<128>(c, k().int4t_decode, rows, false, nullptr, true), kFloatBound) << rows << " rows";
+  for (int rows = 4; rows <= kMaxRows; ++rows)
+    EXPECT_LT(int4Error<128>(c, k().int4t_batch4, rows, false, nullptr, true), kFloatBound) << rows << " rows";
+  for (int rows : {3, 5, 8})
+    EXPECT_LT(int4Error<128>(c, k().int4t_gated_batch3, rows, true, nullptr, true), kFloatBound)
+        << rows << " rows, gated";
+  for (int rows = 8; rows <= kMaxRows; ++rows)
+    EXPECT_LT(int4Error<128>(c, k().int4t_prefill, rows, false, nullptr, true), kFloatBound) << rows << " rows";
+  for (int rows : {8, 13})
+    EXPECT_LT(int4Error<128>(c, k().int4t_gated_prefill, rows, true, nullptr, true), kFloatBound)
+        << rows << " rows, gated";
+  std::vector<float> batched, alone;
+  int4Error<128>(c, k().int4t_batch4, 6, false, &batched, true);
+  for (int r = 0; r < 6; ++r) {
+    Int4CaseK<384, 304> one = c;
+    one.x.assign(c.x.begin() + long(r) * 384, c.x.begin() + long(r + 1) * 384);
+    int4Error<128>(one, k().int4t_decode, 1, false, &alone, true);
+    double most = 0, largest = 0;
+    for (int n = 0; n < 304; ++n) {
+      most = std::max(most, std::fabs(double(alone[size_t(n)]) - batched[size_t(r) * 304 + n]));
+      largest = std::max(largest, std::fabs(double(alone[size_t(n)])));
+    }
+    EXPECT_LT(most, 1e-6 * largest) << "row " << r;
+  }
 }
 
 TEST_P(HalideKernels, Int4DecodeAndPrefillEveryRowCount) {

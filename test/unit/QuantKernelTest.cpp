@@ -82,6 +82,27 @@ TEST(QuantKernels, Int8TilesHoldWhatRowsHeld) {
                 rows.bytes[size_t(n * Fixture::K + k)]);
 }
 
+// The int4 column tiles (groups of 128): the same weights and scales.
+TEST(QuantKernels, Int4TilesHoldWhatRowsHeld) {
+  Fixture f;
+  constexpr int G = qwenc_rt::int4::kTileGroup;
+  PackedWeight rows = packRows({&f.tensor}, Storage::Int4, G);
+  PackedWeight tiles = rows;
+  int4RowsToTiles(tiles.bytes.data(), reinterpret_cast<float *>(tiles.bytes.data() + tiles.scalesOffset), Fixture::N,
+                  Fixture::K);
+  EXPECT_NE(rows.bytes, tiles.bytes);
+  qwenc_rt::Int4Groups<Fixture::K, G> r{rows.bytes.data(),
+                                        reinterpret_cast<const float *>(rows.bytes.data() + rows.scalesOffset)};
+  qwenc_rt::Int4Tiles<Fixture::K, G> t{tiles.bytes.data(),
+                                       reinterpret_cast<const float *>(tiles.bytes.data() + tiles.scalesOffset)};
+  std::vector<float> a(Fixture::K), b(Fixture::K);
+  for (int n = 0; n < Fixture::N; ++n) {
+    r.row(n, a.data());
+    t.row(n, b.data());
+    EXPECT_EQ(a, b) << "row " << n;
+  }
+}
+
 TEST(QuantKernels, Int4GroupsReadWhatWasPacked) {
   Fixture f;
   for (int g : {32, 64, 128}) {
