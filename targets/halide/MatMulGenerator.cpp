@@ -18,6 +18,8 @@
 //         int16_input_max keeps the int32 sums from overflowing); with
 //         tiles=true, w(16 K, N/16) in the column tiles of
 //         runtime/int8_layout.h (see generateTiles)
+//   int4 with tiles=true (groups of 128): w(8 K, N/16) and scale(K/8, N/16)
+//         in the column tiles of runtime/int4_layout.h, x as for rows
 //   int4: uint8 w(K/2, N) (the layout of runtime/int4_layout.h: stored
 //         q + 8, two per byte, the groups of each 128 columns interleaved),
 //         scale(K/G, N), with x(K, rows) quantized to int8 per group in the
@@ -705,6 +707,13 @@ public:
   /// blocks' weights kept in L2 while the token groups pass. Every variant
   /// asks for the weights 8 KiB ahead (prefill too: its first token group
   /// streams them; without, 0.5B 8 rows took 51 ms against 28-32).
+  ///
+  /// int4 (groups of 128) in the column tiles of runtime/int4_layout.h:
+  /// w(T*K/2, N/T), scale(T*K/128, N/T); a step is 64 bytes, 8 columns of
+  /// the tile's T outputs, 4 a lane in each nibble half: with VNNI one
+  /// vpdpbusd per half and row (x's 4 bytes an embedded broadcast), with
+  /// AVX2 pmaddubsw + pmaddwd (see int16Pairs). A group's sums are scaled
+  /// as the rows' kernels scale them (scale(w) * (sum * scale(x) - xsum)).
   void generateTiles() {
     const bool int4 = std::string(quant) == "int4";
     if (arm() || !(int4 || std::string(quant) == "int8"))
@@ -714,8 +723,7 @@ public:
     if (int(N) % T != 0 || int(K) % 128 != 0 || (int4 && G != qwenc_rt::int4::kTileGroup))
       throw std::runtime_error("qwen_matmul: tiles=true needs N a multiple of 16, K of 128 (int4: groups of 128)");
     // Independent sums a lane: int8 decode with VNNI two (alternate pairs);
-    // int4 two (the bytes' low and high nibbles) but with AVX2's 16
-    // registers in prefill.
+    // int4 with VNNI two (the bytes' low and high nibbles).
     // int4 with AVX2 (no vpdpbusd): pmaddubsw's int16 pairs summed over
     // kInt16Steps steps of both nibbles (|sum| <= 8 * 2 * 15 * 128 < 2^15),
     // then widened by pmaddwd with ones (a lane per column) and added.
