@@ -49,9 +49,9 @@ FailureOr<SmallVector<qwen::WeightOp>> weightParts(Value v) {
 
 bool WeightBlob::inTiles(Value v) const {
   auto type = cast<RankedTensorType>(v.getType());
-  const int64_t n = type.getDimSize(0), k = type.getDimSize(1);
-  if (!columnTiles || !mlir::qwen::halideTakesWeight(v))
+  if (!columnTiles || type.getRank() != 2 || !mlir::qwen::halideTakesWeight(v))
     return false;
+  const int64_t n = type.getDimSize(0), k = type.getDimSize(1);
   if (type.getElementType().isInteger(8)) {
     if (!qwenc_rt::int8::tiles_fit(n, k))
       return false;
