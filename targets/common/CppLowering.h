@@ -38,9 +38,10 @@ struct LoweringConfig {
   /// kernel takes over. Fewer rows than the first batch: the decode kernel.
   std::vector<int> matmulBatches;
   int prefillRows = 4;
-  /// Int8 weights of Halide products stored in column tiles
-  /// (runtime/int8_layout.h, WeightBlob::inTiles) and read by the
-  /// generator's tiles=true kernels (x86-64: whose prefill takes 8 rows).
+  /// Int8 and int4 g128 weights of Halide products stored in column tiles
+  /// (runtime/int8_layout.h, int4_layout.h; WeightBlob::inTiles) and read
+  /// by the generator's tiles=true kernels (x86-64: whose prefill takes 8
+  /// rows).
   bool columnTiles = false;
   Progress *progress = nullptr;
 };

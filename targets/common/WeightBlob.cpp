@@ -135,9 +135,10 @@ FailureOr<uint64_t> WeightBlob::pack(Value v) {
                             INFINITY, tensors[0]->numBytes});
   } else {
     PackedWeight p = packRows(tensors, storage, group);
-    if (inTiles(v) && storage == Storage::Int8)
-      rowsToTiles(p.bytes.data(), type.getDimSize(0), type.getDimSize(1));
-    else if (inTiles(v))
+    const bool tiles = inTiles(v);
+    if (tiles && storage == Storage::Int8)
+      int8RowsToTiles(p.bytes.data(), type.getDimSize(0), type.getDimSize(1));
+    else if (tiles)
       int4RowsToTiles(p.bytes.data(), reinterpret_cast<float *>(p.bytes.data() + p.scalesOffset),
                       type.getDimSize(0), type.getDimSize(1));
     offset = append(p.bytes.data(), p.bytes.size());

@@ -135,7 +135,7 @@ PackedWeight packRows(const std::vector<const TensorRef *> &parts, Storage stora
   return p;
 }
 
-void rowsToTiles(uint8_t *q, int64_t rows, int64_t cols) {
+void int8RowsToTiles(uint8_t *q, int64_t rows, int64_t cols) {
   constexpr int T = qwenc_rt::int8::kTile;
   std::vector<uint8_t> tile(size_t(T * cols));
   for (int64_t t = 0; t < rows / T; ++t) {

@@ -34,7 +34,7 @@ PackedWeight packRows(const std::vector<const TensorRef *> &parts, Storage stora
 /// leaves them) rearranged in place into the column tiles of
 /// runtime/int8_layout.h; rows must be a multiple of its kTile. A tile holds
 /// the same bytes in either layout, so each moves within its own.
-void rowsToTiles(uint8_t *q, int64_t rows, int64_t cols);
+void int8RowsToTiles(uint8_t *q, int64_t rows, int64_t cols);
 
 /// The same for int4 with groups of int4::kTileGroup: the bytes of a packed
 /// [rows, cols] weight and its scales (at scales) into the column tiles of

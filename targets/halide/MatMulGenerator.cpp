@@ -687,7 +687,7 @@ public:
     y.dim(1).set_stride(N);
   }
 
-  /// Rows of x a prefill tile of int8 weights in column tiles takes at once
+  /// Rows of x a prefill tile of weights in column tiles takes at once
   /// (the caller passes at least that many: LoweringConfig::prefillRows).
   int tilePrefillRows() const { return registers() == 32 ? 8 : 4; }
 
@@ -733,9 +733,9 @@ public:
     const int R = prefill ? tilePrefillRows() : int(batch);
     const int chunkK = int(K) / chunks;
     // int8: rk.x pairs of x's columns (H at a time), rk.y a pair's two.
-    // int4: rk.x a lane's 4 bytes, rk.y the nibble (with H = 1), rk.z the
-    // steps of 8 columns of a group.
-    RDom rk = int4 ? RDom(0, 4, 0, 2 / H, 0, G / 8, "rk") : RDom(0, chunkK / (P * H), 0, P, "rk");
+    // int4 with VNNI: rk.x a lane's 4 bytes, rk.y the steps of 8 columns of
+    // a group (the nibble half is hv).
+    RDom rk = int4 ? RDom(0, 4, 0, G / 8, "rk") : RDom(0, chunkK / (P * H), 0, P, "rk");
     Var nl("nl"), hv("h"), c("c"), ng("ng");
     std::vector<Func> partialsOf, totalsOf, int16Of;
     std::vector<RDom> chunkDoms;
@@ -760,10 +760,10 @@ public:
         partial(nl, hv, c, ng, r) += i32(widening_mul(p16(rp.x, nl, rp.y, c, ng, r), i16(1)));
         int16Of.push_back(p16);
       } else if (int4) {
-        Expr step = c * (G / 8) + rk.z, half = hv + rk.y;
+        Expr step = c * (G / 8) + rk.y;
         Expr byte = b(step * (T * 4) + nl * 4 + rk.x, ng);
-        Expr q = select(half == 0, byte & 15, byte >> 4);
-        partial(nl, hv, c, ng, r) += i32(widening_mul(u8(q), x(step * 8 + half * 4 + rk.x, r)));
+        Expr q = select(hv == 0, byte & 15, byte >> 4);
+        partial(nl, hv, c, ng, r) += i32(widening_mul(u8(q), x(step * 8 + hv * 4 + rk.x, r)));
       } else {
         Expr pairIndex = c * (chunkK / P) + rk.x * H + hv;
         partial(nl, hv, c, ng, r) += i32(b(pairIndex * (T * P) + nl * P + rk.y, ng)) * i32(x(pairIndex * P + rk.y, r));
@@ -800,9 +800,9 @@ public:
     else
       y.reorder(nll, nv, no, r).vectorize(nll);
     y.parallel(no);
-    // The weights' loop: int8 rk.x (H pairs of 16 rows a step), int4 rk.z
+    // The weights' loop: int8 rk.x (H pairs of 16 rows a step), int4 rk.y
     // (64 bytes a step).
-    const RVar stepLoop = int4 ? rk.z : rk.x;
+    const RVar stepLoop = int4 ? rk.y : rk.x;
     const int prefetchSteps = 8192 / (int4 ? T * 4 : H * T * P);
     for (size_t i = 0; i < partialsOf.size(); ++i) {
       Func total = totalsOf[i], partial = partialsOf[i];
@@ -828,7 +828,7 @@ public:
         }
       } else {
         if (int4)
-          partial.update().reorder(rk.x, nl, rk.y, hv, r, rk.z).atomic().vectorize(rk.x).unroll(rk.y);
+          partial.update().reorder(rk.x, nl, hv, r, rk.y).atomic().vectorize(rk.x);
         else
           partial.update().reorder(rk.y, nl, hv, r, rk.x).atomic().vectorize(rk.y);
         partial.update()

@@ -65,7 +65,7 @@ TEST(QuantKernels, Int8TilesHoldWhatRowsHeld) {
   static_assert(Fixture::N % qwenc_rt::int8::kTile == 0, "one whole tile");
   PackedWeight rows = packRows({&f.tensor}, Storage::Int8, Fixture::K);
   PackedWeight tiles = rows;
-  rowsToTiles(tiles.bytes.data(), Fixture::N, Fixture::K);
+  int8RowsToTiles(tiles.bytes.data(), Fixture::N, Fixture::K);
   EXPECT_NE(rows.bytes, tiles.bytes);
   const float *scales = reinterpret_cast<const float *>(rows.bytes.data() + rows.scalesOffset);
   qwenc_rt::Int8Rows<Fixture::K> r{reinterpret_cast<const int8_t *>(rows.bytes.data()), scales};
